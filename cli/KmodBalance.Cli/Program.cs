@@ -1,0 +1,14 @@
+using System.CommandLine;
+using KmodBalance.Cli.Commands;
+
+var root = new RootCommand("KmodBalance: generate, build, simulate and prove tun queue-selection policies.")
+{
+    GenerateCommand.Create(),
+    BuildCommand.Create(),
+    SimulateCommand.Create(),
+    BenchCommand.Create(),
+    ImageCommand.Create(),
+    LabCommand.Create(),
+};
+
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,1 @@
+namespace KmodBalance.Generator; public static class Placeholder {}

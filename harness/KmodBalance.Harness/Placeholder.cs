@@ -1,0 +1,1 @@
+namespace KmodBalance.Harness; public static class Placeholder {}

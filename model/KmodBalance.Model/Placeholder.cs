@@ -1,0 +1,1 @@
+namespace KmodBalance.Model; public static class Placeholder {}

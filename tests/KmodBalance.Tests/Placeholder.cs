@@ -1,0 +1,1 @@
+namespace KmodBalance.Tests; public class Placeholder {}
