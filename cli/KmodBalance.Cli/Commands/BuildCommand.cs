@@ -1,9 +1,31 @@
 using System.CommandLine;
+using KmodBalance.Generator.Build;
 
 namespace KmodBalance.Cli.Commands;
 
-/// <summary>Placeholder until the `build` verb is written.</summary>
+/// <summary>`kmb build`: kbuild against a kernel's headers, with a vermagic check.</summary>
 internal static class BuildCommand
 {
-    public static Command Create() => new("build", "(not yet implemented)");
+    public static Command Create()
+    {
+        var dir = new Argument<string>("dir") { Description = "A directory written by `kmb generate`" };
+        var kdir = new Option<string?>("--kdir")
+        {
+            Description = "Kernel build tree (headers). Default: /lib/modules/<release>/build of the installed Debian cloud kernel",
+        };
+        var w1 = new Option<bool>("--w1") { Description = "Build with W=1 (extra compiler warnings)" };
+        var command = new Command("build", "Build tun.ko out of tree from a generated directory and check its vermagic") { dir, kdir, w1 };
+        command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
+        {
+            var headers = result.GetValue(kdir) ?? InstalledKernel.Find().HeadersDir;
+            Console.WriteLine($"building {result.GetValue(dir)} against {headers} ...");
+            var build = await KbuildRunner.BuildAsync(result.GetValue(dir)!, headers, result.GetValue(w1), ct);
+            foreach (var warning in build.Warnings)
+                Console.WriteLine(warning);
+            Console.WriteLine($"built {build.Module} in {build.Seconds:F1} s");
+            Console.WriteLine($"vermagic '{build.Vermagic}' matches the headers' kernel release {build.KernelRelease}");
+            return 0;
+        }));
+        return command;
+    }
 }

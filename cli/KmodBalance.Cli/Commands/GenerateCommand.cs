@@ -1,9 +1,62 @@
 using System.CommandLine;
+using KmodBalance.Generator;
+using KmodBalance.Generator.Output;
+using KmodBalance.Generator.Source;
 
 namespace KmodBalance.Cli.Commands;
 
-/// <summary>Placeholder until the `generate` verb is written.</summary>
+/// <summary>`kmb generate`: a patched tun.c, Kbuild files, a patch and a manifest.</summary>
 internal static class GenerateCommand
 {
-    public static Command Create() => new("generate", "(not yet implemented)");
+    public static Command Create()
+    {
+        var tunC = new Option<string?>("--tun-c") { Description = "A kernel's drivers/net/tun.c (a tun_vnet.h beside it is taken too)" };
+        var kernelSource = new Option<string?>("--kernel-source")
+        {
+            Description = "A kernel tree, or a linux-source-*.tar.xz, from which only drivers/net/tun.c (and tun_vnet.h) is read. " +
+                          "Default, with neither option: the installed /usr/src/linux-source-*.tar.xz",
+        };
+        var policy = new Option<string>("--policy")
+        {
+            Description = "stock (tun unchanged), hash (flow hash only) or dynamic (the thesis's balancer)",
+            DefaultValueFactory = _ => "dynamic",
+        };
+        policy.AcceptOnlyFromAmong("stock", "hash", "dynamic");
+        var threshold = new Option<long>("--threshold")
+        {
+            Description = "dynamic: default of balance_threshold, the load gap in PACKETS PER PERIOD above which flows move",
+            DefaultValueFactory = _ => Tunables.DefaultThreshold,
+        };
+        var period = new Option<long>("--period-ms")
+        {
+            Description = $"dynamic: default of balance_period_ms, the remapper period in milliseconds ({Tunables.MinPeriodMs}-{Tunables.MaxPeriodMs})",
+            DefaultValueFactory = _ => Tunables.DefaultPeriodMs,
+        };
+        var outDir = new Option<string>("--out") { Description = "Directory to write (replaced atomically)", Required = true };
+
+        var command = new Command("generate", "Emit a patched tun.c for a queue-selection policy, with Kbuild files, a git format-patch and manifest.json")
+        {
+            tunC, kernelSource, policy, threshold, period, outDir,
+        };
+        command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
+        {
+            var tunables = new Tunables(result.GetValue(threshold), result.GetValue(period)).Validated();
+            var source = await TunSourceLocator.ReadAsync(result.GetValue(tunC), result.GetValue(kernelSource), ct);
+            if (result.GetValue(tunC) is null && result.GetValue(kernelSource) is null)
+                Console.WriteLine($"input: installed {source.Origin}");
+            var author = await PatchAuthor.FromGitConfigAsync(ct);
+            var generated = await TunGenerator.GenerateAsync(
+                new GenerateRequest(source, PolicyNames.Parse(result.GetValue(policy)!), tunables, result.GetValue(outDir)!, author), ct);
+            var manifest = generated.Manifest;
+            Console.WriteLine($"kernel API: {manifest.KernelApiProfile}");
+            Console.WriteLine($"policy {manifest.Policy}" + (manifest.Tunables is { } t
+                ? $": balance_threshold={t.ThresholdPackets} packets/period, balance_period_ms={t.PeriodMs}"
+                : ""));
+            foreach (var note in generated.Notes)
+                Console.WriteLine($"note: {note}");
+            Console.WriteLine($"wrote {generated.OutDir}: {string.Join(", ", manifest.Files)}");
+            return 0;
+        }));
+        return command;
+    }
 }

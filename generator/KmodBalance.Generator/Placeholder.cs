@@ -1,1 +1,0 @@
-namespace KmodBalance.Generator; public static class Placeholder {}
