@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+/* KmodBalance test fixture shaped like tun.c of linux-3.13: only the
+ * shapes the generator looks for, with stub bodies. Not kernel code.
+ */
+#include <linux/module.h>
+#include <linux/netdevice.h>
+
+#define MAX_TAP_QUEUES 256
+
+struct tun_struct {
+	unsigned int numqueues;
+	struct timer_list flow_gc_timer;
+	u32 flow_count;
+};
+
+static void tun_flow_cleanup(unsigned long data)
+{
+	struct tun_struct *tun = (struct tun_struct *)data;
+
+	tun->flow_count = 0;
+}
+
+static u16 tun_select_queue(struct net_device *dev, struct sk_buff *skb,
+			    void *accel_priv)
+{
+	struct tun_struct *tun = netdev_priv(dev);
+	u16 ret;
+
+	rcu_read_lock();
+	ret = ((u64)skb_get_hash(skb) * ACCESS_ONCE(tun->numqueues)) >> 32;
+	rcu_read_unlock();
+	return ret;
+}
+
+static void tun_flow_init(struct tun_struct *tun)
+{
+	setup_timer(&tun->flow_gc_timer, tun_flow_cleanup, (unsigned long)tun);
+	mod_timer(&tun->flow_gc_timer, jiffies + HZ);
+}
+
+static void tun_flow_uninit(struct tun_struct *tun)
+{
+	del_timer_sync(&tun->flow_gc_timer);
+	tun->flow_count = 0;
+}

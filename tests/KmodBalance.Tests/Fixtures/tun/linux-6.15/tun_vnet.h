@@ -1,0 +1,2 @@
+/* KmodBalance test fixture: stands in for tun_vnet.h. */
+#define TUN_VNET_FIXTURE 1

@@ -1,0 +1,139 @@
+using System.Text.RegularExpressions;
+using FluentAssertions;
+using KmodBalance.Generator;
+using KmodBalance.Generator.Detection;
+using KmodBalance.Generator.Rendering;
+using KmodBalance.Tests.Support;
+
+namespace KmodBalance.Tests.Generator;
+
+public class TunPatcherTests
+{
+    private static string Patch(string generation, Policy policy, Tunables? tunables = null)
+    {
+        var text = Fixtures.ReadTunC(generation);
+        return TunPatcher.Apply(text, ApiDetector.Detect(text), policy, tunables ?? new Tunables());
+    }
+
+    [Fact]
+    public void Stock_leaves_the_file_unchanged()
+    {
+        Patch("linux-5.10", Policy.Stock).Should().Be(Fixtures.ReadTunC("linux-5.10"));
+    }
+
+    public static TheoryData<string> Generations => new(Fixtures.Generations);
+
+    [Theory]
+    [MemberData(nameof(Generations))]
+    public void Every_policy_keeps_the_inputs_exact_select_queue_signature(string generation)
+    {
+        var signature = ApiDetector.Detect(Fixtures.ReadTunC(generation)).SelectQueueSignature;
+
+        foreach (var policy in new[] { Policy.Hash, Policy.Dynamic })
+        {
+            var patched = Patch(generation, policy);
+            Regex.Matches(patched, Regex.Escape(signature) + @"\n\{").Should().HaveCount(1, $"{policy} on {generation}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Generations))]
+    public void Dynamic_uses_the_inputs_timer_and_hash_apis(string generation)
+    {
+        var profile = ApiDetector.Detect(Fixtures.ReadTunC(generation));
+        var patched = Patch(generation, Policy.Dynamic);
+
+        patched.Should().Contain($"u32 rxhash = {profile.FlowHashCall};");
+        patched.Should().Contain($"{profile.TimerDeleteSync}(&bal->timer);");
+        if (profile.TimerSetup)
+        {
+            patched.Should().Contain("timer_setup(&bal->timer, tun_balance_timer, 0);");
+            patched.Should().Contain($"= {profile.TimerContainerOf}(bal, t, timer);");
+        }
+        else
+        {
+            patched.Should().Contain("setup_timer(&bal->timer, tun_balance_timer, (unsigned long)bal);");
+            patched.Should().Contain("static void tun_balance_timer(unsigned long data)");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Generations))]
+    public void Dynamic_ties_the_balancer_to_the_flow_table_lifetime(string generation)
+    {
+        var patched = Patch(generation, Policy.Dynamic);
+        var profile = ApiDetector.Detect(Fixtures.ReadTunC(generation));
+
+        var init = Body(patched, "static void tun_flow_init(struct tun_struct *tun)");
+        init.TrimEnd().Should().EndWith("tun_balance_start(tun);");
+        var uninit = Body(patched, "static void tun_flow_uninit(struct tun_struct *tun)");
+        uninit.TrimStart().Should().StartWith($"tun_balance_stop(tun);\n\t{profile.TimerDeleteSync}(&tun->flow_gc_timer);");
+        patched.Should().Contain("\tstruct tun_balance *balance;\n};");
+        patched.Should().Contain("#include <linux/sort.h>");
+    }
+
+    [Theory]
+    [InlineData("linux-3.10", true)]
+    [InlineData("linux-5.10", false)]
+    public void Access_once_kernels_get_read_once_compat(string generation, bool compat)
+    {
+        Patch(generation, Policy.Dynamic).Contains("#define READ_ONCE(x)\t\tACCESS_ONCE(x)").Should().Be(compat);
+    }
+
+    [Theory]
+    [InlineData("linux-5.10", true)]
+    [InlineData("linux-3.13", false)]
+    public void The_ebpf_steering_program_keeps_precedence_where_it_exists(string generation, bool steering)
+    {
+        var patched = Patch(generation, Policy.Hash);
+
+        patched.Contains("ret = tun_ebpf_select_queue(tun, skb);\n\telse\n\t\tret = tun_hash_select_queue(tun, skb);")
+            .Should().Be(steering);
+        patched.Should().Contain("ret = tun_hash_select_queue(tun, skb);");
+    }
+
+    [Fact]
+    public void Hash_and_dynamic_remove_automq_whose_only_caller_was_select_queue()
+    {
+        foreach (var policy in new[] { Policy.Hash, Policy.Dynamic })
+            Patch("linux-5.10", policy).Should().NotContain("tun_automq_select_queue");
+    }
+
+    [Fact]
+    public void Automq_stays_when_something_else_calls_it()
+    {
+        var text = Fixtures.ReadTunC("linux-5.10") + "\nstatic u16 other(struct tun_struct *tun, struct sk_buff *skb)\n{\n\treturn tun_automq_select_queue(tun, skb);\n}\n";
+
+        var patched = TunPatcher.Apply(text, ApiDetector.Detect(text), Policy.Hash, new Tunables());
+
+        patched.Should().Contain("static u16 tun_automq_select_queue(");
+    }
+
+    [Fact]
+    public void Tunables_become_the_module_parameters_defaults()
+    {
+        var patched = Patch("linux-5.10", Policy.Dynamic, new Tunables(Threshold: 17, PeriodMs: 350));
+
+        patched.Should().Contain("static unsigned int balance_threshold = 17;");
+        patched.Should().Contain("static unsigned int balance_period_ms = 350;");
+        patched.Should().Contain("module_param_cb(balance_period_ms, &tun_balance_period_ops,");
+    }
+
+    [Fact]
+    public void The_generated_code_is_indented_with_tabs_and_fits_100_columns()
+    {
+        var added = Patch("linux-5.10", Policy.Dynamic).Split('\n');
+
+        added.Should().NotContain(l => l.StartsWith("    ", StringComparison.Ordinal));
+        added.Where(l => !l.TrimStart().StartsWith('"'))
+            .Should().OnlyContain(l => l.Replace("\t", "        ").Length <= 100);
+    }
+
+    private static string Body(string text, string signature)
+    {
+        var start = text.IndexOf(signature + "\n{", StringComparison.Ordinal);
+        start.Should().BeGreaterThanOrEqualTo(0, $"{signature} is defined");
+        var open = text.IndexOf('{', start);
+        return text[(open + 1)..text.IndexOf("\n}\n", open, StringComparison.Ordinal)];
+    }
+}

@@ -1,1 +1,0 @@
-namespace KmodBalance.Tests; public class Placeholder {}
