@@ -36,7 +36,8 @@ public static class ShareChart
         line.LinePattern = LinePattern.Dashed;
         line.Color = Colors.Red;
         line.LineWidth = 2;
-        line.Text = $"min {minPercent.ToString("0.#", CultureInfo.InvariantCulture)}%";
+        line.LegendText = $"minimum share {minPercent.ToString("0.#", CultureInfo.InvariantCulture)}%";
+        plot.ShowLegend(Alignment.UpperRight);
 
         double top = Math.Max(minPercent, bars.Length > 0 ? bars.Max(b => b.Value) : 0);
         plot.Axes.SetLimitsY(0, Math.Max(10, top * 1.15));

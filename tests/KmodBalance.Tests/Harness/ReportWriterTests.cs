@@ -189,6 +189,20 @@ public sealed class ReportWriterTests : IDisposable
     }
 
     [Fact]
+    public void Error_report_without_queues_or_flows_still_writes_every_file()
+    {
+        var dir = Path.Combine(_root, "run");
+        var report = Sample("error", "boot-l1 failed: qemu exited with 1") with { Queues = [], FlowResults = [], Steps = [], Jain = 0, Evidence = null };
+
+        ReportWriter.Write(dir, report, new Dictionary<string, string>());
+
+        foreach (var file in new[] { "report.json", "junit.xml", "summary.md", "queue-shares.png" })
+            File.Exists(Path.Combine(dir, file)).Should().BeTrue(file);
+        ReportJson.Read(Path.Combine(dir, "report.json")).Error.Should().Be("boot-l1 failed: qemu exited with 1");
+        XDocument.Load(Path.Combine(dir, "junit.xml")).Descendants("error").Should().ContainSingle();
+    }
+
+    [Fact]
     public void Unknown_verdict_is_rejected() =>
         FluentActions.Invoking(() => ReportWriter.Write(Path.Combine(_root, "run"), Sample("maybe"), new Dictionary<string, string>()))
             .Should().Throw<ArgumentException>();
