@@ -1,0 +1,47 @@
+using System.Text.Json.Serialization;
+
+namespace KmodBalance.Harness.Reporting;
+
+public sealed record FlowReport(int Flow, double Mbps);
+
+public sealed record QueueReport(int Queue, long Interrupts, long RxPackets, long HostPackets, double Share);
+
+public sealed record StepTiming(string Step, double Seconds);
+
+/// <summary>Everything one lab run produced; <see cref="ReportWriter"/> renders it.</summary>
+/// <param name="Verdict">"pass", "fail" or "error" (see <see cref="LabVerdicts"/>).</param>
+/// <param name="Topology">"nested" or "host".</param>
+/// <param name="Accel">For example "l1:tcg,l2:kvm".</param>
+/// <param name="Test">netperf test, for example "TCP_STREAM".</param>
+/// <param name="Flows">Number of concurrent flows; "flowCount" in report.json.</param>
+/// <param name="FlowResults">Per-flow throughput; "flows" in report.json.</param>
+/// <param name="Environment">Kernel release, qemu version, module vermagic, ...</param>
+/// <param name="Evidence">Which counter the shares come from (SpreadVerdict.Evidence), if judged.</param>
+/// <param name="MinShare">The per-queue minimum share the verdict used; drawn as the line in the chart.</param>
+public sealed record LabReport(
+    string Verdict,
+    string Policy,
+    string Topology,
+    string Accel,
+    string Test,
+    [property: JsonPropertyName("flowCount")] int Flows,
+    int DurationSeconds,
+    IReadOnlyList<QueueReport> Queues,
+    [property: JsonPropertyName("flows")] IReadOnlyList<FlowReport> FlowResults,
+    double Jain,
+    IReadOnlyList<string> Reasons,
+    IReadOnlyList<StepTiming> Steps,
+    double WallSeconds,
+    string? Error,
+    IReadOnlyDictionary<string, string> Environment,
+    string? Evidence = null,
+    double MinShare = 0.10);
+
+public static class LabVerdicts
+{
+    public const string Pass = "pass";
+    public const string Fail = "fail";
+    public const string Error = "error";
+
+    public static bool IsKnown(string verdict) => verdict is Pass or Fail or Error;
+}
