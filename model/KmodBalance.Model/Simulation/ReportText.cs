@@ -30,7 +30,13 @@ public static class ReportText
         foreach (var p in report.Policies)
             sb.AppendLine(Inv, $"  {p.Policy,-8} mean {p.MeanThroughputGbps:0.00} Gbps  (relative {p.MeanThroughput:0.000})  balanced in {p.BalancedRuns} of {p.Runs.Count} runs  worst {p.Runs.Min(r => r.ThroughputGbps):0.00} Gbps");
         foreach (var (name, ratio) in ReportJson.Ratios(report))
-            sb.AppendLine(Inv, $"  ratio {name} = {ratio:0.000} ({(ratio - 1) * 100:+0.0;-0.0;0.0}%)");
+            sb.AppendLine(Inv, $"  ratio {name} = {ratio:0.000} ({(ratio - 1) * 100:+0.0;-0.0;0.0}%) mean Gbps");
+        if (report.Policies.Count > 1 && report.Policies[0].MeanThroughput > 0)
+        {
+            var baseline = report.Policies[0];
+            foreach (var p in report.Policies.Skip(1))
+                sb.AppendLine(Inv, $"  ratio {p.Policy}/{baseline.Policy} = {p.MeanThroughput / baseline.MeanThroughput:0.000} relative to ideal (the fair comparison when flows are finite: they all finish, so Gbps equals the offered load)");
+        }
         return sb.ToString();
     }
 }

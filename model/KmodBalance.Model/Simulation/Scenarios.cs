@@ -16,7 +16,7 @@ public static class Scenarios
     public static IReadOnlyDictionary<string, string> Descriptions { get; } = new Dictionary<string, string>
     {
         ["paper"] = "thesis ch. 4: 4 long-lived TCP flows host -> guest, equal demand, 10 s",
-        ["elephants"] = "48 TCP flows arriving in the first 2 s, heavy-tailed sizes (Pareto a=1.2, min 2 MB)",
+        ["elephants"] = "48 TCP flows arriving in the first 2 s, heavy-tailed sizes (Pareto a=1.2, min 30 MB, mean 180 MB)",
         ["churn"] = "Poisson arrivals (20/s) and departures: TCP (exp. mean 150 MB) and 20% UDP (1 Gbps, 0.5-2 s)",
         ["shift"] = "12 TCP flows; at 5 s three of them (ids 0,4,8) jump to 9 Gbps and the rest drop to 0.5 Gbps",
     };
@@ -46,7 +46,7 @@ public static class Scenarios
     private static ScenarioRun Elephants(Rng rng, CapacityModel c)
     {
         var flows = Enumerable.Range(0, 48).Select(i => new FlowSpec(
-            i, Tcp(i, 5001), rng.NextDouble() * 2.0, rng.NextPareto(2e6, 1.2), c.FlowGbps));
+            i, Tcp(i, 5001), rng.NextDouble() * 2.0, rng.NextPareto(30e6, 1.2), c.FlowGbps));
         return new([.. flows.OrderBy(f => f.StartSec)], DurationSec);
     }
 

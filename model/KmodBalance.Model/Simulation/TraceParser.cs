@@ -76,7 +76,8 @@ public static class TraceParser
     }
 
     private static IPAddress Address(string s, string field, int n) =>
-        IPAddress.TryParse(s, out var a) && s.Length > 0 && (s.Contains('.') || s.Contains(':'))
+        // IPAddress also takes inet_aton shorthands ("10.0.0", "167772161"): demand a full dotted quad or IPv6.
+        IPAddress.TryParse(s, out var a) && (s.Contains(':') || s.Split('.').Length == 4)
             ? a
             : throw new TraceFormatException(n, $"{field} '{s}' is not an IPv4 or IPv6 address");
 
