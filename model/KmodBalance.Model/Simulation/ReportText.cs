@@ -35,7 +35,7 @@ public static class ReportText
         {
             var baseline = report.Policies[0];
             foreach (var p in report.Policies.Skip(1))
-                sb.AppendLine(Inv, $"  ratio {p.Policy}/{baseline.Policy} = {p.MeanThroughput / baseline.MeanThroughput:0.000} relative to ideal (the fair comparison when flows are finite: they all finish, so Gbps equals the offered load)");
+                sb.AppendLine(Inv, $"  ratio {p.Policy}/{baseline.Policy} = {p.MeanThroughput / baseline.MeanThroughput:0.000} relative to ideal");
         }
         return sb.ToString();
     }
