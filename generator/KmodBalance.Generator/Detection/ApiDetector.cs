@@ -40,8 +40,13 @@ public static partial class ApiDetector
             HasSteeringProg: select.Body(tunC).Contains("steering_prog") && tunC.Contains("tun_ebpf_select_queue("),
             HasAutomqFunction: automq is not null,
             NeedsVnetHeader: tunC.Contains("#include \"tun_vnet.h\""),
-            UsesAccessOnce: !tunC.Contains("READ_ONCE("));
+            UsesAccessOnce: !tunC.Contains("READ_ONCE("),
+            HasSysfsEmit: tunC.Contains("sysfs_emit("),
+            HasDeviceAttributes: tunC.Contains(DeviceAttributesArray));
     }
+
+    /// <summary>tun's sysfs attribute list, where the dynamic policy adds balance_stats.</summary>
+    public const string DeviceAttributesArray = "static struct attribute *tun_dev_attrs[] = {";
 
     private static T Require<T>(T? found, string what) where T : class =>
         found ?? throw new UnsupportedTunSourceException($"not found in the input: {what}");

@@ -14,7 +14,9 @@ public sealed record KernelApiProfile(
     bool HasSteeringProg,
     bool HasAutomqFunction,
     bool NeedsVnetHeader,
-    bool UsesAccessOnce)
+    bool UsesAccessOnce,
+    bool HasSysfsEmit,
+    bool HasDeviceAttributes)
 {
     /// <summary>One line for messages and the manifest.</summary>
     public string Summary =>
@@ -23,5 +25,6 @@ public sealed record KernelApiProfile(
         $"flow hash {FlowHashCall}" +
         (HasSteeringProg ? "; eBPF steering" : "") +
         (NeedsVnetHeader ? "; tun_vnet.h" : "") +
-        (UsesAccessOnce ? "; ACCESS_ONCE" : "");
+        (UsesAccessOnce ? "; ACCESS_ONCE" : "") +
+        (HasDeviceAttributes ? "; sysfs attributes" : "");
 }

@@ -43,6 +43,9 @@ public static class PolicyDescription
             Two module parameters tune it at run time:
               balance_threshold  load gap in packets per period (default {tunables.Threshold})
               balance_period_ms  remapper period in ms, {Tunables.MinPeriodMs}-{Tunables.MaxPeriodMs} (default {tunables.PeriodMs})
+
+            The read-only device attribute balance_stats shows the flows tracked,
+            the migrations so far and, per queue, the last period's load and flows.
             """,
         _ => throw new ArgumentOutOfRangeException(nameof(policy), "stock has no patch"),
     };

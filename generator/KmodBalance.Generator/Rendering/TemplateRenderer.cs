@@ -21,6 +21,13 @@ public static class TemplateRenderer
     public static string BalancerGlue(KernelApiProfile profile, Tunables tunables) =>
         Render("balancer_glue.c.sbn", Model(profile, tunables));
 
+    /// <summary>The read-only sysfs attribute balance_stats of the dynamic policy.</summary>
+    public static string BalancerStats(KernelApiProfile profile) => Render("balancer_stats.c.sbn", new ScriptObject
+    {
+        ["emit"] = profile.HasSysfsEmit ? "sysfs_emit(buf, " : "scnprintf(buf, PAGE_SIZE, ",
+        ["emit_at"] = profile.HasSysfsEmit ? "sysfs_emit_at(buf, len, " : "scnprintf(buf + len, PAGE_SIZE - len, ",
+    });
+
     public static string HashSelect(KernelApiProfile profile) => Render("hash_select.c.sbn", Model(profile, new Tunables()));
 
     /// <summary>ACCESS_ONCE-era kernels (before 3.19) lack READ_ONCE/WRITE_ONCE.</summary>

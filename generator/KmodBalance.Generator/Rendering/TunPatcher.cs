@@ -55,6 +55,14 @@ public static partial class TunPatcher
         var initAt = InsertionBeforeReturn(tunC, init);
         yield return new Edit(initAt, initAt, "\ttun_balance_start(tun);\n");
 
+        if (profile.HasDeviceAttributes)
+        {
+            var attributes = tunC.IndexOf(ApiDetector.DeviceAttributesArray, StringComparison.Ordinal);
+            yield return new Edit(attributes, attributes, TemplateRenderer.BalancerStats(profile));
+            var terminator = tunC.IndexOf("\tNULL", attributes, StringComparison.Ordinal);
+            yield return new Edit(terminator, terminator, "\t&dev_attr_balance_stats.attr,\n");
+        }
+
         var uninit = CSource.FindFunction(tunC, "tun_flow_uninit")!;
         var stopTimer = tunC.IndexOf(profile.TimerDeleteSync + "(", uninit.BodyOpen, uninit.BodyClose - uninit.BodyOpen, StringComparison.Ordinal);
         var uninitAt = CSource.LineStart(tunC, stopTimer);

@@ -104,6 +104,7 @@ public class DebianKernelTests(DebianKernelSource kernel) : IClassFixture<Debian
     {
         var profile = kernel.Modules[Policy.Dynamic].Generated.Manifest.KernelApiProfile;
 
-        profile.Should().Contain("SbDev (Linux 5.2+)").And.Contain("timer_setup/from_timer").And.Contain("eBPF steering");
+        profile.Should().Contain("SbDev (Linux 5.2+)").And.Contain("timer_setup/from_timer").And.Contain("eBPF steering")
+            .And.Contain("sysfs attributes");
     }
 }

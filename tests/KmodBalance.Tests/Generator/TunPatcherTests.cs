@@ -129,6 +129,25 @@ public class TunPatcherTests
             .Should().OnlyContain(l => l.Replace("\t", "        ").Length <= 100);
     }
 
+    [Fact]
+    public void Dynamic_adds_a_read_only_balance_stats_attribute_where_tun_has_sysfs_attributes()
+    {
+        var text = Fixtures.ReadTunC("linux-5.10") +
+            "\nstatic struct attribute *tun_dev_attrs[] = {\n\t&dev_attr_tun_flags.attr,\n\tNULL\n};\n";
+
+        var patched = TunPatcher.Apply(text, ApiDetector.Detect(text), Policy.Dynamic, new Tunables());
+
+        patched.Should().Contain("static DEVICE_ATTR_RO(balance_stats);\n\nstatic struct attribute *tun_dev_attrs[] = {");
+        patched.Should().Contain("\t&dev_attr_tun_flags.attr,\n\t&dev_attr_balance_stats.attr,\n\tNULL\n};");
+        patched.Should().Contain("scnprintf(buf, PAGE_SIZE, \"off\\n\")", "the fixture has no sysfs_emit");
+    }
+
+    [Fact]
+    public void Without_sysfs_attributes_no_stats_are_added()
+    {
+        Patch("linux-5.10", Policy.Dynamic).Should().NotContain("balance_stats");
+    }
+
     private static string Body(string text, string signature)
     {
         var start = text.IndexOf(signature + "\n{", StringComparison.Ordinal);
