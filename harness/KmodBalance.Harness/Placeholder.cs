@@ -1,1 +1,0 @@
-namespace KmodBalance.Harness; public static class Placeholder {}
