@@ -30,7 +30,7 @@ public sealed record LabOptions
         if (DurationSeconds is < 1 or > 600) e.Add("--duration must be between 1 and 600 seconds");
         if (Queues is < 1 or > 8) e.Add("--queues must be between 1 and 8 (the L2 guest gets one vCPU per queue)");
         if (MinShare is < 0 or > 1 || double.IsNaN(MinShare)) e.Add("--min-share must be between 0 and 1");
-        if (Queues > 0 && MinShare * Queues > 1) e.Add($"--min-share {MinShare} cannot be met by all {Queues} queues at once");
+        else if (Queues > 0 && MinShare * Queues > 1) e.Add($"--min-share {MinShare} cannot be met by all {Queues} queues at once");
         if (string.IsNullOrWhiteSpace(Policy)) e.Add("--policy must not be empty");
         if (string.IsNullOrWhiteSpace(ReportDir)) e.Add("--report must name a directory");
         if (ModuleDir is not null && string.IsNullOrWhiteSpace(ModuleDir)) e.Add("--module must name a directory");

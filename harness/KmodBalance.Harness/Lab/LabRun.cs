@@ -32,7 +32,7 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
 
         string? error = null;
         (SpreadVerdict Verdict, IReadOnlyList<QueueSample> Samples, MeasureSteps.NetperfOutcome Netperf, IReadOnlyList<string> Extra)? result = null;
-        await using (var cleanup = new CleanupRegistry(progress.Report))
+        var cleanup = new CleanupRegistry(progress.Report);
         {
             try
             {
@@ -41,7 +41,13 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
             catch (LabStepException e) { error = e.Message; }
             catch (OperationCanceledException) { error = $"[{CurrentStep()}] cancelled (Ctrl-C/SIGTERM or timeout)"; }
             catch (Exception e) { error = $"[{CurrentStep()}] unexpected: {e}"; }
-            finally { await CollectConsolesBestEffortAsync(); }
+            finally
+            {
+                await CollectConsolesBestEffortAsync();
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                await cleanup.DisposeAsync();
+                _clock.Record("cleanup", sw.Elapsed.TotalSeconds);
+            }
         }
         return WriteReport(error, result);
     }
@@ -114,6 +120,12 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
         var after = await _clock.Step("snapshot-after", () => MeasureSteps.SnapshotAsync("snapshot-after", l1, l2, ct), ct);
         foreach (var f in np.Flows) progress.Report($"  flow {f.Flow}: {f.Mbps:0.00} Mbit/s");
 
+        await _clock.Step("collect-consoles", async () =>
+        {
+            _consoles["l2"] = await BootL2Step.ReadConsoleAsync(l1, ct);
+            _consoles["l1"] = _l1.Console;
+        }, ct);
+
         return await _clock.Step("judge", () =>
         {
             var samples = Deltas.Compute(before.Snapshot, after.Snapshot, o.Queues);
@@ -151,10 +163,10 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
             }
             catch (Exception e) { progress.Report($"collect-consoles: could not read the L2 console: {e.Message}"); }
         }
-        if (_l1 is not null) _consoles["l1"] = _l1.Console;
+        if (_l1 is not null && !_consoles.ContainsKey("l1")) _consoles["l1"] = _l1.Console;
     }
 
-    private string CurrentStep() => _clock.Timings.Count == 0 ? "start" : "after " + _clock.Timings[^1].Step;
+    private string CurrentStep() => _clock.Current;
 
     private LabOutcome WriteReport(string? error,
         (SpreadVerdict Verdict, IReadOnlyList<QueueSample> Samples, MeasureSteps.NetperfOutcome Netperf, IReadOnlyList<string> Extra)? result)

@@ -11,10 +11,13 @@ public sealed class StepClock(IProgress<string> progress)
     private readonly Stopwatch _wall = Stopwatch.StartNew();
     public IReadOnlyList<StepTiming> Timings => _timings;
     public double WallSeconds => _wall.Elapsed.TotalSeconds;
+    /// <summary>The step running now (or the last one started).</summary>
+    public string Current { get; private set; } = "start";
 
     public async Task<T> Step<T>(string name, Func<Task<T>> body, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
+        Current = name;
         progress.Report($"[{name}] ...");
         var sw = Stopwatch.StartNew();
         try
@@ -30,6 +33,12 @@ public sealed class StepClock(IProgress<string> progress)
             if (e is LabStepException or OperationCanceledException) throw;
             throw new LabStepException(name, e.Message, e);
         }
+    }
+
+    public void Record(string name, double seconds)
+    {
+        _timings.Add(new StepTiming(name, Math.Round(seconds, 2)));
+        progress.Report($"[{name}] done in {seconds:0.0} s");
     }
 
     public Task Step(string name, Func<Task> body, CancellationToken ct) => Step(name, async () => { await body(); return true; }, ct);

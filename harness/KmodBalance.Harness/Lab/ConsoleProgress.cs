@@ -1,9 +1,9 @@
 using System.Diagnostics;
 
-namespace KmodBalance.Cli.Commands;
+namespace KmodBalance.Harness.Lab;
 
 /// <summary>Synchronous progress to stderr with elapsed time (Progress&lt;T&gt; would reorder lines).</summary>
-internal sealed class ConsoleProgress : IProgress<string>
+public sealed class ConsoleProgress : IProgress<string>
 {
     private readonly Stopwatch _sw = Stopwatch.StartNew();
     private readonly object _lock = new();
