@@ -1,9 +1,77 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
+using KmodBalance.Harness.Lab;
+using KmodBalance.Harness.Measurement;
 
 namespace KmodBalance.Cli.Commands;
 
-/// <summary>Placeholder until the `lab` verb is written.</summary>
+/// <summary>`kmb lab run`: proves on a real guest that a multi-queue tap spreads load under a policy.</summary>
 internal static class LabCommand
 {
-    public static Command Create() => new("lab", "(not yet implemented)");
+    public static Command Create()
+    {
+        var module = new Option<string?>("--module") { Description = "Directory with the built tun.ko (from `kmb build`)" };
+        var policy = new Option<string>("--policy") { Description = "Queue-selection policy name (recorded in the report)", DefaultValueFactory = _ => "stock" };
+        var flows = new Option<int>("--flows") { Description = "Concurrent netperf flows", DefaultValueFactory = _ => 4 };
+        var duration = new Option<int>("--duration") { Description = "Seconds per netperf flow (-l)", DefaultValueFactory = _ => 10 };
+        var report = new Option<string>("--report") { Description = "Report directory (report.json, junit.xml, summary.md, consoles/)", DefaultValueFactory = _ => "lab-report" };
+        var test = new Option<string>("--test") { Description = "tcp (TCP_STREAM) or udp (UDP_STREAM)", DefaultValueFactory = _ => "tcp" };
+        test.AcceptOnlyFromAmong("tcp", "udp");
+        var queues = new Option<int>("--queues") { Description = "Tap queues = L2 vCPUs", DefaultValueFactory = _ => 4 };
+        var minShare = new Option<double>("--min-share") { Description = "Minimum packet share every queue must carry", DefaultValueFactory = _ => 0.10 };
+        var topology = new Option<string>("--topology") { Description = "nested (L1 lab-host VM runs the module) or host (refused unless --allow-host-module)", DefaultValueFactory = _ => "nested" };
+        topology.AcceptOnlyFromAmong("nested", "host");
+        var allowHost = new Option<bool>("--allow-host-module") { Description = "Allow --topology host to load the module into this machine's kernel" };
+        var stateDir = new Option<string>("--state-dir") { Description = "Where images, keys and caches live", DefaultValueFactory = _ => LabOptions.DefaultStateDir };
+        var kernel = new Option<string?>("--kernel-release") { Description = "Guest kernel release (default: newest installed *-cloud-amd64)" };
+
+        var run = new Command("run", "Boot the lab, load the module, run netperf, judge the per-queue spread")
+        {
+            module, policy, flows, duration, report, test, queues, minShare, topology, allowHost, stateDir, kernel,
+        };
+        run.SetAction(async (ParseResult r, CancellationToken ct) =>
+        {
+            var options = new LabOptions
+            {
+                ModuleDir = r.GetValue(module),
+                Policy = r.GetValue(policy)!,
+                Flows = r.GetValue(flows),
+                DurationSeconds = r.GetValue(duration),
+                ReportDir = r.GetValue(report)!,
+                Test = r.GetValue(test) == "udp" ? NetperfTest.UdpStream : NetperfTest.TcpStream,
+                Queues = r.GetValue(queues),
+                MinShare = r.GetValue(minShare),
+                Topology = r.GetValue(topology) == "host" ? Topology.Host : Topology.Nested,
+                AllowHostModule = r.GetValue(allowHost),
+                StateDir = r.GetValue(stateDir)!,
+                KernelRelease = r.GetValue(kernel),
+            };
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var progress = new ConsoleProgress();
+            void OnSignal(PosixSignalContext c)
+            {
+                c.Cancel = true; // keep running until cleanup is done
+                progress.Report($"{c.Signal}: stopping and cleaning up");
+                cts.Cancel();
+            }
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
+            using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+
+            var outcome = await new LabRun(options, progress).RunAsync(cts.Token);
+            if (outcome.Report is { } rep)
+            {
+                Console.WriteLine("step timings:");
+                foreach (var s in rep.Steps) Console.WriteLine($"  {s.Step,-22} {s.Seconds,7:0.0} s");
+                foreach (var q in rep.Queues)
+                    Console.WriteLine($"  queue {q.Queue}: irq {q.Interrupts,8} rx {q.RxPackets,9} host {q.HostPackets,9} share {q.Share,6:P1}");
+                foreach (var reason in rep.Reasons) Console.WriteLine($"  reason: {reason}");
+            }
+            if (outcome.Error is not null) Console.Error.WriteLine($"kmb lab run: {outcome.Error}");
+            Console.WriteLine($"VERDICT {outcome.Verdict.ToUpperInvariant()} policy={options.Policy} flows={options.Flows} " +
+                $"queues={options.Queues} jain={outcome.Report?.Jain:0.000} wall={outcome.Report?.WallSeconds:0.0}s exit={outcome.ExitCode}");
+            return outcome.ExitCode;
+        });
+        return new Command("lab", "The VM lab that proves a policy on a real guest") { run };
+    }
 }

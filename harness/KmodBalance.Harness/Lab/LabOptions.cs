@@ -1,0 +1,53 @@
+using KmodBalance.Harness.Measurement;
+
+namespace KmodBalance.Harness.Lab;
+
+public enum Topology { Nested, Host }
+
+/// <summary>Everything `kmb lab run` was asked to do. <see cref="Validate"/> is pure.</summary>
+public sealed record LabOptions
+{
+    public string? ModuleDir { get; init; }
+    public string Policy { get; init; } = "stock";
+    public int Flows { get; init; } = 4;
+    public int DurationSeconds { get; init; } = 10;
+    public string ReportDir { get; init; } = "lab-report";
+    public NetperfTest Test { get; init; } = NetperfTest.TcpStream;
+    public int Queues { get; init; } = 4;
+    public double MinShare { get; init; } = 0.10;
+    public Topology Topology { get; init; } = Topology.Nested;
+    public bool AllowHostModule { get; init; }
+    public string StateDir { get; init; } = DefaultStateDir;
+    public string? KernelRelease { get; init; }
+    public string? VmImagesDir { get; init; }
+
+    public const string DefaultStateDir = "/var/tmp/kmodbalance";
+
+    public IReadOnlyList<string> Validate()
+    {
+        var e = new List<string>();
+        if (Flows is < 1 or > 64) e.Add("--flows must be between 1 and 64");
+        if (DurationSeconds is < 1 or > 600) e.Add("--duration must be between 1 and 600 seconds");
+        if (Queues is < 1 or > 8) e.Add("--queues must be between 1 and 8 (the L2 guest gets one vCPU per queue)");
+        if (MinShare is < 0 or > 1 || double.IsNaN(MinShare)) e.Add("--min-share must be between 0 and 1");
+        else if (Queues > 0 && MinShare * Queues > 1) e.Add($"--min-share {MinShare} cannot be met by all {Queues} queues at once");
+        if (string.IsNullOrWhiteSpace(Policy)) e.Add("--policy must not be empty");
+        if (string.IsNullOrWhiteSpace(ReportDir)) e.Add("--report must name a directory");
+        if (ModuleDir is not null && string.IsNullOrWhiteSpace(ModuleDir)) e.Add("--module must name a directory");
+        if (AllowHostModule && Topology != Topology.Host) e.Add("--allow-host-module only applies to --topology host");
+        return e;
+    }
+
+    public string TestName => Test == NetperfTest.TcpStream ? "TCP_STREAM" : "UDP_STREAM";
+
+    /// <summary>vm-images/ of this checkout: --vm-images, $KMB_ROOT (set by ./kmb), or found above the binary.</summary>
+    public string ResolveVmImagesDir()
+    {
+        if (VmImagesDir is not null) return VmImagesDir;
+        if (Environment.GetEnvironmentVariable("KMB_ROOT") is { Length: > 0 } root && Directory.Exists(Path.Combine(root, "vm-images")))
+            return Path.Combine(root, "vm-images");
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (Directory.Exists(Path.Combine(d.FullName, "vm-images"))) return Path.Combine(d.FullName, "vm-images");
+        throw new LabStepException("prepare-images", "cannot find vm-images/ (run through ./kmb, or set KMB_ROOT)");
+    }
+}

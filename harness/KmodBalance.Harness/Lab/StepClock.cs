@@ -1,0 +1,45 @@
+using System.Diagnostics;
+using KmodBalance.Harness.Reporting;
+
+namespace KmodBalance.Harness.Lab;
+
+/// <summary>Runs named steps: prints start and wall time, records <see cref="StepTiming"/>s, and
+/// wraps unexpected exceptions so every error names its step.</summary>
+public sealed class StepClock(IProgress<string> progress)
+{
+    private readonly List<StepTiming> _timings = [];
+    private readonly Stopwatch _wall = Stopwatch.StartNew();
+    public IReadOnlyList<StepTiming> Timings => _timings;
+    public double WallSeconds => _wall.Elapsed.TotalSeconds;
+    /// <summary>The step running now (or the last one started).</summary>
+    public string Current { get; private set; } = "start";
+
+    public async Task<T> Step<T>(string name, Func<Task<T>> body, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        Current = name;
+        progress.Report($"[{name}] ...");
+        var sw = Stopwatch.StartNew();
+        try
+        {
+            var r = await body();
+            _timings.Add(new StepTiming(name, Math.Round(sw.Elapsed.TotalSeconds, 2)));
+            progress.Report($"[{name}] done in {sw.Elapsed.TotalSeconds:0.0} s");
+            return r;
+        }
+        catch (Exception e)
+        {
+            _timings.Add(new StepTiming(name + " (failed)", Math.Round(sw.Elapsed.TotalSeconds, 2)));
+            if (e is LabStepException or OperationCanceledException) throw;
+            throw new LabStepException(name, e.Message, e);
+        }
+    }
+
+    public void Record(string name, double seconds)
+    {
+        _timings.Add(new StepTiming(name, Math.Round(seconds, 2)));
+        progress.Report($"[{name}] done in {seconds:0.0} s");
+    }
+
+    public Task Step(string name, Func<Task> body, CancellationToken ct) => Step(name, async () => { await body(); return true; }, ct);
+}

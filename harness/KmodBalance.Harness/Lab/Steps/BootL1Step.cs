@@ -1,0 +1,27 @@
+using KmodBalance.Harness.Measurement;
+using KmodBalance.Harness.Network;
+using KmodBalance.Harness.Vm;
+
+namespace KmodBalance.Harness.Lab.Steps;
+
+/// <summary>Boots the L1 lab host in the run's netns and waits for KMB-READY on its console.</summary>
+public static class BootL1Step
+{
+    public const string Ip = "192.0.2.2";
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(180);
+
+    public static QemuCommand Command(Accel accel, string vmlinuz, string initrd, string tap) =>
+        new(Name: "kmb-l1", Accel: accel, Cpus: 2, MemoryMb: 2048, Kernel: vmlinuz, Initrd: initrd,
+            KernelArgs: $"console=ttyS0 panic=-1 mitigations=off kmb.ip={Ip}/24",
+            Nic: new TapNic(tap, 1, "52:54:00:4b:4d:01"), Serial: "stdio");
+
+    public static async Task<VmProcess> RunAsync(QemuCommand qemu, Netns netns, string consoleLog, CleanupRegistry cleanup,
+        IProgress<string> progress, CancellationToken ct)
+    {
+        var vm = VmProcess.Start(qemu, netns.Name, consoleLog);
+        cleanup.Add($"killed L1 QEMU (pid {vm.ProcessId})", vm.DisposeAsync);
+        var ready = await vm.WaitForLineAsync("boot-l1", "KMB-READY", Timeout, ConsoleScanner.FindKernelFailure, ct);
+        progress.Report($"L1 ready ({ready})");
+        return vm;
+    }
+}

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Runs in L1: start FLOWS netperf clients together against HOST, each bounded by
+# `timeout`, wait for all, then print each one's output after a "### flow I rc=RC" line.
+# usage: netperf-flows.sh HOST FLOWS SECONDS TCP_STREAM|UDP_STREAM
+HOST=$1; FLOWS=$2; SECS=$3; TEST=$4
+rm -f /tmp/kmb-np.*
+i=1
+while [ $i -le "$FLOWS" ]; do
+  ( timeout $((SECS + 30)) netperf -H "$HOST" -l "$SECS" -t "$TEST" > /tmp/kmb-np.$i 2>&1; echo $? > /tmp/kmb-np.$i.rc ) &
+  i=$((i + 1))
+done
+wait
+i=1
+while [ $i -le "$FLOWS" ]; do
+  echo "### flow $i rc=$(cat /tmp/kmb-np.$i.rc)"
+  cat /tmp/kmb-np.$i
+  i=$((i + 1))
+done
