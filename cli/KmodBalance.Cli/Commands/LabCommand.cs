@@ -11,10 +11,15 @@ internal static class LabCommand
     public static Command Create()
     {
         var module = new Option<string?>("--module") { Description = "Directory with the built tun.ko (from `kmb build`)" };
-        var policy = new Option<string>("--policy") { Description = "Queue-selection policy name (recorded in the report)", DefaultValueFactory = _ => "stock" };
+        var policy = new Option<string>("--policy")
+        {
+            Description = "stock, hash or dynamic: without --module, generated from the installed linux-source and built for the lab kernel",
+            DefaultValueFactory = _ => "dynamic",
+        };
+        policy.AcceptOnlyFromAmong("stock", "hash", "dynamic");
         var flows = new Option<int>("--flows") { Description = "Concurrent netperf flows", DefaultValueFactory = _ => 4 };
         var duration = new Option<int>("--duration") { Description = "Seconds per netperf flow (-l)", DefaultValueFactory = _ => 10 };
-        var report = new Option<string>("--report") { Description = "Report directory (report.json, junit.xml, summary.md, consoles/)", DefaultValueFactory = _ => "lab-report" };
+        var report = new Option<string>("--report") { Description = "Report directory (report.json, junit.xml, summary.md, consoles/)", DefaultValueFactory = _ => "out/lab" };
         var test = new Option<string>("--test") { Description = "tcp (TCP_STREAM) or udp (UDP_STREAM)", DefaultValueFactory = _ => "tcp" };
         test.AcceptOnlyFromAmong("tcp", "udp");
         var queues = new Option<int>("--queues") { Description = "Tap queues = L2 vCPUs", DefaultValueFactory = _ => 4 };

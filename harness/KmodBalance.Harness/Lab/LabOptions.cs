@@ -8,7 +8,7 @@ public enum Topology { Nested, Host }
 public sealed record LabOptions
 {
     public string? ModuleDir { get; init; }
-    public string Policy { get; init; } = "stock";
+    public string Policy { get; init; } = "dynamic";
     public int Flows { get; init; } = 4;
     public int DurationSeconds { get; init; } = 10;
     public string ReportDir { get; init; } = "lab-report";

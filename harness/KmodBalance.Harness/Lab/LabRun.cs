@@ -1,3 +1,4 @@
+using KmodBalance.Generator;
 using KmodBalance.Harness.Images;
 using KmodBalance.Harness.Lab.Steps;
 using KmodBalance.Harness.Measurement;
@@ -52,6 +53,20 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
         return WriteReport(error, result);
     }
 
+    /// <summary>Without --module: generate the policy from the installed linux-source and build it for the lab kernel.</summary>
+    private async Task<string> BuildModuleAsync(string kernelRelease, CancellationToken ct)
+    {
+        try
+        {
+            var outDir = Path.Combine(options.StateDir, "modules", options.Policy);
+            return await ModulePipeline.GenerateAndBuildAsync(options.Policy, kernelRelease, outDir, progress, ct);
+        }
+        catch (KmbException e)
+        {
+            throw new LabStepException("build-module", e.Message);
+        }
+    }
+
     private async Task<(SpreadVerdict, IReadOnlyList<QueueSample>, MeasureSteps.NetperfOutcome, IReadOnlyList<string>)> RunNestedAsync(
         CleanupRegistry cleanup, CancellationToken ct)
     {
@@ -63,8 +78,7 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
             return Task.FromResult(KernelInfo.Discover(o.KernelRelease));
         }, ct);
         _env["kernel"] = kernel.Release;
-        // TODO(lead): when --module is omitted, call KmodBalance.Generator.ModulePipeline.GenerateAndBuildAsync(o.Policy, kernel.Release, outDir, progress, ct).
-        var moduleDir = o.ModuleDir ?? throw new LabStepException("build-module", "--module DIR is required until ModulePipeline exists (build with `./kmb build`)");
+        var moduleDir = o.ModuleDir ?? await _clock.Step("build-module", () => BuildModuleAsync(kernel.Release, ct), ct);
         var tunKo = Path.Combine(moduleDir, "tun.ko");
         if (!File.Exists(tunKo)) throw new LabStepException("build-module", $"{tunKo} not found (build it with `./kmb build`)");
 
@@ -188,15 +202,27 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
         var report = new LabReport(verdict, options.Policy, options.Topology.ToString().ToLowerInvariant(), _accel, options.TestName,
             options.Flows, options.DurationSeconds, queues, result?.Netperf.Flows ?? [], result?.Verdict.Jain ?? 0, reasons,
             _clock.Timings, Math.Round(_clock.WallSeconds, 2), error, _env);
+        // ReportWriter copies console logs from files: stage the captured texts in a temp dir.
+        var staged = Directory.CreateTempSubdirectory("kmb-consoles-");
         try
         {
-            ReportWriter.Write(options.ReportDir, report, _consoles);
+            var logs = new Dictionary<string, string>();
+            foreach (var (name, text) in _consoles)
+            {
+                logs[name + ".log"] = Path.Combine(staged.FullName, name + ".log");
+                File.WriteAllText(logs[name + ".log"], text);
+            }
+            ReportWriter.Write(options.ReportDir, report, logs);
             progress.Report($"report written to {Path.GetFullPath(options.ReportDir)}");
         }
         catch (Exception e)
         {
             progress.Report($"[write-report] failed: {e.Message}");
             if (error is null) { error = $"[write-report] {e.Message}"; verdict = "error"; }
+        }
+        finally
+        {
+            staged.Delete(recursive: true);
         }
         var code = verdict switch { "pass" => 0, "fail" => 1, _ => 2 };
         return new LabOutcome(code, verdict, error, report);

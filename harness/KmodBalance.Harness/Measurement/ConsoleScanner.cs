@@ -18,7 +18,7 @@ public static partial class ConsoleScanner
     // panics, WARN_ON splats and hung tasks: each means the run's numbers cannot be trusted.
     [GeneratedRegex(
         @"\bOops\b|\bBUG:|kernel BUG at|soft lockup|hard LOCKUP|self-detected stall|detected stalls? on CPU|RCU stall|rcu: INFO:|INFO: rcu_|" +
-        @"Kernel panic|general protection fault|Unable to handle kernel|WARNING: CPU: [0-9]+ PID: [0-9]+|INFO: task .* blocked for more than",
+        @"Kernel panic|general protection fault|Unable to handle kernel|WARNING: CPU: [0-9]+ PID: [0-9]+ at (?:drivers/net|net|drivers/vhost)/|INFO: task .* blocked for more than",
         RegexOptions.CultureInvariant)]
     private static partial Regex FailurePattern();
 
