@@ -1,0 +1,33 @@
+namespace KmodBalance.Model.Balancing;
+
+/// <summary>
+/// A tun queue-selection policy as the simulator drives it: one call per packet sent
+/// host -> guest, one call per balancing period, and one call per packet the guest
+/// sends back (only stock automq learns from those).
+/// </summary>
+public interface IQueueSelector
+{
+    /// <summary>Short policy name: <c>hash</c>, <c>dynamic</c>, <c>stock</c>.</summary>
+    string Name { get; }
+
+    /// <summary>Queue for one host -> guest packet of flow <paramref name="hash"/>; always &lt; <paramref name="queueCount"/> (0 when it is 0).</summary>
+    ushort Select(uint hash, uint length, uint queueCount, ulong now = 0);
+
+    /// <summary>End of a balancing period (the dynamic balancer remaps; the others do nothing).</summary>
+    void EndPeriod(uint queueCount);
+
+    /// <summary>The guest sent a packet of flow <paramref name="hash"/> on <paramref name="queue"/> (stock automq learns it).</summary>
+    void GuestSent(uint hash, ushort queue, ulong now = 0);
+}
+
+/// <summary>One flow moved by the remapper.</summary>
+public readonly record struct FlowMove(uint Hash, ushort From, ushort To, uint Packets);
+
+/// <summary>What one remap did: flows moved, flows dropped, and the per-queue loads it left (index = queue).</summary>
+public sealed record RemapResult(IReadOnlyList<FlowMove> Moves, IReadOnlyList<uint> Dropped, IReadOnlyList<uint> Loads)
+{
+    public static RemapResult None { get; } = new([], [], []);
+}
+
+/// <summary>A snapshot of one flow-table entry of the dynamic balancer.</summary>
+public readonly record struct FlowState(ushort Queue, uint Packets, uint Bytes, ulong Updated);

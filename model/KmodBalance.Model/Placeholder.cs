@@ -1,1 +1,0 @@
-namespace KmodBalance.Model; public static class Placeholder {}

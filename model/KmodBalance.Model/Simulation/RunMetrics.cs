@@ -1,0 +1,56 @@
+namespace KmodBalance.Model.Simulation;
+
+/// <summary>
+/// What one run of one policy measured.
+/// <para><see cref="Throughput"/> is delivered bytes relative to a perfectly balanced
+/// (fluid) split of the same offered flows on the same queues (1.0 = perfect).
+/// <see cref="Jain"/> is Jain's index over per-queue delivered bytes (1 = even, 1/n = one queue).
+/// <see cref="QueuesUsed"/> counts queues that carried at least 1% of the bytes.
+/// <see cref="Migrations"/> counts a flow's packet landing on another queue than its
+/// previous packet; <see cref="ReorderRisk"/> those where the previous packet was less than
+/// 100 us earlier. <see cref="PeriodsUntilBalanced"/> is the number of whole periods before
+/// the first period whose throughput reached 99% of ideal (0 = from the start; null = never).</para>
+/// </summary>
+public sealed record RunMetrics(
+    int Run,
+    double ThroughputGbps,
+    double IdealGbps,
+    double Throughput,
+    double Jain,
+    int QueuesUsed,
+    double MaxQueueGbps,
+    double MeanQueueGbps,
+    IReadOnlyList<double> QueueShare,
+    int Migrations,
+    int ReorderRisk,
+    int? PeriodsUntilBalanced,
+    bool Balanced,
+    int Flows);
+
+/// <summary>All runs of one policy on one scenario.</summary>
+public sealed record PolicyResult(string Policy, string Scenario, IReadOnlyList<RunMetrics> Runs)
+{
+    public double MeanThroughputGbps => Runs.Count == 0 ? 0 : Runs.Average(r => r.ThroughputGbps);
+    public double MeanThroughput => Runs.Count == 0 ? 0 : Runs.Average(r => r.Throughput);
+    public int BalancedRuns => Runs.Count(r => r.Balanced);
+}
+
+public static class Fairness
+{
+    /// <summary>Relative throughput at or above which a run or period counts as balanced.</summary>
+    public const double BalancedAt = 0.99;
+
+    /// <summary>
+    /// Jain's fairness index (sum x)^2 / (n * sum x^2): 1 when all equal, 1/n when one
+    /// takes everything. All zero (nothing to share) counts as even: 1.
+    /// </summary>
+    public static double Jain(IReadOnlyList<double> x)
+    {
+        if (x.Count == 0)
+            throw new ArgumentException("Jain's index needs at least one value", nameof(x));
+        if (x.Any(v => v < 0 || double.IsNaN(v)))
+            throw new ArgumentException("Jain's index is defined for non-negative values", nameof(x));
+        double sum = x.Sum(), squares = x.Sum(v => v * v);
+        return squares == 0 ? 1.0 : sum * sum / (x.Count * squares);
+    }
+}

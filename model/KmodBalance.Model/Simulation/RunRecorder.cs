@@ -1,0 +1,71 @@
+namespace KmodBalance.Model.Simulation;
+
+/// <summary>Accumulates one run's measurements tick by tick; <see cref="Finish"/> makes the metrics.</summary>
+internal sealed class RunRecorder(int queues, CapacityModel capacity)
+{
+    /// <summary>A queue change closer than this to the flow's previous packet risks reordering.</summary>
+    public const ulong ReorderWindowUs = 100;
+
+    private readonly double[] _queueBytes = new double[queues];
+    private readonly Dictionary<uint, (ushort Queue, ulong Time)> _lastPacket = [];
+    private double _delivered, _ideal, _periodDelivered, _periodIdeal;
+    private int _periodIndex, _ticks, _migrations, _reorderRisk;
+    private int? _firstBalancedPeriod;
+
+    public void Packet(uint hash, ushort queue, ulong timeUs)
+    {
+        if (_lastPacket.TryGetValue(hash, out var last) && last.Queue != queue)
+        {
+            _migrations++;
+            if (timeUs - last.Time < ReorderWindowUs)
+                _reorderRisk++;
+        }
+        _lastPacket[hash] = (queue, timeUs);
+    }
+
+    public void Tick(ReadOnlySpan<double> deliveredPerQueue, double idealBytes)
+    {
+        double sum = 0;
+        for (int q = 0; q < deliveredPerQueue.Length; q++)
+        {
+            _queueBytes[q] += deliveredPerQueue[q];
+            sum += deliveredPerQueue[q];
+        }
+        _delivered += sum;
+        _ideal += idealBytes;
+        _periodDelivered += sum;
+        _periodIdeal += idealBytes;
+        _ticks++;
+    }
+
+    public void EndPeriod()
+    {
+        if (_firstBalancedPeriod is null && _periodIdeal > 0 && _periodDelivered >= Fairness.BalancedAt * _periodIdeal)
+            _firstBalancedPeriod = _periodIndex;
+        _periodIndex++;
+        _periodDelivered = _periodIdeal = 0;
+    }
+
+    public RunMetrics Finish(int run, int flows)
+    {
+        double seconds = _ticks * capacity.TickUs / 1e6;
+        double Gbps(double bytes) => seconds == 0 ? 0 : bytes * 8 / seconds / 1e9;
+        double relative = _ideal == 0 ? 1.0 : _delivered / _ideal;
+        var share = _queueBytes.Select(b => _delivered == 0 ? 0 : b / _delivered).ToArray();
+        return new RunMetrics(
+            run,
+            Gbps(_delivered),
+            Gbps(_ideal),
+            relative,
+            Fairness.Jain(_queueBytes),
+            share.Count(s => s >= 0.01),
+            Gbps(_queueBytes.Max()),
+            Gbps(_queueBytes.Average()),
+            share,
+            _migrations,
+            _reorderRisk,
+            _firstBalancedPeriod,
+            relative >= Fairness.BalancedAt,
+            flows);
+    }
+}
