@@ -1,7 +1,6 @@
 using CliWrap;
 using CliWrap.Buffered;
 using FluentAssertions;
-using KmodBalance.Harness.Images;
 using KmodBalance.Harness.Lab;
 using Xunit;
 using Xunit.Abstractions;
@@ -18,36 +17,27 @@ public sealed class NestedLabIntegrationTests(ITestOutputHelper output) : IDispo
 
     public void Dispose() => Directory.Delete(_dir, true);
 
-    /// <summary>Debian's own 6.1 tun.c, built out of tree against the installed headers.</summary>
-    private async Task<string> BuildStockTunAsync(KernelInfo kernel)
-    {
-        var mod = Directory.CreateDirectory(Path.Combine(_dir, "module")).FullName;
-        await CliWrap.Cli.Wrap("sh").WithArguments(["-c",
-                "tar -xJOf /usr/src/linux-source-6.1.tar.xz linux-source-6.1/drivers/net/tun.c > tun.c && echo 'obj-m := tun.o' > Makefile"])
-            .WithWorkingDirectory(mod).ExecuteBufferedAsync();
-        var make = await CliWrap.Cli.Wrap("make").WithArguments(["-s", "-C", kernel.BuildDir, $"M={mod}", "modules"])
-            .WithValidation(CommandResultValidation.None).ExecuteBufferedAsync();
-        make.ExitCode.Should().Be(0, make.StandardError);
-        return mod;
-    }
-
     [Fact]
-    public async Task Stock_tun_in_the_nested_lab_spreads_four_flows_and_leaves_nothing_behind()
+    public async Task The_dynamic_module_spreads_four_flows_over_four_queues_and_leaves_nothing_behind()
     {
-        var kernel = KernelInfo.Discover();
-        var module = await BuildStockTunAsync(kernel);
         var report = Path.Combine(_dir, "report");
         var progress = new SyncProgress(output.WriteLine);
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        var options = new LabOptions { Policy = "dynamic", ReportDir = report, DurationSeconds = 5 };
 
-        var outcome = await new LabRun(new LabOptions { ModuleDir = module, Policy = "stock", ReportDir = report, DurationSeconds = 5 }, progress)
-            .RunAsync(cts.Token);
+        var outcome = await new LabRun(options, progress).RunAsync(cts.Token);
+        if (outcome.ExitCode == 2)
+        {
+            // One nested TCG boot in ~20 has stalled here (see README); a lab error, not a verdict, is retried once.
+            output.WriteLine($"lab error, retrying once: {outcome.Error}");
+            outcome = await new LabRun(options, progress).RunAsync(cts.Token);
+        }
 
         outcome.Error.Should().BeNull();
-        outcome.ExitCode.Should().BeOneOf(0, 1); // a verdict, not a setup error; stock spread is not guaranteed
-        outcome.Report!.Queues.Should().HaveCount(4).And.OnlyContain(q => q.RxPackets > 0 && q.HostPackets > 0);
+        outcome.ExitCode.Should().Be(0, string.Join("; ", outcome.Report?.Reasons ?? []));
+        outcome.Report!.Queues.Should().HaveCount(4).And.OnlyContain(q => q.RxPackets > 0 && q.HostPackets > 0 && q.Interrupts > 0);
         outcome.Report.FlowResults.Should().HaveCount(4).And.OnlyContain(f => f.Mbps > 0);
-        foreach (var f in new[] { "report.json", "junit.xml", "summary.md", "consoles/l1.log", "consoles/l2.log" })
+        foreach (var f in new[] { "report.json", "junit.xml", "summary.md", "queue-shares.png", "consoles/l1.log", "consoles/l2.log" })
             File.Exists(Path.Combine(report, f)).Should().BeTrue(f);
 
         var netns = await CliWrap.Cli.Wrap("ip").WithArguments(["netns", "list"]).ExecuteBufferedAsync();
