@@ -1,9 +1,6 @@
-using KmodBalance.Generator;
 using KmodBalance.Harness.Images;
 using KmodBalance.Harness.Lab.Steps;
 using KmodBalance.Harness.Measurement;
-using KmodBalance.Harness.Network;
-using KmodBalance.Harness.Processes;
 using KmodBalance.Harness.Reporting;
 using KmodBalance.Harness.Ssh;
 using KmodBalance.Harness.Vm;
@@ -15,15 +12,10 @@ public sealed record LabOutcome(int ExitCode, string Verdict, string? Error, Lab
 /// <summary>`kmb lab run`: the nested lab, one step per line. Exit 0 pass, 1 verdict fail, 2 setup error.</summary>
 public sealed class LabRun(LabOptions options, IProgress<string> progress)
 {
-    public static readonly string[] RequiredTools =
-        ["ip", "qemu-system-x86_64", "busybox", "dash", "dropbear", "dropbearkey", "dropbearconvert", "ethtool", "tc",
-         "netperf", "netserver", "kmod", "modprobe", "depmod", "ldd", "timeout"];
-
     private readonly StepClock _clock = new(progress);
     private readonly Dictionary<string, string> _consoles = new();
     private readonly Dictionary<string, string> _env = new();
-    private VmProcess? _l1;
-    private LabSshClient? _l1Ssh;
+    private readonly L1Session.Started _l1 = new();
     private string _accel = "unknown";
 
     public async Task<LabOutcome> RunAsync(CancellationToken ct)
@@ -53,67 +45,21 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
         return WriteReport(error, result);
     }
 
-    /// <summary>Without --module: generate the policy from the installed linux-source and build it for the lab kernel.</summary>
-    private async Task<string> BuildModuleAsync(string kernelRelease, CancellationToken ct)
-    {
-        try
-        {
-            var outDir = Path.Combine(options.StateDir, "modules", options.Policy);
-            return await ModulePipeline.GenerateAndBuildAsync(options.Policy, kernelRelease, outDir, progress, ct);
-        }
-        catch (KmbException e)
-        {
-            throw new LabStepException("build-module", e.Message);
-        }
-    }
-
     private async Task<(SpreadVerdict, IReadOnlyList<QueueSample>, MeasureSteps.NetperfOutcome, IReadOnlyList<string>)> RunNestedAsync(
         CleanupRegistry cleanup, CancellationToken ct)
     {
         var o = options;
-        var kernel = await _clock.Step("check-tools", () =>
-        {
-            if (ToolCatalog.Missing(RequiredTools) is { Count: > 0 } missing)
-                throw new LabStepException("check-tools", "missing host tools: " + string.Join("; ", missing));
-            return Task.FromResult(KernelInfo.Discover(o.KernelRelease));
-        }, ct);
+        var kernel = await LabPreparation.CheckToolsAsync(o.KernelRelease, _clock, ct);
         _env["kernel"] = kernel.Release;
-        var moduleDir = o.ModuleDir ?? await _clock.Step("build-module", () => BuildModuleAsync(kernel.Release, ct), ct);
-        var tunKo = Path.Combine(moduleDir, "tun.ko");
-        if (!File.Exists(tunKo)) throw new LabStepException("build-module", $"{tunKo} not found (build it with `./kmb build`)");
-
-        var images = await _clock.Step("prepare-images", () => PrepareImagesStep.RunAsync(o.ResolveVmImagesDir(), o.StateDir, kernel, tunKo, progress, ct), ct);
-        _env["guest_image"] = images.Guest.CacheKey[..16];
-        _env["l1_image"] = images.LabHost!.CacheKey[..16];
-
-        var hostAccel = await _clock.Step("accel-probe", async () => AccelProbe.Decide(await AccelProbe.ProbeHostAsync(kernel.VmlinuzPath, ct), "runner"), ct);
-        progress.Report(hostAccel.Message);
+        var prepared = await LabPreparation.PreparePolicyAsync(o.Policy, o.ModuleDir, kernel, o.StateDir, o.ResolveVmImagesDir(), _clock, progress, ct);
+        _env["guest_image"] = prepared.Images.Guest.CacheKey[..16];
+        _env["l1_image"] = prepared.Images.LabHost!.CacheKey[..16];
+        var hostAccel = await LabPreparation.ProbeRunnerAccelAsync(kernel, _clock, progress, ct);
         _env["l1_accel"] = hostAccel.Accel.ToString().ToLowerInvariant();
 
-        var netns = await _clock.Step("create-netns", async () =>
-        {
-            foreach (var stale in await Netns.FindStaleAsync(ct))
-            {
-                await ProcessRunner.RunAsync("create-netns", "ip", ["netns", "del", stale], TimeSpan.FromSeconds(15), ct, check: false);
-                progress.Report($"removed stale netns {stale} (its run is gone)");
-            }
-            var ns = await Netns.CreateAsync(Netns.NameFor(Environment.ProcessId), "kmbtap0", "192.0.2.1/24", ct);
-            cleanup.Add($"deleted netns {ns.Name} (and tap {ns.Tap})", ns.DisposeAsync);
-            return ns;
-        }, ct);
-        var runDir = Directory.CreateDirectory(Path.Combine(o.StateDir, "runs", Environment.ProcessId.ToString())).FullName;
-        cleanup.Add($"removed temp dir {runDir}", () => { Directory.Delete(runDir, true); return ValueTask.CompletedTask; });
-
-        var l1Cmd = BootL1Step.Command(hostAccel.Accel, kernel.VmlinuzPath, images.LabHost.ImagePath, netns.Tap);
-        _l1 = await _clock.Step("boot-l1", () => BootL1Step.RunAsync(l1Cmd, netns, Path.Combine(runDir, "l1.console"), cleanup, progress, ct), ct);
-        _l1Ssh = await _clock.Step("ssh-l1", async () => cleanup.Add("closed SSH to L1",
-            await LabSshClient.ConnectAsync("ssh-l1", netns.Name, BootL1Step.Ip, 22, images.LabHost.Keys.ClientKeyPath,
-                images.LabHost.Keys.HostKeyFingerprint, TimeSpan.FromSeconds(60), ct)), ct);
-        var l1 = _l1Ssh;
-
-        var tunStatus = await _clock.Step("load-module", () => LabHostSteps.LoadModuleAsync(l1, ct), ct);
-        progress.Report(tunStatus);
-        _env["tun"] = tunStatus;
+        var session = await L1Session.StartAsync(prepared, hostAccel.Accel, kernel.VmlinuzPath, o.StateDir, _clock, cleanup, _l1, progress, ct);
+        _env["tun"] = session.TunStatus;
+        var l1 = session.Ssh;
         var l2Accel = await _clock.Step("l1-kvm", () => LabHostSteps.SetupKvmAsync(l1, ct), ct);
         progress.Report(l2Accel.Message);
         _accel = $"l1={_env["l1_accel"]},l2={l2Accel.Accel.ToString().ToLowerInvariant()}";
@@ -125,8 +71,8 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
         var l2 = await _clock.Step("ssh-l2", async () =>
         {
             var port = await l1.ForwardAsync(BootL2Step.Ip, 22, ct);
-            return cleanup.Add("closed SSH to L2", await LabSshClient.ConnectAsync("ssh-l2", netns.Name, "127.0.0.1", port,
-                images.Guest.Keys.ClientKeyPath, images.Guest.Keys.HostKeyFingerprint, TimeSpan.FromSeconds(120), ct));
+            return cleanup.Add("closed SSH to L2", await LabSshClient.ConnectAsync("ssh-l2", session.Netns.Name, "127.0.0.1", port,
+                prepared.Images.Guest.Keys.ClientKeyPath, prepared.Images.Guest.Keys.HostKeyFingerprint, TimeSpan.FromSeconds(120), ct));
         }, ct);
 
         var before = await _clock.Step("snapshot-before", () => MeasureSteps.SnapshotAsync("snapshot-before", l1, l2, ct), ct);
@@ -137,7 +83,7 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
         await _clock.Step("collect-consoles", async () =>
         {
             _consoles["l2"] = await BootL2Step.ReadConsoleAsync(l1, ct);
-            _consoles["l1"] = _l1.Console;
+            _consoles["l1"] = session.Vm.Console;
         }, ct);
 
         return await _clock.Step("judge", () =>
@@ -167,17 +113,17 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
 
     private async Task CollectConsolesBestEffortAsync()
     {
-        if (_l1Ssh is not null && !_consoles.ContainsKey("l2"))
+        if (_l1.Ssh is not null && !_consoles.ContainsKey("l2"))
         {
             try
             {
                 using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-                var l2 = await BootL2Step.ReadConsoleAsync(_l1Ssh, cts.Token);
+                var l2 = await BootL2Step.ReadConsoleAsync(_l1.Ssh, cts.Token);
                 if (l2.Length > 0) _consoles["l2"] = l2;
             }
             catch (Exception e) { progress.Report($"collect-consoles: could not read the L2 console: {e.Message}"); }
         }
-        if (_l1 is not null && !_consoles.ContainsKey("l1")) _consoles["l1"] = _l1.Console;
+        if (_l1.Vm is not null && !_consoles.ContainsKey("l1")) _consoles["l1"] = _l1.Vm.Console;
     }
 
     private string CurrentStep() => _clock.Current;

@@ -1,0 +1,60 @@
+using KmodBalance.Generator;
+using KmodBalance.Harness.Images;
+using KmodBalance.Harness.Lab.Steps;
+using KmodBalance.Harness.Processes;
+using KmodBalance.Harness.Vm;
+
+namespace KmodBalance.Harness.Lab;
+
+/// <summary>What every boot of one policy shares: the module under test and the images holding it.</summary>
+public sealed record PreparedPolicy(string Policy, string ModuleDir, LabImages Images);
+
+/// <summary>The steps before any VM boots. `lab run` does them once; `lab compare` builds each
+/// policy once and reuses it for every trial.</summary>
+public static class LabPreparation
+{
+    public static readonly string[] RequiredTools =
+        ["ip", "qemu-system-x86_64", "busybox", "dash", "dropbear", "dropbearkey", "dropbearconvert", "ethtool", "tc",
+         "netperf", "netserver", "kmod", "modprobe", "depmod", "ldd", "timeout", "gcc"];
+
+    public static Task<KernelInfo> CheckToolsAsync(string? kernelRelease, StepClock clock, CancellationToken ct) =>
+        clock.Step("check-tools", () =>
+        {
+            if (ToolCatalog.Missing(RequiredTools) is { Count: > 0 } missing)
+                throw new LabStepException("check-tools", "missing host tools: " + string.Join("; ", missing) +
+                    " (run `setup/install-deps.sh`, or any ./kmb lab verb, which installs them)");
+            return Task.FromResult(KernelInfo.Discover(kernelRelease));
+        }, ct);
+
+    /// <summary>Uses <paramref name="moduleDir"/> when given; otherwise generates the policy from the
+    /// installed linux-source and builds it for the lab kernel under STATE/modules/POLICY.</summary>
+    public static async Task<PreparedPolicy> PreparePolicyAsync(string policy, string? moduleDir, KernelInfo kernel,
+        string stateDir, string vmImagesDir, StepClock clock, IProgress<string> progress, CancellationToken ct)
+    {
+        var dir = moduleDir ?? await clock.Step($"build-module {policy}", async () =>
+        {
+            try
+            {
+                return await ModulePipeline.GenerateAndBuildAsync(policy, kernel.Release, Path.Combine(stateDir, "modules", policy), progress, ct);
+            }
+            catch (KmbException e)
+            {
+                throw new LabStepException("build-module", e.Message);
+            }
+        }, ct);
+        var tunKo = Path.Combine(dir, "tun.ko");
+        if (!File.Exists(tunKo)) throw new LabStepException("build-module", $"{tunKo} not found (build it with `./kmb build`)");
+        var images = await clock.Step($"prepare-images {policy}",
+            () => PrepareImagesStep.RunAsync(vmImagesDir, stateDir, kernel, tunKo, progress, ct), ct);
+        return new PreparedPolicy(policy, dir, images);
+    }
+
+    /// <summary>KVM or TCG for L1, decided by booting the kernel once (see <see cref="AccelProbe"/>).</summary>
+    public static async Task<AccelDecision> ProbeRunnerAccelAsync(KernelInfo kernel, StepClock clock, IProgress<string> progress, CancellationToken ct)
+    {
+        var decision = await clock.Step("accel-probe",
+            async () => AccelProbe.Decide(await AccelProbe.ProbeHostAsync(kernel.VmlinuzPath, ct), "runner"), ct);
+        progress.Report(decision.Message);
+        return decision;
+    }
+}
