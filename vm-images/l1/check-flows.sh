@@ -1,0 +1,81 @@
+#!/bin/sh
+# Runs in L1 (or in a throwaway netns on any host with a tun): one scenario of the
+# deterministic check (`kmb lab check`). Sets the balancer's module parameters (when
+# the loaded tun has them), creates the multi-queue tap IFNAME by holding its queues
+# with mqtap, routes 198.51.100.0/24 through it with a permanent neighbour for
+# 198.51.100.2 and IPv6 off (so the only frames on it are ours), sends the flows with
+# udpflows and prints both tools' output plus the kernel log lines the run added.
+# The tap disappears when mqtap closes its queues. Every step is bounded in time.
+#
+# usage: check-flows.sh IFNAME PERIOD_MS|- THRESHOLD|- "MQTAP_OPTIONS" FLOW...
+#   FLOW as udpflows takes it: SPORT:PPS:START_MS:COUNT
+# env: KMB_BIN (tools, default /opt/kmb), KMB_DMESG=0 (do not read the kernel log),
+#      KMB_MAX_S (bound of the traffic, default 20)
+# exit: 0 ran (the output says what happened), 2 usage, 3 module parameter refused,
+#       4 mqtap did not come up, 5 tap setup failed
+set -u
+[ $# -ge 5 ] || { echo "usage: $0 IFNAME PERIOD_MS|- THRESHOLD|- \"MQTAP_OPTIONS\" FLOW..." >&2; exit 2; }
+IF=$1; PERIOD=$2; THRESH=$3; MQOPTS=$4
+shift 4
+BIN=${KMB_BIN:-/opt/kmb}
+MAX=${KMB_MAX_S:-20}
+PARAMS=/sys/module/tun/parameters
+OUT=$(mktemp -d /tmp/kmb-chk.XXXXXX) || exit 2
+MQ=""
+cleanup() {
+  [ -n "$MQ" ] && kill "$MQ" 2>/dev/null
+  rm -rf "$OUT"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+setparam() { # NAME VALUE
+  [ "$2" = - ] && return 0
+  [ -w "$PARAMS/$1" ] || { echo "### param $1 unavailable"; return 0; }
+  echo "$2" > "$PARAMS/$1" 2>/dev/null && [ "$(cat "$PARAMS/$1")" = "$2" ] ||
+    { echo "module parameter $1=$2 refused" >&2; exit 3; }
+}
+setparam balance_period_ms "$PERIOD"
+setparam balance_threshold "$THRESH"
+echo "### params period_ms=$(cat $PARAMS/balance_period_ms 2>/dev/null || echo -) threshold=$(cat $PARAMS/balance_threshold 2>/dev/null || echo -)"
+
+DMESG0=0
+[ "${KMB_DMESG:-1}" = 1 ] && DMESG0=$(dmesg | wc -l)
+
+# shellcheck disable=SC2086 # MQOPTS is a list of options
+timeout $((MAX + 15)) "$BIN/mqtap" -t $((MAX + 10)) $MQOPTS "$IF" > "$OUT/mqtap" 2> "$OUT/mqtap.err" &
+MQ=$!
+i=0
+while ! grep -q '^READY' "$OUT/mqtap" 2>/dev/null; do
+  i=$((i + 1))
+  if [ $i -gt 100 ] || ! kill -0 "$MQ" 2>/dev/null; then
+    echo "mqtap did not come up: $(cat "$OUT/mqtap.err")" >&2
+    exit 4
+  fi
+  sleep 0.05
+done
+
+{
+  echo 1 > "/proc/sys/net/ipv6/conf/$IF/disable_ipv6" 2>/dev/null || [ ! -d /proc/sys/net/ipv6 ]
+} && ip addr add 198.51.100.1/24 dev "$IF" &&
+  ip link set "$IF" up &&
+  ip neigh replace 198.51.100.2 lladdr 02:00:00:00:00:02 dev "$IF" nud permanent ||
+  { echo "setting up $IF failed" >&2; exit 5; }
+
+timeout $((MAX + 5)) "$BIN/udpflows" -b 198.51.100.1 -d 198.51.100.2 -p 9 -T "$MAX" "$@" > "$OUT/udpflows" 2>&1
+UF=$?
+wait "$MQ"
+MQRC=$?
+MQ=""
+
+echo "### udpflows rc=$UF"
+cat "$OUT/udpflows"
+echo "### mqtap rc=$MQRC"
+cat "$OUT/mqtap"
+[ -s "$OUT/mqtap.err" ] && { echo "### mqtap stderr"; cat "$OUT/mqtap.err"; }
+if [ "${KMB_DMESG:-1}" = 1 ]; then
+  echo "### dmesg"
+  dmesg | tail -n +$((DMESG0 + 1))
+fi
+echo "### end"
+exit 0
