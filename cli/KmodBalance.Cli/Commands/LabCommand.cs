@@ -77,6 +77,6 @@ internal static class LabCommand
                 $"queues={options.Queues} jain={outcome.Report?.Jain:0.000} wall={outcome.Report?.WallSeconds:0.0}s exit={outcome.ExitCode}");
             return outcome.ExitCode;
         });
-        return new Command("lab", "The VM lab that proves a policy on a real guest") { run };
+        return new Command("lab", "The VM lab that proves a policy on a real guest") { run, LabCheckCommand.Create() };
     }
 }

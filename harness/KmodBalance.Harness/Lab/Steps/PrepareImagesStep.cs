@@ -1,10 +1,12 @@
+using KmodBalance.Harness.Check;
 using KmodBalance.Harness.Images;
 
 namespace KmodBalance.Harness.Lab.Steps;
 
 public sealed record LabImages(BuiltImage Guest, BuiltImage? LabHost);
 
-/// <summary>Builds (or reuses) the L2 guest image, then the L1 lab-host image holding it and tun.ko.</summary>
+/// <summary>Builds (or reuses) the L2 guest image, then the L1 lab-host image holding it, tun.ko and
+/// the lab tools (mqtap, udpflows: compiled from kmod/lab-tools, cached by source hash).</summary>
 public static class PrepareImagesStep
 {
     public static async Task<LabImages> RunAsync(string vmImagesDir, string stateDir, KernelInfo kernel, string? tunKo,
@@ -14,8 +16,10 @@ public static class PrepareImagesStep
         var guest = await builder.BuildAsync(Path.Combine(vmImagesDir, "guest", "image.recipe"), kernel, new Dictionary<string, string>(), progress, ct);
         progress.Report(Describe(guest));
         if (tunKo is null) return new LabImages(guest, null);
-        var l1 = await builder.BuildAsync(Path.Combine(vmImagesDir, "l1", "image.recipe"), kernel,
-            new Dictionary<string, string> { ["tun.ko"] = tunKo, ["l2.cpio"] = guest.ImagePath }, progress, ct);
+        var inputs = new Dictionary<string, string> { ["tun.ko"] = tunKo, ["l2.cpio"] = guest.ImagePath };
+        foreach (var (name, path) in await LabTools.BuildAsync(LabTools.SourceDir(vmImagesDir), stateDir, progress, ct))
+            inputs[name] = path;
+        var l1 = await builder.BuildAsync(Path.Combine(vmImagesDir, "l1", "image.recipe"), kernel, inputs, progress, ct);
         progress.Report(Describe(l1));
         return new LabImages(guest, l1);
     }

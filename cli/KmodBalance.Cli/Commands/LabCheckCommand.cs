@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using KmodBalance.Harness.Check;
+using KmodBalance.Harness.Lab;
+
+namespace KmodBalance.Cli.Commands;
+
+/// <summary>`kmb lab check`: the deterministic check. Boots the lab host (L1) with the policy's module and
+/// asserts the balancer's properties exactly from per-queue, per-flow datagram records (mqtap + udpflows),
+/// independent of the boot's hash seed.</summary>
+internal static class LabCheckCommand
+{
+    public static Command Create()
+    {
+        var policy = new Option<string>("--policy")
+        {
+            Description = "hash (every flow on one queue; queue changes) or dynamic (spread, lone flows, convergence; queue changes)",
+            Required = true,
+        };
+        policy.AcceptOnlyFromAmong("hash", "dynamic");
+        var module = new Option<string?>("--module") { Description = "Directory with the built tun.ko (default: generated and built for the policy)" };
+        var report = new Option<string>("--report") { Description = "Report directory (report.json, junit.xml, summary.md, raw/, consoles/)", DefaultValueFactory = _ => "out/check" };
+        var scenario = new Option<string[]>("--scenario") { Description = "Run only these scenarios (hash: sticky, requeue; dynamic: spread4, converge, requeue)", AllowMultipleArgumentsPerToken = true };
+        var stateDir = new Option<string>("--state-dir") { Description = "Where images, keys and caches live", DefaultValueFactory = _ => LabOptions.DefaultStateDir };
+        var kernel = new Option<string?>("--kernel-release") { Description = "Lab kernel release (default: newest installed *-cloud-amd64)" };
+
+        var check = new Command("check", "Deterministic check of a policy's queue selection in the lab host, without a guest")
+        {
+            policy, module, report, scenario, stateDir, kernel,
+        };
+        check.SetAction(async (ParseResult r, CancellationToken ct) =>
+        {
+            var options = new CheckOptions
+            {
+                Policy = r.GetValue(policy)!,
+                ModuleDir = r.GetValue(module),
+                ReportDir = r.GetValue(report)!,
+                Scenarios = r.GetValue(scenario) ?? [],
+                StateDir = r.GetValue(stateDir)!,
+                KernelRelease = r.GetValue(kernel),
+            };
+            if (options.Validate() is { Count: > 0 } invalid)
+            {
+                foreach (var e in invalid) Console.Error.WriteLine($"kmb lab check: {e}");
+                return 2;
+            }
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var progress = new ConsoleProgress();
+            void OnSignal(PosixSignalContext c)
+            {
+                c.Cancel = true; // keep running until cleanup is done
+                progress.Report($"{c.Signal}: stopping and cleaning up");
+                cts.Cancel();
+            }
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
+            using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+
+            var outcome = await new CheckRun(options, progress).RunAsync(cts.Token);
+            var rep = outcome.Report;
+            Console.WriteLine("step timings:");
+            foreach (var s in rep.Steps) Console.WriteLine($"  {s.Step,-22} {s.Seconds,7:0.0} s");
+            foreach (var p in rep.Properties)
+                Console.WriteLine($"  {p.Verdict.ToUpperInvariant(),-5} {p.Scenario}/{p.Property}: {p.Message}");
+            if (rep.Error is not null) Console.Error.WriteLine($"kmb lab check: {rep.Error}");
+            Console.WriteLine($"CHECK {rep.Verdict.ToUpperInvariant()} policy={rep.Policy} properties={rep.Properties.Count} " +
+                $"failed={rep.Properties.Count(p => p.Verdict == "fail")} errors={rep.Properties.Count(p => p.Verdict == "error")} " +
+                $"wall={rep.WallSeconds:0.0}s exit={outcome.ExitCode}");
+            return outcome.ExitCode;
+        });
+        return check;
+    }
+}

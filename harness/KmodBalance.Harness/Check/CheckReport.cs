@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Xml;
+using System.Xml.Linq;
+using KmodBalance.Harness.Reporting;
+
+namespace KmodBalance.Harness.Check;
+
+/// <summary>One scenario's design and everything measured in it: udpflows' and mqtap's reports (per-bucket
+/// counts, per-flow segments and gaps, balance_stats samples, queue events) and the kernel log lines.</summary>
+public sealed record ScenarioReport(
+    string Name,
+    string Description,
+    int Queues,
+    int? PeriodMs,
+    uint? Threshold,
+    IReadOnlyList<FlowPlan> Flows,
+    IReadOnlyList<QueueEvent> Events,
+    double Seconds,
+    UdpflowsReport? Sent,
+    MqtapReport? Mqtap,
+    IReadOnlyList<string>? Dmesg,
+    string? Error);
+
+/// <summary>Everything `kmb lab check` produced for one policy.</summary>
+/// <param name="Verdict">pass (every property held), fail (one did not), error (one could not be shown).</param>
+public sealed record CheckReport(
+    string Verdict,
+    string Policy,
+    string Accel,
+    IReadOnlyList<PropertyVerdict> Properties,
+    IReadOnlyList<ScenarioReport> Scenarios,
+    IReadOnlyList<StepTiming> Steps,
+    double WallSeconds,
+    string? Error,
+    IReadOnlyDictionary<string, string> Environment)
+{
+    public const string ConsoleProperty = "kernel-console-clean";
+
+    /// <summary>fail if any property failed, else error if any could not be shown (or the run broke), else pass.</summary>
+    public static string Combine(IEnumerable<PropertyVerdict> properties, string? error)
+    {
+        var verdicts = properties.Select(p => p.Verdict).ToList();
+        if (verdicts.Contains(LabVerdicts.Fail)) return LabVerdicts.Fail;
+        if (error is not null || verdicts.Count == 0 || verdicts.Contains(LabVerdicts.Error)) return LabVerdicts.Error;
+        return LabVerdicts.Pass;
+    }
+
+    public int ExitCode => Verdict switch { LabVerdicts.Pass => 0, LabVerdicts.Fail => 1, _ => 2 };
+}
+
+/// <summary>report.json (camelCase, enums as names), junit.xml (one testcase per property),
+/// summary.md, raw/SCENARIO.txt and consoles/, written into a temp dir and renamed into place.</summary>
+public static class CheckReportWriter
+{
+    public const string SuiteName = "kmb-lab-check";
+
+    public static string Json(CheckReport report) => JsonSerializer.Serialize(report, CheckReportJsonContext.Default.CheckReport);
+
+    public static CheckReport ReadJson(string json) =>
+        JsonSerializer.Deserialize(json, CheckReportJsonContext.Default.CheckReport) ?? throw new JsonException("report.json contains null");
+
+    /// <param name="files">Relative path (raw/x.txt, consoles/l1.log) -> text.</param>
+    public static void Write(string dir, CheckReport report, IReadOnlyDictionary<string, string> files)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(dir);
+        var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
+        var parent = Path.GetDirectoryName(target) ?? throw new ArgumentException($"cannot write a report to '{target}'", nameof(dir));
+        Directory.CreateDirectory(parent);
+        var temp = Path.Combine(parent, $".{Path.GetFileName(target)}.tmp-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(temp);
+            File.WriteAllText(Path.Combine(temp, "report.json"), Json(report));
+            File.WriteAllText(Path.Combine(temp, "junit.xml"), Junit(report));
+            File.WriteAllText(Path.Combine(temp, "summary.md"), Summary(report));
+            foreach (var (rel, text) in files)
+            {
+                if (Path.IsPathRooted(rel) || rel.Split('/').Any(p => p is "" or "." or ".."))
+                    throw new ArgumentException($"'{rel}' is not a plain relative path", nameof(files));
+                var path = Path.Combine(temp, rel);
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                File.WriteAllText(path, text);
+            }
+            var old = Directory.Exists(target) ? target + $".old-{Guid.NewGuid():N}" : null;
+            if (old is not null) Directory.Move(target, old);
+            Directory.Move(temp, target);
+            if (old is not null) Directory.Delete(old, true);
+        }
+        finally
+        {
+            if (Directory.Exists(temp)) Directory.Delete(temp, true);
+        }
+    }
+
+    public static string Junit(CheckReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var cases = new List<XElement>();
+        foreach (var p in report.Properties)
+        {
+            var c = new XElement("testcase",
+                new XAttribute("classname", $"{SuiteName}.{report.Policy}.{p.Scenario}"),
+                new XAttribute("name", Safe(p.Property)),
+                new XAttribute("time", Seconds(report.Scenarios.FirstOrDefault(s => s.Name == p.Scenario)?.Seconds ?? 0)));
+            if (p.Verdict == LabVerdicts.Fail)
+                c.Add(new XElement("failure", new XAttribute("message", Safe(p.Message)), new XAttribute("type", "PropertyFailed"), Safe(string.Join('\n', p.Evidence))));
+            else if (p.Verdict != LabVerdicts.Pass)
+                c.Add(new XElement("error", new XAttribute("message", Safe(p.Message)), new XAttribute("type", "NotShown"), Safe(string.Join('\n', p.Evidence))));
+            c.Add(new XElement("system-out", Safe(p.Message + "\n" + string.Join('\n', p.Evidence))));
+            cases.Add(c);
+        }
+        if (report.Error is not null)
+        {
+            cases.Add(new XElement("testcase", new XAttribute("classname", $"{SuiteName}.{report.Policy}"), new XAttribute("name", "setup"),
+                new XAttribute("time", Seconds(report.WallSeconds)),
+                new XElement("error", new XAttribute("message", Safe(report.Error.Split('\n')[0])), new XAttribute("type", "LabError"), Safe(report.Error))));
+        }
+        int failures = cases.Count(c => c.Element("failure") is not null), errors = cases.Count(c => c.Element("error") is not null);
+        var suite = new XElement("testsuite",
+            new XAttribute("name", $"{SuiteName}.{report.Policy}"),
+            new XAttribute("tests", cases.Count), new XAttribute("failures", failures), new XAttribute("errors", errors),
+            new XAttribute("skipped", 0), new XAttribute("time", Seconds(report.WallSeconds)),
+            new XElement("properties",
+                new XElement("property", new XAttribute("name", "policy"), new XAttribute("value", report.Policy)),
+                new XElement("property", new XAttribute("name", "accel"), new XAttribute("value", report.Accel)),
+                report.Environment.OrderBy(e => e.Key, StringComparer.Ordinal)
+                    .Select(e => new XElement("property", new XAttribute("name", $"env.{e.Key}"), new XAttribute("value", Safe(e.Value))))),
+            cases);
+        var doc = new XDocument(new XDeclaration("1.0", "utf-8", null),
+            new XElement("testsuites", new XAttribute("name", SuiteName), new XAttribute("tests", cases.Count),
+                new XAttribute("failures", failures), new XAttribute("errors", errors), new XAttribute("time", Seconds(report.WallSeconds)), suite));
+        var sb = new StringBuilder();
+        using (var w = XmlWriter.Create(new Utf8Writer(sb), new XmlWriterSettings { Indent = true }))
+            doc.Save(w);
+        return sb.ToString();
+    }
+
+    public static string Summary(CheckReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var md = new StringBuilder();
+        md.Append(CultureInfo.InvariantCulture, $"# KmodBalance deterministic check ({report.Policy}): {report.Verdict.ToUpperInvariant()}\n\n");
+        md.Append(CultureInfo.InvariantCulture, $"accel {report.Accel}, wall {report.WallSeconds:0.0} s\n\n");
+        if (report.Error is not null)
+            md.Append("## Error\n\n```\n").Append(report.Error.Replace("```", "'''", StringComparison.Ordinal).TrimEnd()).Append("\n```\n\n");
+        md.Append("## Properties\n\n| scenario | property | verdict | why |\n|---|---|---|---|\n");
+        foreach (var p in report.Properties)
+            md.Append(CultureInfo.InvariantCulture, $"| {p.Scenario} | {p.Property} | **{p.Verdict}** | {Cell(p.Message)} |\n");
+        md.Append('\n');
+        foreach (var s in report.Scenarios)
+        {
+            md.Append(CultureInfo.InvariantCulture, $"## {s.Name} ({s.Seconds:0.0} s)\n\n{s.Description}.");
+            if (s.PeriodMs is { } period) md.Append(CultureInfo.InvariantCulture, $" Period {period} ms, threshold {s.Threshold} packets per period.");
+            md.Append("\n\n");
+            if (s.Error is not null) md.Append("Error: ").Append(Cell(s.Error)).Append("\n\n");
+            if (s.Mqtap is not { } mq) continue;
+            md.Append("| flow | role | pps | start ms | datagrams | queues (sequence numbers, send times) |\n|---:|---|---:|---:|---:|---|\n");
+            foreach (var t in FlowTracks.Build(new CheckScenario(s.Name, s.Description, s.Flows, s.Events, [], s.Queues, s.PeriodMs, s.Threshold), mq))
+                md.Append(CultureInfo.InvariantCulture,
+                    $"| {t.Port} | {t.Plan.Role.ToString().ToLowerInvariant()} | {t.Plan.Pps} | {t.Plan.StartMs} | {t.Plan.Count} | {Cell(t.Seen ? t.Describe() : "never seen")} |\n");
+            md.Append('\n');
+            foreach (var e in mq.Events)
+                md.Append(CultureInfo.InvariantCulture, $"- {e.Op.ToString().ToLowerInvariant()} slot {e.Slot}: {e.BeginUs / 1000.0:0.0}-{e.EndUs / 1000.0:0.0} ms, rc {e.ReturnCode}\n");
+            if (mq.Stats.Count > 0)
+            {
+                var last = mq.Stats[^1].Stats;
+                md.Append(CultureInfo.InvariantCulture,
+                    $"- balance_stats: {mq.Stats.Count} samples; last: flows {last.Flows}, migrations {last.Migrations}, loads {string.Join(' ', last.Queues.Select(q => q.Load))}\n");
+            }
+            md.Append(CultureInfo.InvariantCulture, $"- tx_dropped {mq.TxDroppedBefore} -> {mq.TxDroppedAfter}; kernel log lines {s.Dmesg?.Count ?? 0}\n\n");
+        }
+        if (report.Steps.Count > 0)
+        {
+            md.Append("## Steps\n\n| step | s |\n|---|---:|\n");
+            foreach (var st in report.Steps) md.Append(CultureInfo.InvariantCulture, $"| {st.Step} | {st.Seconds:0.0} |\n");
+        }
+        return md.ToString();
+    }
+
+    private static string Cell(string s) => s.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+
+    private static string Seconds(double s) => s.ToString("0.000", CultureInfo.InvariantCulture);
+
+    private static string Safe(string text) => string.Concat(text.Where(c => XmlConvert.IsXmlChar(c) || char.IsSurrogate(c)));
+
+    private sealed class Utf8Writer(StringBuilder sb) : StringWriter(sb, CultureInfo.InvariantCulture)
+    {
+        public override Encoding Encoding => new UTF8Encoding(false);
+    }
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    WriteIndented = true,
+    UseStringEnumConverter = true,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(CheckReport))]
+internal sealed partial class CheckReportJsonContext : JsonSerializerContext;

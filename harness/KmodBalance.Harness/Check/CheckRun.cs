@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Globalization;
+using KmodBalance.Harness.Lab;
+using KmodBalance.Harness.Measurement;
+using KmodBalance.Harness.Reporting;
+using KmodBalance.Harness.Ssh;
+
+namespace KmodBalance.Harness.Check;
+
+/// <summary>What `kmb lab check` was asked to do.</summary>
+public sealed record CheckOptions
+{
+    public string Policy { get; init; } = "dynamic";
+    public string? ModuleDir { get; init; }
+    public string ReportDir { get; init; } = "out/check";
+    public string StateDir { get; init; } = LabOptions.DefaultStateDir;
+    public string? KernelRelease { get; init; }
+    public string? VmImagesDir { get; init; }
+    /// <summary>Run only these scenarios (all of the policy's when empty).</summary>
+    public IReadOnlyList<string> Scenarios { get; init; } = [];
+
+    public IReadOnlyList<string> Validate()
+    {
+        var e = new List<string>();
+        if (Policy is not ("hash" or "dynamic")) e.Add("--policy must be hash or dynamic");
+        else if (Scenarios.Except(CheckScenarios.For(Policy).Select(s => s.Name)).ToList() is { Count: > 0 } unknown)
+            e.Add($"--scenario {string.Join(", ", unknown)}: the {Policy} check has {string.Join(", ", CheckScenarios.For(Policy).Select(s => s.Name))}");
+        if (string.IsNullOrWhiteSpace(ReportDir)) e.Add("--report must name a directory");
+        if (ModuleDir is not null && string.IsNullOrWhiteSpace(ModuleDir)) e.Add("--module must name a directory");
+        return e;
+    }
+}
+
+public sealed record CheckOutcome(int ExitCode, CheckReport Report);
+
+/// <summary>`kmb lab check`: boots L1 once with the policy's module and runs its scenarios there with
+/// mqtap and udpflows (no guest), then judges each property exactly. Exit 0 all hold, 1 one failed,
+/// 2 setup error or a property the run could not show.</summary>
+public sealed class CheckRun(CheckOptions options, IProgress<string> progress)
+{
+    public const string Tap = "kmbq0";
+    private readonly StepClock _clock = new(progress);
+    private readonly L1Session.Started _l1 = new();
+    private readonly Dictionary<string, string> _env = new();
+    private readonly Dictionary<string, string> _files = new();
+    private readonly List<ScenarioReport> _scenarios = [];
+    private readonly List<PropertyVerdict> _properties = [];
+    private string _accel = "unknown";
+
+    public async Task<CheckOutcome> RunAsync(CancellationToken ct)
+    {
+        string? error = null;
+        if (options.Validate() is { Count: > 0 } invalid)
+            error = "[options] " + string.Join("; ", invalid);
+        else
+        {
+            var cleanup = new CleanupRegistry(progress.Report);
+            try
+            {
+                await RunScenariosAsync(cleanup, ct);
+            }
+            catch (LabStepException e) { error = e.Message; }
+            catch (OperationCanceledException) { error = $"[{_clock.Current}] cancelled (Ctrl-C/SIGTERM or timeout)"; }
+            catch (Exception e) { error = $"[{_clock.Current}] unexpected: {e}"; }
+            finally
+            {
+                if (_l1.Vm is not null) _files["consoles/l1.log"] = _l1.Vm.Console;
+                var sw = Stopwatch.StartNew();
+                await cleanup.DisposeAsync();
+                _clock.Record("cleanup", sw.Elapsed.TotalSeconds);
+            }
+        }
+        if (_files.TryGetValue("consoles/l1.log", out var console))
+        {
+            var failure = ConsoleScanner.FindKernelFailure(console);
+            _properties.Add(new PropertyVerdict("l1", CheckReport.ConsoleProperty, failure is null ? LabVerdicts.Pass : LabVerdicts.Fail,
+                failure is null ? "no Oops, BUG, WARN in networking, lockup or RCU stall on L1's console" : "L1 console: " + failure.Split('\n')[0],
+                failure?.Split('\n') ?? []));
+        }
+        var report = new CheckReport(CheckReport.Combine(_properties, error), options.Policy, _accel, _properties, _scenarios,
+            _clock.Timings, Math.Round(_clock.WallSeconds, 2), error, _env);
+        try
+        {
+            CheckReportWriter.Write(options.ReportDir, report, _files);
+            progress.Report($"report written to {Path.GetFullPath(options.ReportDir)}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            progress.Report($"[write-report] failed: {e.Message}");
+            report = report with { Verdict = LabVerdicts.Error, Error = report.Error ?? $"[write-report] {e.Message}" };
+        }
+        return new CheckOutcome(report.ExitCode, report);
+    }
+
+    private async Task RunScenariosAsync(CleanupRegistry cleanup, CancellationToken ct)
+    {
+        var kernel = await LabPreparation.CheckToolsAsync(options.KernelRelease, _clock, ct);
+        _env["kernel"] = kernel.Release;
+        var vmImages = options.VmImagesDir ?? new LabOptions().ResolveVmImagesDir();
+        var prepared = await LabPreparation.PreparePolicyAsync(options.Policy, options.ModuleDir, kernel, options.StateDir, vmImages, _clock, progress, ct);
+        _env["l1_image"] = prepared.Images.LabHost!.CacheKey[..16];
+        _env["module"] = prepared.ModuleDir;
+        var accel = await LabPreparation.ProbeRunnerAccelAsync(kernel, _clock, progress, ct);
+        _accel = "l1=" + accel.Accel.ToString().ToLowerInvariant();
+
+        var session = await L1Session.StartAsync(prepared, accel.Accel, kernel.VmlinuzPath, options.StateDir, _clock, cleanup, _l1, progress, ct);
+        _env["tun"] = session.TunStatus;
+        foreach (var scenario in CheckScenarios.For(options.Policy).Where(s => options.Scenarios.Count == 0 || options.Scenarios.Contains(s.Name)))
+            await RunScenarioAsync(session.Ssh, scenario, ct);
+    }
+
+    private async Task RunScenarioAsync(LabSshClient l1, CheckScenario s, CancellationToken ct)
+    {
+        var sw = Stopwatch.StartNew();
+        var raw = await _clock.Step($"scenario {s.Name}", async () =>
+        {
+            var r = await l1.RunAsync($"scenario {s.Name}", Command(s), TimeSpan.FromSeconds(s.TrafficSeconds + 60), ct, check: false);
+            if (r.ExitCode != 0)
+                throw new LabStepException($"scenario {s.Name}", $"check-flows.sh exited {r.ExitCode}: {r.StdErr.Trim()}");
+            return r.StdOut;
+        }, ct);
+        _files[$"raw/{s.Name}.txt"] = raw;
+        ScenarioObservation? observation = null;
+        string? problem = null;
+        CheckFlowsOutput? output = null;
+        try
+        {
+            output = CheckFlowsOutputParser.Parse(raw);
+            if (output.MqtapExitCode != 0) problem = $"mqtap exited {output.MqtapExitCode}: {output.MqtapStderr.Trim()}";
+            observation = new ScenarioObservation(s, ToolOutputParser.ParseUdpflows(output.Udpflows), ToolOutputParser.ParseMqtap(output.Mqtap), output.Dmesg);
+            if (s.PeriodMs is { } p && output.PeriodMs != p) problem = $"balance_period_ms is {output.PeriodMs?.ToString(CultureInfo.InvariantCulture) ?? "missing"}, not {p}";
+            if (s.Threshold is { } t && output.Threshold != t) problem = $"balance_threshold is {output.Threshold?.ToString(CultureInfo.InvariantCulture) ?? "missing"}, not {t}";
+        }
+        catch (FormatException e)
+        {
+            problem = $"cannot read the scenario's output: {e.Message}";
+        }
+        if (problem is null && observation is not null)
+        {
+            var verdicts = ScenarioAnalyzer.Judge(observation);
+            _properties.AddRange(verdicts);
+            foreach (var v in verdicts) progress.Report($"  {s.Name}: {v.Property}: {v.Verdict.ToUpperInvariant()} - {v.Message}");
+        }
+        else
+        {
+            _properties.AddRange(s.Properties.Select(p => new PropertyVerdict(s.Name, p, LabVerdicts.Error, problem!, [])));
+            progress.Report($"  {s.Name}: ERROR - {problem}");
+        }
+        _scenarios.Add(new ScenarioReport(s.Name, s.Description, s.Queues, s.PeriodMs, s.Threshold, s.Flows, s.Events,
+            Math.Round(sw.Elapsed.TotalSeconds, 2), observation?.Sent, observation?.Seen, output?.Dmesg, problem));
+    }
+
+    /// <summary>The shell command that runs one scenario in L1.</summary>
+    public static string Command(CheckScenario s) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"KMB_MAX_S={s.TrafficSeconds} /opt/kmb/check-flows.sh {Tap} {s.PeriodMs?.ToString(CultureInfo.InvariantCulture) ?? "-"} " +
+            $"{s.Threshold?.ToString(CultureInfo.InvariantCulture) ?? "-"} '{s.MqtapOptions}' {string.Join(' ', s.Flows.Select(f => f.Spec))}");
+}
