@@ -29,8 +29,7 @@ public static class LabTools
         if (result.Values.All(File.Exists))
             return result;
 
-        Directory.CreateDirectory(Path.Combine(stateDir, "lab-tools"));
-        var temp = Directory.CreateTempSubdirectory(Path.Combine(stateDir, "lab-tools", ".build-")).FullName;
+        var temp = Directory.CreateDirectory(Path.Combine(stateDir, "lab-tools", $".build-{Guid.NewGuid():N}")).FullName;
         try
         {
             foreach (var name in Names)
