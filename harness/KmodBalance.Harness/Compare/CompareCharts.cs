@@ -76,7 +76,9 @@ public static class CompareCharts
             var map = plot.Add.Heatmap(data);
             map.Colormap = new ScottPlot.Colormaps.Viridis();
             map.ManualRange = new ScottPlot.Range(0, 100);
-            map.Extent = new CoordinateRect(-0.5, columns.Count - 0.5, -0.5, report.Queues - 0.5);
+            // Position names the centres of the corner cells, so cell (q, c) is centred on x = c, y = queues-1-q.
+            // With a single column or row there is no second centre: give that axis a width of one cell.
+            map.Position = new CoordinateRect(0, Math.Max(1, columns.Count - 1), 0, Math.Max(1, report.Queues - 1));
             plot.Add.ColorBar(map).Label = "share of guest rx packets (%)";
             plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
                 columns.Select((_, i) => (double)i).ToArray(), columns.Select(t => $"{t.Policy[..1]}{t.Trial}").ToArray());

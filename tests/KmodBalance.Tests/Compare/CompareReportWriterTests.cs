@@ -67,4 +67,18 @@ public class CompareReportWriterTests
         File.ReadAllText(Path.Combine(dir.Path, "consoles", "hash-3-l1.log")).Should().Be("boot log");
         CompareJson.Deserialize(File.ReadAllText(Path.Combine(dir.Path, "report.json"))).Verdict.Should().Be(CompareReport.Incomplete);
     }
+
+    [Fact]
+    public async Task A_single_trial_on_a_single_queue_still_draws_every_figure()
+    {
+        using var dir = new TempDir();
+        var trials = new[] { Measured("dynamic", 1, 50, queuesUsed: 1, shares: [1.0]) };
+        var summaries = new[] { CompareStatistics.Summarise("dynamic", trials, 1) };
+        var report = new CompareReport(CompareReport.Complete, ["dynamic"], "TCP_STREAM", 1, 3, 1, 1, summaries, [], trials, [], 10, null,
+            new Dictionary<string, string>());
+
+        await CompareReportWriter.WriteAsync(dir.Path, report, new Dictionary<string, string>());
+
+        new FileInfo(Path.Combine(dir.Path, CompareCharts.HeatmapFile)).Length.Should().BeGreaterThan(1000);
+    }
 }
