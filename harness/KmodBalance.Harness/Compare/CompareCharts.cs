@@ -33,6 +33,9 @@ public static class CompareCharts
             line.MarkerSize = 8;
             line.LegendText = report.Policies[i];
         }
+        var trialNumbers = Enumerable.Range(1, report.TrialsPerPolicy).Select(t => (double)t).ToArray();
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(trialNumbers,
+            trialNumbers.Select(t => t.ToString(CultureInfo.InvariantCulture)).ToArray());
         plot.ShowLegend(Alignment.LowerRight);
         plot.Axes.SetLimitsY(0, Math.Max(1, report.Trials.Select(t => t.TotalMbps).DefaultIfEmpty(0).Max() * 1.15));
         plot.Title($"Total throughput per trial ({report.Test}, {report.Flows} flows, {report.Queues} queues)");

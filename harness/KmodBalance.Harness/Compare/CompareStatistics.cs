@@ -8,6 +8,7 @@ public sealed record Interval(double? Low, double? High);
 
 /// <summary>One policy's trials, summarised (throughput in Mbit/s over the measured trials).</summary>
 /// <param name="AllQueuesUsedShare">Fraction of measured trials in which every queue carried traffic.</param>
+/// <param name="MeanMigrations">Mean flows moved per trial; null for a module without a balancer.</param>
 public sealed record PolicySummary(
     string Policy,
     int Trials,
@@ -19,7 +20,7 @@ public sealed record PolicySummary(
     Interval MeanCi95,
     double AllQueuesUsedShare,
     double MeanJain,
-    double MeanMigrations);
+    double? MeanMigrations);
 
 /// <summary>Mean throughput of <paramref name="Numerator"/> over that of <paramref name="Denominator"/>.</summary>
 public sealed record PolicyRatio(string Numerator, string Denominator, double Ratio, Interval Ci95);
@@ -32,7 +33,7 @@ public static class CompareStatistics
         ArgumentNullException.ThrowIfNull(trials);
         var measured = trials.Where(t => t.Measured && t.Policy == policy).ToList();
         var all = trials.Count(t => t.Policy == policy);
-        if (measured.Count == 0) return new PolicySummary(policy, all, 0, 0, 0, 0, 0, new Interval(null, null), 0, 0, 0);
+        if (measured.Count == 0) return new PolicySummary(policy, all, 0, 0, 0, 0, 0, new Interval(null, null), 0, 0, null);
 
         var mbps = measured.Select(t => t.TotalMbps).ToArray();
         var mean = mbps.Mean();
@@ -45,7 +46,8 @@ public static class CompareStatistics
         }
         return new PolicySummary(policy, all, measured.Count, mean, sd, mbps.Min(), mbps.Max(), ci,
             measured.Count(t => t.QueuesUsed == queues) / (double)measured.Count,
-            measured.Average(t => t.Jain), measured.Average(t => (double)(t.Migrations ?? 0)));
+            measured.Average(t => t.Jain),
+            measured.Any(t => t.Migrations is not null) ? measured.Average(t => (double)(t.Migrations ?? 0)) : null);
     }
 
     /// <summary>

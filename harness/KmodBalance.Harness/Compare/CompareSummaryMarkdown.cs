@@ -22,7 +22,7 @@ public static class CompareSummaryMarkdown
         foreach (var s in r.Summaries)
             md.Append(CultureInfo.InvariantCulture,
                 $"| {s.Policy} | {s.Measured}/{s.Trials} | {F(s.MeanMbps, "0.0")} | {F(s.StdDevMbps, "0.0")} | {F(s.MinMbps, "0.0")} | " +
-                $"{Ci(s.MeanCi95, "0.0")} | {F(s.AllQueuesUsedShare * 100, "0")}% | {F(s.MeanJain, "0.000")} | {F(s.MeanMigrations, "0.0")} |\n");
+                $"{Ci(s.MeanCi95, "0.0")} | {F(s.AllQueuesUsedShare * 100, "0")}% | {F(s.MeanJain, "0.000")} | {(s.MeanMigrations is { } m ? F(m, "0.0") : "-")} |\n");
         md.Append('\n');
         foreach (var ratio in r.Ratios)
             md.Append(CultureInfo.InvariantCulture,

@@ -33,6 +33,14 @@ public class CompareStatisticsTests
     }
 
     [Fact]
+    public void Mean_migrations_exist_only_for_a_module_with_a_balancer()
+    {
+        CompareStatistics.Summarise("dynamic", [Measured("dynamic", 1, 1, migrations: 3), Measured("dynamic", 2, 1, migrations: 0)], 4)
+            .MeanMigrations.Should().Be(1.5);
+        CompareStatistics.Summarise("hash", [Measured("hash", 1, 1), Measured("hash", 2, 1)], 4).MeanMigrations.Should().BeNull();
+    }
+
+    [Fact]
     public void One_trial_has_no_interval()
     {
         var s = CompareStatistics.Summarise("stock", [Measured("stock", 1, 100)], 4);
