@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using KmodBalance.Harness.Check;
 using KmodBalance.Harness.Lab;
 
@@ -44,19 +43,9 @@ internal static class LabCheckCommand
                 foreach (var e in invalid) Console.Error.WriteLine($"kmb lab check: {e}");
                 return 2;
             }
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var progress = new ConsoleProgress();
-            void OnSignal(PosixSignalContext c)
-            {
-                c.Cancel = true; // keep running until cleanup is done
-                progress.Report($"{c.Signal}: stopping and cleaning up");
-                cts.Cancel();
-            }
-            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-            using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
-            using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-
-            var outcome = await new CheckRun(options, progress).RunAsync(cts.Token);
+            using var signals = new SignalCancellation(ct, progress);
+            var outcome = await new CheckRun(options, progress).RunAsync(signals.Token);
             var rep = outcome.Report;
             Console.WriteLine("step timings:");
             foreach (var s in rep.Steps) Console.WriteLine($"  {s.Step,-22} {s.Seconds,7:0.0} s");

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using KmodBalance.Harness.Lab;
 using KmodBalance.Harness.Measurement;
 
@@ -51,19 +50,9 @@ internal static class LabCommand
                 StateDir = r.GetValue(stateDir)!,
                 KernelRelease = r.GetValue(kernel),
             };
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var progress = new ConsoleProgress();
-            void OnSignal(PosixSignalContext c)
-            {
-                c.Cancel = true; // keep running until cleanup is done
-                progress.Report($"{c.Signal}: stopping and cleaning up");
-                cts.Cancel();
-            }
-            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-            using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
-            using var intr = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-
-            var outcome = await new LabRun(options, progress).RunAsync(cts.Token);
+            using var signals = new SignalCancellation(ct, progress);
+            var outcome = await new LabRun(options, progress).RunAsync(signals.Token);
             if (outcome.Report is { } rep)
             {
                 Console.WriteLine("step timings:");
@@ -77,6 +66,6 @@ internal static class LabCommand
                 $"queues={options.Queues} jain={outcome.Report?.Jain:0.000} wall={outcome.Report?.WallSeconds:0.0}s exit={outcome.ExitCode}");
             return outcome.ExitCode;
         });
-        return new Command("lab", "The VM lab that proves a policy on a real guest") { run, LabCheckCommand.Create() };
+        return new Command("lab", "The VM lab that proves a policy on a real guest") { run, LabCompareCommand.Create(), LabCheckCommand.Create() };
     }
 }

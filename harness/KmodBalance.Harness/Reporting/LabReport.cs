@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using KmodBalance.Harness.Measurement;
 
 namespace KmodBalance.Harness.Reporting;
 
@@ -18,6 +19,8 @@ public sealed record StepTiming(string Step, double Seconds);
 /// <param name="Environment">Kernel release, qemu version, module vermagic, ...</param>
 /// <param name="Evidence">Which counter the shares come from (SpreadVerdict.Evidence), if judged.</param>
 /// <param name="MinShare">The per-queue minimum share the verdict used; drawn as the line in the chart.</param>
+/// <param name="Migrations">Flows the dynamic balancer moved during netperf (null: the module has no balancer).</param>
+/// <param name="Balance">The balancer's balance_stats after netperf (null: no balancer).</param>
 public sealed record LabReport(
     string Verdict,
     string Policy,
@@ -35,7 +38,9 @@ public sealed record LabReport(
     string? Error,
     IReadOnlyDictionary<string, string> Environment,
     string? Evidence = null,
-    double MinShare = 0.10);
+    double MinShare = 0.10,
+    long? Migrations = null,
+    BalanceStats? Balance = null);
 
 public static class LabVerdicts
 {

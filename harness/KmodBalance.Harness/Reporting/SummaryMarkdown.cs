@@ -47,6 +47,16 @@ public static class SummaryMarkdown
             md.Append("\n![per-queue shares](queue-shares.png)\n\n");
         }
 
+        if (report.Balance is { } balance)
+        {
+            md.Append(CultureInfo.InvariantCulture,
+                $"## Balancer (balance_stats after netperf)\n\n{balance.Flows} flows tracked, {report.Migrations ?? 0} migrations during netperf ({balance.Migrations} since the tap was created).\n\n");
+            md.Append("| Queue | Load last period (packets) | Flows |\n|---:|---:|---:|\n");
+            foreach (var q in balance.Queues)
+                md.Append(CultureInfo.InvariantCulture, $"| {q.Queue} | {q.Load} | {q.Flows} |\n");
+            md.Append('\n');
+        }
+
         if (report.FlowResults.Count > 0)
         {
             md.Append("## Flows\n\n| Flow | Mbit/s |\n|---:|---:|\n");

@@ -11,6 +11,7 @@ namespace KmodBalance.Tests.Lab;
 /// packages of setup/install-deps.sh). Run alone: dotnet test --filter Category=Lab;
 /// skip elsewhere: --filter Category!=Lab.</summary>
 [Trait("Category", "Lab")]
+[Collection(LabCollection.Name)]
 public sealed class NestedLabIntegrationTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("kmb-labtest-").FullName;

@@ -5,24 +5,31 @@ using KmodBalance.Harness.Ssh;
 namespace KmodBalance.Harness.Lab.Steps;
 
 /// <summary>Raw counter text of one snapshot, kept for the report.</summary>
-public sealed record RawSnapshot(string L2Interrupts, string L2DeviceLink, string L2Ethtool, string L1Tc);
+public sealed record RawSnapshot(string L2Interrupts, string L2DeviceLink, string L2Ethtool, string L1Tc, string L1BalanceStats);
 
-/// <summary>Per-queue snapshots (L2 /proc/interrupts + ethtool -S, L1 tc mq children) and the netperf run.</summary>
+/// <summary>Per-queue snapshots (L2 /proc/interrupts + ethtool -S, L1 tc mq children and the dynamic
+/// module's balance_stats) and the netperf run.</summary>
 public static class MeasureSteps
 {
     private const string Sep = "### kmb-section";
 
-    public static async Task<(QueueSnapshot Snapshot, RawSnapshot Raw)> SnapshotAsync(string step, LabSshClient l1, LabSshClient l2, CancellationToken ct)
+    public sealed record Snapshot(QueueSnapshot Queues, BalanceStats? Balance, RawSnapshot Raw);
+
+    public static async Task<Snapshot> SnapshotAsync(string step, LabSshClient l1, LabSshClient l2, CancellationToken ct)
     {
         var t = TimeSpan.FromSeconds(60);
         var guest = l2.RunAsync(step, $"cat /proc/interrupts; echo '{Sep}'; readlink /sys/class/net/eth0/device; echo '{Sep}'; ethtool -S eth0", t, ct);
-        var host = l1.RunAsync(step, $"tc -s qdisc show dev {LabHostSteps.Tap}", t, ct);
+        var host = l1.RunAsync(step, $"tc -s qdisc show dev {LabHostSteps.Tap}; echo '{Sep}'; " +
+            $"cat /sys/class/net/{LabHostSteps.Tap}/balance_stats 2>/dev/null || echo {BalanceStatsParser.Absent}", t, ct);
         var parts = (await guest).StdOut.Split(Sep + "\n");
         if (parts.Length != 3) throw new LabStepException(step, "unexpected L2 snapshot output");
-        var raw = new RawSnapshot(parts[0], parts[1].Trim(), parts[2], (await host).StdOut);
+        var hostParts = (await host).StdOut.Split(Sep + "\n");
+        if (hostParts.Length != 2) throw new LabStepException(step, "unexpected L1 snapshot output");
+        var raw = new RawSnapshot(parts[0], parts[1].Trim(), parts[2], hostParts[0], hostParts[1]);
         var virtio = VirtioIndex.Parse(raw.L2DeviceLink);
-        return (new QueueSnapshot(InterruptsParser.ParseVirtioInputQueues(raw.L2Interrupts, virtio),
-            EthtoolStatsParser.ParseRxQueuePackets(raw.L2Ethtool), TcQdiscParser.ParseMqChildPackets(raw.L1Tc)), raw);
+        return new Snapshot(new QueueSnapshot(InterruptsParser.ParseVirtioInputQueues(raw.L2Interrupts, virtio),
+            EthtoolStatsParser.ParseRxQueuePackets(raw.L2Ethtool), TcQdiscParser.ParseMqChildPackets(raw.L1Tc)),
+            BalanceStatsParser.Parse(raw.L1BalanceStats), raw);
     }
 
     public sealed record NetperfOutcome(IReadOnlyList<FlowReport> Flows, IReadOnlyList<string> Problems, string RawOutput);

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Globalization;
+using KmodBalance.Harness.Images;
+using KmodBalance.Harness.Lab;
+using KmodBalance.Harness.Measurement;
+using KmodBalance.Harness.Vm;
+
+namespace KmodBalance.Harness.Compare;
+
+public sealed record CompareOutcome(int ExitCode, CompareReport? Report, string? Error);
+
+/// <summary>
+/// `kmb lab compare`: builds each policy's module and images once, then runs the interleaved schedule
+/// of trials, each a fresh boot of the nested lab with its own cleanup. A trial whose lab fails is retried
+/// once on a fresh boot and otherwise recorded as an error; the run goes on. Exit 0 every trial measured,
+/// 1 some trial could not be measured, 2 setup error or cancelled.
+/// </summary>
+public sealed class CompareRun(LabCompareOptions options, IProgress<string> progress)
+{
+    private const int AttemptsPerTrial = 2;
+
+    private readonly StepClock _clock = new(progress);
+    private readonly List<TrialResult> _trials = [];
+    private readonly Dictionary<string, string> _failedConsoles = new();
+    private readonly Dictionary<string, string> _env = new();
+
+    public async Task<CompareOutcome> RunAsync(CancellationToken ct)
+    {
+        if (options.Validate() is { Count: > 0 } invalid)
+            return new CompareOutcome(2, null, "[options] " + string.Join("; ", invalid));
+
+        string? error = null;
+        try
+        {
+            await RunScheduleAsync(ct);
+        }
+        catch (LabStepException e) { error = e.Message; }
+        catch (OperationCanceledException) { error = $"[{_clock.Current}] cancelled (Ctrl-C/SIGTERM or timeout)"; }
+        catch (Exception e) { error = $"[{_clock.Current}] unexpected: {e}"; }
+
+        var report = BuildReport(error);
+        try
+        {
+            await CompareReportWriter.WriteAsync(options.ReportDir, report, _failedConsoles);
+            progress.Report($"report written to {Path.GetFullPath(options.ReportDir)}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error ??= $"[write-report] {e.Message}";
+            return new CompareOutcome(2, report, error);
+        }
+        var code = report.Verdict switch { CompareReport.Complete => 0, CompareReport.Incomplete => 1, _ => 2 };
+        return new CompareOutcome(code, report, error);
+    }
+
+    private async Task RunScheduleAsync(CancellationToken ct)
+    {
+        var kernel = await LabPreparation.CheckToolsAsync(options.KernelRelease, _clock, ct);
+        _env["kernel"] = kernel.Release;
+        var vmImages = options.ResolveVmImagesDir();
+        var prepared = new Dictionary<string, PreparedPolicy>();
+        foreach (var policy in options.Policies)
+        {
+            prepared[policy] = await LabPreparation.PreparePolicyAsync(policy, null, kernel, options.StateDir, vmImages, _clock, progress, ct);
+            _env[$"l1_image_{policy}"] = prepared[policy].Images.LabHost!.CacheKey[..16];
+        }
+        var runnerAccel = await LabPreparation.ProbeRunnerAccelAsync(kernel, _clock, progress, ct);
+
+        var schedule = TrialSchedule.Build(options.Policies, options.Trials);
+        var started = Stopwatch.StartNew();
+        foreach (var slot in schedule)
+        {
+            ct.ThrowIfCancellationRequested();
+            progress.Report($"=== trial {slot.Slot}/{schedule.Count}: {slot.Policy} #{slot.Trial}");
+            var result = await RunTrialAsync(slot, prepared[slot.Policy], runnerAccel.Accel, kernel, ct);
+            _trials.Add(result);
+            _clock.Record($"trial {slot.Slot} {slot.Policy} #{slot.Trial}", result.WallSeconds);
+            var left = started.Elapsed / slot.Slot * (schedule.Count - slot.Slot);
+            progress.Report($"=== trial {slot.Slot}/{schedule.Count}: {Describe(result)}; about {left.TotalMinutes:0.0} min to go");
+        }
+    }
+
+    private async Task<TrialResult> RunTrialAsync(ScheduledTrial slot, PreparedPolicy policy, Accel accel, KernelInfo kernel, CancellationToken ct)
+    {
+        var sw = Stopwatch.StartNew();
+        for (var attempt = 1; ; attempt++)
+        {
+            var (result, consoles) = await RunOneBootAsync(slot, policy, accel, kernel, sw, attempt, ct);
+            if (result.Measured) return result;
+            if (attempt == AttemptsPerTrial)
+            {
+                foreach (var (name, text) in consoles)
+                    _failedConsoles[$"{slot.Policy}-{slot.Trial}-{name}.log"] = text;
+                return result;
+            }
+            progress.Report($"trial {slot.Slot} failed ({result.Error}); retrying once on a fresh boot");
+        }
+    }
+
+    private async Task<(TrialResult, IReadOnlyDictionary<string, string>)> RunOneBootAsync(ScheduledTrial slot, PreparedPolicy policy,
+        Accel accel, KernelInfo kernel, Stopwatch sw, int attempt, CancellationToken ct)
+    {
+        var clock = new StepClock(progress);
+        var trial = new NestedTrial(clock, progress);
+        var cleanup = new CleanupRegistry(progress.Report);
+        try
+        {
+            var measured = await trial.RunAsync(policy, accel, kernel, options.StateDir, options.TrialSettings, cleanup, ct);
+            _env["accel"] = measured.Accel;
+            var failures = trial.Consoles.Where(c => c.Key is "l1" or "l2")
+                .Select(c => ConsoleScanner.FindKernelFailure(c.Value) is { } f ? $"{c.Key} console: {f}" : null)
+                .OfType<string>();
+            return (TrialResult.From(slot, measured, failures, options.Queues, sw.Elapsed.TotalSeconds, attempt), trial.Consoles);
+        }
+        catch (LabStepException e)
+        {
+            await trial.CollectConsolesBestEffortAsync();
+            return (TrialResult.Failed(slot, e.Message, sw.Elapsed.TotalSeconds, attempt), trial.Consoles);
+        }
+        finally
+        {
+            await cleanup.DisposeAsync();
+        }
+    }
+
+    private static string Describe(TrialResult t) => t.Measured
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"{t.Policy} #{t.Trial}: {t.TotalMbps:0.0} Mbit/s, {t.QueuesUsed} queues used, Jain {t.Jain:0.000}, " +
+            $"migrations {(t.Migrations is { } m ? m.ToString(CultureInfo.InvariantCulture) : "-")}, {t.WallSeconds:0} s")
+        : $"{t.Policy} #{t.Trial}: FAILED after {t.Attempts} boots: {t.Error}";
+
+    private CompareReport BuildReport(string? error)
+    {
+        var summaries = options.Policies.Select(p => CompareStatistics.Summarise(p, _trials, options.Queues)).ToList();
+        var verdict = error is not null || _trials.Count == 0 ? CompareReport.Failed
+            : _trials.All(t => t.Measured) ? CompareReport.Complete : CompareReport.Incomplete;
+        return new CompareReport(verdict, options.Policies, options.TestName, options.Flows, options.DurationSeconds, options.Queues,
+            options.Trials, summaries, CompareStatistics.DynamicRatios(summaries), _trials, _clock.Timings,
+            Math.Round(_clock.WallSeconds, 1), error, _env);
+    }
+}

@@ -1,0 +1,57 @@
+using System.Globalization;
+using System.Text;
+
+namespace KmodBalance.Harness.Compare;
+
+/// <summary>summary.md of a compare: the per-policy table, the ratios, every trial, the figures.</summary>
+public static class CompareSummaryMarkdown
+{
+    public static string Render(CompareReport r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var md = new StringBuilder();
+        md.Append(CultureInfo.InvariantCulture, $"# KmodBalance compare: {r.Verdict}\n\n");
+        md.Append(CultureInfo.InvariantCulture,
+            $"{r.Test}, {r.Flows} flows x {r.DurationSeconds} s, {r.Queues} queues, {r.TrialsPerPolicy} trials per policy, each a fresh boot; " +
+            $"accel {r.Environment.GetValueOrDefault("accel", "unknown")}; wall {F(r.WallSeconds / 60, "0.0")} min, {F(r.SecondsPerTrial, "0.0")} s per trial.\n\n");
+        if (r.Error is not null) md.Append("**Error:** ").Append(r.Error.Replace("\n", " ", StringComparison.Ordinal)).Append("\n\n");
+
+        md.Append("## Total throughput per policy (Mbit/s)\n\n");
+        md.Append("| Policy | Trials | Mean | Std dev | Min | 95% CI of mean | All queues used | Mean Jain | Mean migrations |\n");
+        md.Append("|---|---:|---:|---:|---:|---|---:|---:|---:|\n");
+        foreach (var s in r.Summaries)
+            md.Append(CultureInfo.InvariantCulture,
+                $"| {s.Policy} | {s.Measured}/{s.Trials} | {F(s.MeanMbps, "0.0")} | {F(s.StdDevMbps, "0.0")} | {F(s.MinMbps, "0.0")} | " +
+                $"{Ci(s.MeanCi95, "0.0")} | {F(s.AllQueuesUsedShare * 100, "0")}% | {F(s.MeanJain, "0.000")} | {(s.MeanMigrations is { } m ? F(m, "0.0") : "-")} |\n");
+        md.Append('\n');
+        foreach (var ratio in r.Ratios)
+            md.Append(CultureInfo.InvariantCulture,
+                $"- **{ratio.Numerator}/{ratio.Denominator}** mean throughput ratio: {F(ratio.Ratio, "0.000")} (95% CI {Ci(ratio.Ci95, "0.000")})\n");
+        if (r.Ratios.Count > 0) md.Append('\n');
+
+        md.Append("![throughput per trial](").Append(CompareCharts.PerTrialFile).Append(")\n");
+        md.Append("![mean throughput](").Append(CompareCharts.MeanFile).Append(")\n");
+        md.Append("![per-queue share heat map](").Append(CompareCharts.HeatmapFile).Append(")\n\n");
+
+        md.Append("## Trials (in run order)\n\n| # | Policy | Trial | Mbit/s | Queues used | Guest rx shares | Jain | Migrations | Seconds | Note |\n");
+        md.Append("|---:|---|---:|---:|---:|---|---:|---:|---:|---|\n");
+        foreach (var t in r.Trials.OrderBy(t => t.Slot))
+        {
+            var shares = string.Join(" / ", t.GuestShares.Select(s => F(s * 100, "0")));
+            var note = t.Error ?? (t.Attempts > 1 ? "retried" : "");
+            md.Append(CultureInfo.InvariantCulture,
+                $"| {t.Slot} | {t.Policy} | {t.Trial} | {F(t.TotalMbps, "0.0")} | {t.QueuesUsed} | {shares} | {F(t.Jain, "0.000")} | " +
+                $"{(t.Migrations is { } m ? m.ToString(CultureInfo.InvariantCulture) : "-")} | {F(t.WallSeconds, "0")} | {note.Replace("|", "/", StringComparison.Ordinal)} |\n");
+        }
+        md.Append('\n');
+        md.Append("Throughput here is measured inside nested virtual machines; where the runner has no KVM, the lab host runs under TCG, " +
+                  "so absolute Mbit/s are far below bare metal. The per-queue spread is the evidence; throughput ratios are indicative.\n");
+        return md.ToString();
+    }
+
+    private static string F(double v, string format) =>
+        double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
+
+    private static string Ci(Interval ci, string format) =>
+        ci.Low is { } lo && ci.High is { } hi ? $"{F(lo, format)} .. {F(hi, format)}" : "n/a (needs 2+ trials)";
+}

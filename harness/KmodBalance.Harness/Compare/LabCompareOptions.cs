@@ -1,0 +1,47 @@
+using KmodBalance.Harness.Lab;
+using KmodBalance.Harness.Measurement;
+
+namespace KmodBalance.Harness.Compare;
+
+/// <summary>Everything `kmb lab compare` was asked to do. <see cref="Validate"/> is pure.</summary>
+public sealed record LabCompareOptions
+{
+    public static readonly string[] KnownPolicies = ["stock", "hash", "dynamic"];
+
+    public IReadOnlyList<string> Policies { get; init; } = KnownPolicies;
+    public int Trials { get; init; } = 20;
+    public int DurationSeconds { get; init; } = 10;
+    public int Flows { get; init; } = 4;
+    public NetperfTest Test { get; init; } = NetperfTest.TcpStream;
+    public int Queues { get; init; } = 4;
+    public string ReportDir { get; init; } = "out/compare";
+    public string StateDir { get; init; } = LabOptions.DefaultStateDir;
+    public string? KernelRelease { get; init; }
+    public string? VmImagesDir { get; init; }
+
+    /// <summary>A queue counts as used when it carried at least this share of the trial's packets;
+    /// below it a queue only saw stray control packets (netperf's control connection, ARP).</summary>
+    public const double UsedShare = 0.05;
+
+    public IReadOnlyList<string> Validate()
+    {
+        var e = new List<string>();
+        if (Policies.Count == 0) e.Add("--policies must name at least one of stock, hash, dynamic");
+        foreach (var p in Policies.Where(p => !KnownPolicies.Contains(p)))
+            e.Add($"--policies: unknown policy '{p}' (known: {string.Join(", ", KnownPolicies)})");
+        foreach (var p in Policies.GroupBy(p => p).Where(g => g.Count() > 1))
+            e.Add($"--policies names '{p.Key}' twice");
+        if (Trials is < 1 or > 200) e.Add("--trials must be between 1 and 200");
+        if (DurationSeconds is < 1 or > 600) e.Add("--duration must be between 1 and 600 seconds");
+        if (Flows is < 1 or > 64) e.Add("--flows must be between 1 and 64");
+        if (Queues is < 1 or > 8) e.Add("--queues must be between 1 and 8 (the L2 guest gets one vCPU per queue)");
+        if (string.IsNullOrWhiteSpace(ReportDir)) e.Add("--report must name a directory");
+        return e;
+    }
+
+    public string TestName => Test == NetperfTest.TcpStream ? "TCP_STREAM" : "UDP_STREAM";
+
+    public TrialSettings TrialSettings => new(Flows, DurationSeconds, Test, Queues);
+
+    public string ResolveVmImagesDir() => new LabOptions { VmImagesDir = VmImagesDir }.ResolveVmImagesDir();
+}

@@ -1,0 +1,63 @@
+using KmodBalance.Harness.Lab;
+using KmodBalance.Harness.Measurement;
+using KmodBalance.Harness.Reporting;
+
+namespace KmodBalance.Harness.Compare;
+
+/// <summary>What one trial of `lab compare` measured, or why it could not.</summary>
+/// <param name="GuestShares">Per queue, its share of the packets the guest received (ethtool rx_queue_K_packets).</param>
+/// <param name="HostShares">Per queue, its share of the packets tun queued on the tap (tc mq children).</param>
+/// <param name="Evidence">Which counter <paramref name="QueuesUsed"/> and <paramref name="Jain"/> rest on.</param>
+/// <param name="QueuesUsed">Queues that carried at least <see cref="LabCompareOptions.UsedShare"/> of the packets.</param>
+/// <param name="Migrations">Flows the dynamic balancer moved during netperf; null for modules without it.</param>
+/// <param name="Attempts">Boots it took: a trial whose lab failed is retried once on a fresh boot.</param>
+/// <param name="Error">Why the trial has no measurement; null when it has one.</param>
+public sealed record TrialResult(
+    string Policy,
+    int Trial,
+    int Slot,
+    double TotalMbps,
+    IReadOnlyList<FlowReport> Flows,
+    IReadOnlyList<double> GuestShares,
+    IReadOnlyList<double> HostShares,
+    string Evidence,
+    int QueuesUsed,
+    double Jain,
+    long? Migrations,
+    BalanceStats? Balance,
+    string Accel,
+    double WallSeconds,
+    int Attempts,
+    string? Error)
+{
+    public bool Measured => Error is null;
+
+    /// <summary>Pure: the trial's figures from its measurement. A netperf flow that failed, or a kernel
+    /// failure on a console, makes the trial an error rather than a low number.</summary>
+    public static TrialResult From(ScheduledTrial slot, TrialMeasurement m, IEnumerable<string> consoleFailures, int queues,
+        double wallSeconds, int attempts)
+    {
+        ArgumentNullException.ThrowIfNull(slot);
+        ArgumentNullException.ThrowIfNull(m);
+        var judged = SpreadJudge.Judge(m.Samples, m.Netperf.Flows.Count, new SpreadCriteria(LabCompareOptions.UsedShare));
+        var problems = m.Netperf.Problems.Concat(consoleFailures).ToList();
+        if (judged.Evidence == SpreadEvidence.None) problems.Add("no traffic was counted on any queue");
+        return new TrialResult(slot.Policy, slot.Trial, slot.Slot,
+            Math.Round(m.Netperf.Flows.Sum(f => f.Mbps), 2), m.Netperf.Flows,
+            Shares(m.Samples.Select(s => s.RxPackets)), Shares(m.Samples.Select(s => s.HostPackets)),
+            judged.Evidence, judged.Shares.Count(s => s >= LabCompareOptions.UsedShare - 1e-12), Math.Round(judged.Jain, 4),
+            m.Migrations, m.After.Balance, m.Accel, Math.Round(wallSeconds, 1), attempts,
+            problems.Count == 0 ? null : string.Join("; ", problems));
+    }
+
+    public static TrialResult Failed(ScheduledTrial slot, string error, double wallSeconds, int attempts) =>
+        new(slot.Policy, slot.Trial, slot.Slot, 0, [], [], [], SpreadEvidence.None, 0, 0, null, null, "unknown",
+            Math.Round(wallSeconds, 1), attempts, error);
+
+    private static IReadOnlyList<double> Shares(IEnumerable<long> counts)
+    {
+        var c = counts.ToArray();
+        double total = c.Sum(x => (double)x);
+        return c.Select(x => total > 0 ? Math.Round(x / total, 4) : 0).ToArray();
+    }
+}

@@ -1,0 +1,84 @@
+using System.Xml.Linq;
+using FluentAssertions;
+using KmodBalance.Harness.Compare;
+using KmodBalance.Tests.Support;
+using static KmodBalance.Tests.Compare.TrialFactory;
+
+namespace KmodBalance.Tests.Compare;
+
+public class CompareReportWriterTests
+{
+    private static CompareReport Report(IReadOnlyList<TrialResult> trials, string? error = null)
+    {
+        string[] policies = ["hash", "dynamic"];
+        var summaries = policies.Select(p => CompareStatistics.Summarise(p, trials, 4)).ToList();
+        var verdict = error is not null ? CompareReport.Failed : trials.All(t => t.Measured) ? CompareReport.Complete : CompareReport.Incomplete;
+        return new CompareReport(verdict, policies, "UDP_STREAM", 4, 3, 4, 2, summaries, CompareStatistics.DynamicRatios(summaries),
+            trials, [], 123.4, error, new Dictionary<string, string> { ["accel"] = "l1=tcg,l2=kvm" });
+    }
+
+    private static readonly TrialResult[] TwoEach =
+    [
+        Measured("hash", 1, 80, queuesUsed: 3, shares: [0.5, 0, 0.25, 0.25]), Measured("dynamic", 1, 100, migrations: 2),
+        Measured("dynamic", 2, 104, migrations: 0), Measured("hash", 2, 90),
+    ];
+
+    [Fact]
+    public async Task Writes_every_file_and_a_report_json_that_reads_back()
+    {
+        using var dir = new TempDir();
+        var target = Path.Combine(dir.Path, "cmp");
+
+        await CompareReportWriter.WriteAsync(target, Report(TwoEach), new Dictionary<string, string>());
+
+        Directory.GetFiles(target).Select(Path.GetFileName).Should().BeEquivalentTo(
+            "report.json", "summary.md", "junit.xml", CompareCharts.PerTrialFile, CompareCharts.MeanFile, CompareCharts.HeatmapFile);
+        var back = CompareJson.Deserialize(await File.ReadAllTextAsync(Path.Combine(target, "report.json")));
+        back.Trials.Should().HaveCount(4);
+        back.Trials.Single(t => t is { Policy: "dynamic", Trial: 1 }).Migrations.Should().Be(2);
+        back.Ratios.Should().ContainSingle().Which.Ratio.Should().BeApproximately(102.0 / 85, 1e-9);
+    }
+
+    [Fact]
+    public async Task Summary_has_a_row_per_policy_and_the_ratio()
+    {
+        using var dir = new TempDir();
+        await CompareReportWriter.WriteAsync(dir.Path, Report(TwoEach), new Dictionary<string, string>());
+
+        var md = await File.ReadAllTextAsync(Path.Combine(dir.Path, "summary.md"));
+
+        md.Should().Contain("| hash | 2/2 | 85.0 |");
+        md.Should().Contain("| dynamic | 2/2 | 102.0 |");
+        md.Should().Contain("**dynamic/hash** mean throughput ratio: 1.200");
+        md.Should().Contain("| 1 | hash | 1 | 80.0 | 3 | 50 / 0 / 25 / 25 |");
+    }
+
+    [Fact]
+    public async Task A_failed_trial_is_a_junit_error_and_its_consoles_are_kept()
+    {
+        using var dir = new TempDir();
+        var trials = TwoEach.Append(Failed("hash", 3)).ToList();
+
+        await CompareReportWriter.WriteAsync(dir.Path, Report(trials), new Dictionary<string, string> { ["hash-3-l1.log"] = "boot log" });
+
+        var junit = XDocument.Load(Path.Combine(dir.Path, "junit.xml"));
+        junit.Root!.Attribute("errors")!.Value.Should().Be("1");
+        junit.Descendants("testcase").Single(c => c.Element("error") is not null).Attribute("name")!.Value.Should().Be("trial-3");
+        File.ReadAllText(Path.Combine(dir.Path, "consoles", "hash-3-l1.log")).Should().Be("boot log");
+        CompareJson.Deserialize(File.ReadAllText(Path.Combine(dir.Path, "report.json"))).Verdict.Should().Be(CompareReport.Incomplete);
+    }
+
+    [Fact]
+    public async Task A_single_trial_on_a_single_queue_still_draws_every_figure()
+    {
+        using var dir = new TempDir();
+        var trials = new[] { Measured("dynamic", 1, 50, queuesUsed: 1, shares: [1.0]) };
+        var summaries = new[] { CompareStatistics.Summarise("dynamic", trials, 1) };
+        var report = new CompareReport(CompareReport.Complete, ["dynamic"], "TCP_STREAM", 1, 3, 1, 1, summaries, [], trials, [], 10, null,
+            new Dictionary<string, string>());
+
+        await CompareReportWriter.WriteAsync(dir.Path, report, new Dictionary<string, string>());
+
+        new FileInfo(Path.Combine(dir.Path, CompareCharts.HeatmapFile)).Length.Should().BeGreaterThan(1000);
+    }
+}
