@@ -74,7 +74,7 @@ public sealed class LabToolsHostTests(ITestOutputHelper output) : IAsyncLifetime
         o.Seen.Slots.Sum(x => x.Frames).Should().Be(8 * 300);
         for (int slot = 0; slot < 4; slot++)
             o.Seen.Slots[slot].Frames.Should().Be(o.Seen.Buckets.Sum(b => b.FramesPerSlot[slot]), $"slot {slot}'s count is the sum of its flows'");
-        o.Seen.Buckets.Where(b => b.Port == 40001).Should().OnlyContain(b => b.FramesPerSlot.Sum() <= 13, "250 pps in 50 ms buckets");
+        o.Seen.Buckets.Where(b => b.Port == 40001).Select(b => b.TimeMs).Should().OnlyHaveUniqueItems().And.BeInAscendingOrder();
         (o.Seen.Other, o.Seen.DetachedReads, o.Seen.TxDroppedAfter - o.Seen.TxDroppedBefore).Should().Be((0, 0, 0));
         ScenarioAnalyzer.Judge(o).Should().OnlyContain(v => v.Verdict == LabVerdicts.Pass, "the stock tun steers a flow that the guest never answers by its hash");
     }
