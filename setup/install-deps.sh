@@ -7,7 +7,7 @@ set -eu
 
 PACKAGES="qemu-system-x86 qemu-utils linux-image-cloud-amd64 linux-headers-cloud-amd64 \
 linux-source-6.1 busybox-static dropbear-bin dash ethtool iproute2 kmod netperf \
-cpio xz-utils patch gcc make perl valgrind fonts-dejavu-core"
+cpio xz-utils patch gcc libc6-dev make perl valgrind fonts-dejavu-core"
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: must run as root (apt-get install); re-run with sudo" >&2

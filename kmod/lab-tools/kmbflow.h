@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * kmbflow.h: the datagram payload udpflows sends and mqtap reads, shared by
+ * The datagram payload udpflows sends and mqtap reads, shared by
  * both tools so that they agree byte for byte.
  *
  * Every datagram carries its flow's sequence number and the CLOCK_MONOTONIC

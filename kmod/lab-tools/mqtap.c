@@ -102,7 +102,7 @@ static long long first_sent_ns = -1;	/* send time of the first datagram read */
 static long long last_data_ns;		/* when a datagram was last read */
 static unsigned char frame[65536];
 
-static void usage(const char *why)
+static void die_usage(const char *why)
 {
 	if (why)
 		fprintf(stderr, "%s: %s\n", prog, why);
@@ -130,7 +130,7 @@ static long long parse_num(const char *s, long long min, long long max,
 	if (errno || end == s || *end || v < min || v > max) {
 		snprintf(msg, sizeof(msg), "%s must be an integer in %lld..%lld, got '%s'",
 			 what, min, max, s);
-		usage(msg);
+		die_usage(msg);
 	}
 	return v;
 }
@@ -141,14 +141,14 @@ static void parse_event(const char *spec)
 	struct mq_event *e;
 
 	if (nevents == MQTAP_MAX_EVENTS)
-		usage("too many events");
+		die_usage("too many events");
 	if (strlen(spec) >= sizeof(buf))
-		usage("an event is detach:SLOT@MS or attach:SLOT@MS");
+		die_usage("an event is detach:SLOT@MS or attach:SLOT@MS");
 	strcpy(buf, spec);
 	colon = strchr(buf, ':');
 	at = strchr(buf, '@');
 	if (!colon || !at || at < colon)
-		usage("an event is detach:SLOT@MS or attach:SLOT@MS");
+		die_usage("an event is detach:SLOT@MS or attach:SLOT@MS");
 	*colon = '\0';
 	*at = '\0';
 	e = &events[nevents++];
@@ -157,7 +157,7 @@ static void parse_event(const char *spec)
 	else if (!strcmp(buf, "attach"))
 		e->attach = true;
 	else
-		usage("an event is detach:SLOT@MS or attach:SLOT@MS");
+		die_usage("an event is detach:SLOT@MS or attach:SLOT@MS");
 	e->slot = parse_num(colon + 1, 0, MQTAP_MAX_QUEUES - 1, "event SLOT");
 	e->at_ms = parse_num(at + 1, 0, 3600000, "event MS");
 }
@@ -614,20 +614,20 @@ int main(int argc, char **argv)
 			parse_event(optarg);
 			break;
 		case 'h':
-			usage(NULL);
+			die_usage(NULL);
 			break;
 		default:
-			usage("unknown option");
+			die_usage("unknown option");
 		}
 	}
 	if (optind != argc - 1)
-		usage("exactly one IFNAME is needed");
+		die_usage("exactly one IFNAME is needed");
 	ifname = argv[optind];
 	if (!*ifname || strlen(ifname) >= IFNAMSIZ)
-		usage("IFNAME must have 1..15 characters");
+		die_usage("IFNAME must have 1..15 characters");
 	for (i = 0; i < nevents; i++)
 		if (events[i].slot >= nslots)
-			usage("an event names a SLOT beyond QUEUES");
+			die_usage("an event names a SLOT beyond QUEUES");
 
 	for (s = 0; s < nslots; s++) {
 		slots[s].fd = tap_open(ifname);

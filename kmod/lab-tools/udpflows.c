@@ -50,7 +50,7 @@ struct udp_flow {
 
 static const char *prog = "udpflows";
 
-static void usage(const char *why)
+static void die_usage(const char *why)
 {
 	if (why)
 		fprintf(stderr, "%s: %s\n", prog, why);
@@ -78,7 +78,7 @@ static long long parse_num(const char *s, long long min, long long max,
 	if (errno || end == s || *end || v < min || v > max) {
 		snprintf(msg, sizeof(msg), "%s must be an integer in %lld..%lld, got '%s'",
 			 what, min, max, s);
-		usage(msg);
+		die_usage(msg);
 	}
 	return v;
 }
@@ -97,7 +97,7 @@ static void parse_flow(char *spec, struct udp_flow *f)
 	if (n != 4 || strtok_r(NULL, ":", &save)) {
 		snprintf(msg, sizeof(msg),
 			 "a flow is SPORT:PPS:START_MS:COUNT, got '%s'", spec);
-		usage(msg);
+		die_usage(msg);
 	}
 	memset(f, 0, sizeof(*f));
 	f->sport = parse_num(field[0], 1, 65535, "SPORT");
@@ -182,14 +182,14 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'd':
 			if (inet_pton(AF_INET, optarg, &dst.sin_addr) != 1)
-				usage("-d needs an IPv4 address");
+				die_usage("-d needs an IPv4 address");
 			break;
 		case 'p':
 			dst.sin_port = htons(parse_num(optarg, 1, 65535, "DPORT"));
 			break;
 		case 'b':
 			if (inet_pton(AF_INET, optarg, &src) != 1)
-				usage("-b needs an IPv4 address");
+				die_usage("-b needs an IPv4 address");
 			break;
 		case 's':
 			payload = parse_num(optarg, sizeof(struct kmbflow_payload),
@@ -199,23 +199,23 @@ int main(int argc, char **argv)
 			max_s = parse_num(optarg, 1, 3600, "MAX_S");
 			break;
 		case 'h':
-			usage(NULL);
+			die_usage(NULL);
 			break;
 		default:
-			usage("unknown option");
+			die_usage("unknown option");
 		}
 	}
 	nflows = argc - optind;
 	if (nflows < 1)
-		usage("no flow given");
+		die_usage("no flow given");
 	if (nflows > UDPFLOWS_MAX_FLOWS)
-		usage("too many flows (at most 64)");
+		die_usage("too many flows (at most 64)");
 	for (i = 0; i < nflows; i++)
 		parse_flow(argv[optind + i], &flows[i]);
 	for (i = 0; i < nflows; i++)
 		for (int j = 0; j < i; j++)
 			if (flows[i].sport == flows[j].sport)
-				usage("two flows share a source port");
+				die_usage("two flows share a source port");
 
 	for (i = 0; i < nflows; i++)
 		if (flow_open(&flows[i], &src, &dst))
