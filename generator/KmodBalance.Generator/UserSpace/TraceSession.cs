@@ -51,27 +51,40 @@ public sealed class TraceSession : IDisposable
     /// </summary>
     public IReadOnlyList<string> RunBatch(string commands)
     {
-        try
+        // write from another thread: a long batch fills both pipes otherwise, the
+        // driver blocked on stdout while we are blocked on its stdin
+        var writer = Task.Run(() =>
         {
-            _process.StandardInput.Write(commands);
-            if (commands.Length > 0 && commands[^1] != '\n')
-                _process.StandardInput.Write('\n');
-            _process.StandardInput.Write("e\n");
-            _process.StandardInput.Flush();
-        }
-        catch (IOException)
-        {
-            throw Crash();
-        }
+            try
+            {
+                _process.StandardInput.Write(commands);
+                if (commands.Length > 0 && commands[^1] != '\n')
+                    _process.StandardInput.Write('\n');
+                _process.StandardInput.Write("e\n");
+                _process.StandardInput.Flush();
+                return true;
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        });
 
         var lines = new List<string>();
         while (true)
         {
             var line = _process.StandardOutput.ReadLine();
             if (line is null)
+            {
+                writer.Wait();
                 throw Crash();
+            }
             if (line == ".")
+            {
+                if (!writer.Result)
+                    throw Crash();
                 return lines;
+            }
             lines.Add(line);
         }
     }
@@ -80,6 +93,28 @@ public sealed class TraceSession : IDisposable
     /// <exception cref="UserSpaceCrashException">The driver exited: a sanitizer report or a parse error, in the message.</exception>
     public async Task<IReadOnlyList<string>> RunBatchAsync(string commands, CancellationToken ct = default)
     {
+        var writer = WriteBatchAsync(commands, ct);
+        var lines = new List<string>();
+        while (true)
+        {
+            var line = await _process.StandardOutput.ReadLineAsync(ct);
+            if (line is null)
+            {
+                await writer;
+                throw await CrashAsync();
+            }
+            if (line == ".")
+            {
+                if (!await writer)
+                    throw await CrashAsync();
+                return lines;
+            }
+            lines.Add(line);
+        }
+    }
+
+    private async Task<bool> WriteBatchAsync(string commands, CancellationToken ct)
+    {
         try
         {
             await _process.StandardInput.WriteAsync(commands.AsMemory(), ct);
@@ -87,21 +122,11 @@ public sealed class TraceSession : IDisposable
                 await _process.StandardInput.WriteAsync('\n');
             await _process.StandardInput.WriteAsync("e\n".AsMemory(), ct);
             await _process.StandardInput.FlushAsync(ct);
+            return true;
         }
         catch (IOException)
         {
-            throw await CrashAsync();
-        }
-
-        var lines = new List<string>();
-        while (true)
-        {
-            var line = await _process.StandardOutput.ReadLineAsync(ct);
-            if (line is null)
-                throw await CrashAsync();
-            if (line == ".")
-                return lines;
-            lines.Add(line);
+            return false;
         }
     }
 

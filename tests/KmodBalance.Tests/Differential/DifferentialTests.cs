@@ -20,7 +20,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
     {
         var binary = await UserSpaceBuild.GetAsync(UserSpaceFlavor.Sanitized);
         using var pool = new DriverPool(binary);
-        TraceGen.Small.Sample(trace => AssertSame(trace, pool.Run(trace)), iter: 2000, writeLine: output.WriteLine);
+        TraceGen.Small.Sample(trace => Check(pool, trace), iter: 2000, writeLine: output.WriteLine);
     }
 
     [Fact]
@@ -28,7 +28,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
     {
         var binary = await UserSpaceBuild.GetAsync(UserSpaceFlavor.Sanitized);
         using var pool = new DriverPool(binary);
-        TraceGen.Crowded.Sample(trace => AssertSame(trace, pool.Run(trace)), iter: 24, writeLine: output.WriteLine,
+        TraceGen.Crowded.Sample(trace => Check(pool, trace), iter: 24, writeLine: output.WriteLine,
             print: t => $"threshold {t.Threshold}, {t.Ops.Count} ops (too long to print)");
     }
 
@@ -46,6 +46,72 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         AssertSame(trace, actual);
         var other = trace with { Threshold = 100 };
         Assert.NotEqual(other.Expected(), pool.Run(other with { Threshold = 0 }));
+    }
+
+    /// <summary>
+    /// Fails with the first step where C and C# part, and with the smallest trace that
+    /// still fails after removing steps one chunk at a time (CsCheck's shrinking picks a
+    /// simpler trace among the samples; this takes it down to the steps that matter).
+    /// </summary>
+    internal static void Check(DriverPool pool, Trace trace)
+    {
+        var failure = Failure(pool, trace);
+        if (failure is null)
+            return;
+        var minimal = Minimize(pool, trace, TimeSpan.FromSeconds(20));
+        throw new Xunit.Sdk.XunitException(
+            $"{Failure(pool, minimal) ?? failure}\nminimal trace ({minimal.Ops.Count} of {trace.Ops.Count} steps, threshold {minimal.Threshold}; " +
+            $"replay: balance_driver < trace):\n{minimal.Commands()}");
+    }
+
+    private static string? Failure(DriverPool pool, Trace trace)
+    {
+        try
+        {
+            AssertSame(trace, pool.Run(trace));
+            return null;
+        }
+        catch (Xunit.Sdk.XunitException e)
+        {
+            return e.Message;
+        }
+        catch (UserSpaceCrashException e)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>Delta debugging over the steps, within a time budget.</summary>
+    private static Trace Minimize(DriverPool pool, Trace trace, TimeSpan budget)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var ops = trace.Ops.ToList();
+        for (int chunk = Math.Max(1, ops.Count / 2); chunk >= 1 && clock.Elapsed < budget; chunk /= 2)
+        {
+            bool removed;
+            do
+            {
+                removed = false;
+                for (int i = 0; i < ops.Count && clock.Elapsed < budget;)
+                {
+                    var candidate = ops.Take(i).Concat(ops.Skip(i + chunk)).ToList();
+                    if (candidate.Count > 0 && Failure(pool, trace with { Ops = candidate }) is not null)
+                    {
+                        ops = candidate;
+                        removed = true;
+                    }
+                    else
+                    {
+                        i += chunk;
+                    }
+                }
+            }
+            while (removed && chunk == 1);
+        }
+        var simpler = ops.Select(op => op is PacketOp p ? p with { Length = 1 } : op).ToList();
+        if (Failure(pool, trace with { Ops = simpler }) is not null)
+            ops = simpler;
+        return trace with { Ops = ops };
     }
 
     /// <summary>Compares line by line and names the first step where C and C# part.</summary>
