@@ -32,8 +32,6 @@
 #include "balancer_core.c"
 #include "automq_model.c"
 
-#define noinline __attribute__((noinline))
-
 static void die(const char *what)
 {
 	fprintf(stderr, "balance_driver: %s\n", what);
@@ -340,14 +338,40 @@ static int stress_mode(int argc, char **argv)
 
 static u32 bench_numqueues = 8;
 
-/* Loop overhead alone: read the hash, read numqueues, accumulate. */
+/* Each policy sits behind one out-of-line call per packet, as behind tun's
+ * ndo_select_queue: the compiler may inline the policy into its wrapper, never
+ * the wrapper into the loop (noipa), so every policy pays the same call. */
+#define bench_policy __attribute__((noipa))
+
+static bench_policy u16 bench_policy_null(u32 rxhash, u32 numqueues)
+{
+	return (u16)(rxhash ^ numqueues);
+}
+
+static bench_policy u16 bench_policy_stock(struct automq *m, u32 rxhash, u32 numqueues)
+{
+	return automq_select(m, rxhash, numqueues);
+}
+
+static bench_policy u16 bench_policy_hash(u32 rxhash, u32 numqueues)
+{
+	return tun_balance_hash_queue(rxhash, numqueues);
+}
+
+static bench_policy u16 bench_policy_dynamic(struct tun_balance *bal, u32 rxhash,
+					     u32 numqueues)
+{
+	return tun_balance_select(bal, rxhash, 1500, numqueues);
+}
+
+/* The loop and the call alone: subtracted from the others. */
 static noinline u32 bench_select_null(const u32 *hashes, size_t packets)
 {
 	u32 acc = 0;
 	size_t i;
 
 	for (i = 0; i < packets; i++)
-		acc += hashes[i] ^ READ_ONCE(bench_numqueues);
+		acc += bench_policy_null(hashes[i], READ_ONCE(bench_numqueues));
 	return acc;
 }
 
@@ -358,7 +382,7 @@ static noinline u32 bench_select_stock(struct automq *m, const u32 *hashes,
 	size_t i;
 
 	for (i = 0; i < packets; i++)
-		acc += automq_select(m, hashes[i], READ_ONCE(bench_numqueues));
+		acc += bench_policy_stock(m, hashes[i], READ_ONCE(bench_numqueues));
 	return acc;
 }
 
@@ -368,7 +392,7 @@ static noinline u32 bench_select_hash(const u32 *hashes, size_t packets)
 	size_t i;
 
 	for (i = 0; i < packets; i++)
-		acc += tun_balance_hash_queue(hashes[i], READ_ONCE(bench_numqueues));
+		acc += bench_policy_hash(hashes[i], READ_ONCE(bench_numqueues));
 	return acc;
 }
 
@@ -379,8 +403,7 @@ static noinline u32 bench_select_dynamic(struct tun_balance *bal,
 	size_t i;
 
 	for (i = 0; i < packets; i++)
-		acc += tun_balance_select(bal, hashes[i], 1500,
-					  READ_ONCE(bench_numqueues));
+		acc += bench_policy_dynamic(bal, hashes[i], READ_ONCE(bench_numqueues));
 	return acc;
 }
 

@@ -33,6 +33,9 @@ typedef uint16_t u16;
 typedef uint32_t u32;
 typedef uint64_t u64;
 
+/* glibc's <sys/cdefs.h> already defines __always_inline */
+#define noinline	__attribute__((noinline))
+
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 
