@@ -45,30 +45,23 @@ public sealed class TraceSession : IDisposable
     /// <summary>Whether the driver is still running (it exits on a sanitizer report).</summary>
     public bool IsAlive => !_process.HasExited;
 
-    /// <summary>
-    /// <see cref="RunBatchAsync"/> for synchronous callers (property-test assertions),
-    /// so they need not block on a task.
-    /// </summary>
+    /// <summary>Sends <paramref name="commands"/> and "e"; returns the lines the driver printed before ".".</summary>
+    /// <exception cref="UserSpaceCrashException">The driver exited: a sanitizer report or a parse error, in the message.</exception>
     public IReadOnlyList<string> RunBatch(string commands)
     {
-        // write from another thread: a long batch fills both pipes otherwise, the
-        // driver blocked on stdout while we are blocked on its stdin
-        var writer = Task.Run(() =>
+        // The driver answers while it reads: a batch larger than a pipe (64 KiB) fills
+        // its stdout while we still write its stdin, and a writer that waits for the
+        // reader deadlocks with it (what hung the suite: both sides in pipe_write).
+        // So this thread reads and a thread of the session's own writes. Not a pool
+        // thread: property tests block pool threads, and a queued writer could wait
+        // behind them.
+        bool written = false;
+        var writer = new Thread(() => written = Write(commands))
         {
-            try
-            {
-                _process.StandardInput.Write(commands);
-                if (commands.Length > 0 && commands[^1] != '\n')
-                    _process.StandardInput.Write('\n');
-                _process.StandardInput.Write("e\n");
-                _process.StandardInput.Flush();
-                return true;
-            }
-            catch (IOException)
-            {
-                return false;
-            }
-        });
+            IsBackground = true,
+            Name = "balance_driver stdin",
+        };
+        writer.Start();
 
         var lines = new List<string>();
         while (true)
@@ -76,12 +69,13 @@ public sealed class TraceSession : IDisposable
             var line = _process.StandardOutput.ReadLine();
             if (line is null)
             {
-                writer.Wait();
+                writer.Join();
                 throw Crash();
             }
             if (line == ".")
             {
-                if (!writer.Result)
+                writer.Join();
+                if (!written)
                     throw Crash();
                 return lines;
             }
@@ -89,44 +83,20 @@ public sealed class TraceSession : IDisposable
         }
     }
 
-    /// <summary>Sends <paramref name="commands"/> and "e"; returns the lines the driver printed before ".".</summary>
-    /// <exception cref="UserSpaceCrashException">The driver exited: a sanitizer report or a parse error, in the message.</exception>
-    public async Task<IReadOnlyList<string>> RunBatchAsync(string commands, CancellationToken ct = default)
-    {
-        var writer = WriteBatchAsync(commands, ct);
-        var lines = new List<string>();
-        while (true)
-        {
-            var line = await _process.StandardOutput.ReadLineAsync(ct);
-            if (line is null)
-            {
-                await writer;
-                throw await CrashAsync();
-            }
-            if (line == ".")
-            {
-                if (!await writer)
-                    throw await CrashAsync();
-                return lines;
-            }
-            lines.Add(line);
-        }
-    }
-
-    private async Task<bool> WriteBatchAsync(string commands, CancellationToken ct)
+    private bool Write(string commands)
     {
         try
         {
-            await _process.StandardInput.WriteAsync(commands.AsMemory(), ct);
+            _process.StandardInput.Write(commands);
             if (commands.Length > 0 && commands[^1] != '\n')
-                await _process.StandardInput.WriteAsync('\n');
-            await _process.StandardInput.WriteAsync("e\n".AsMemory(), ct);
-            await _process.StandardInput.FlushAsync(ct);
+                _process.StandardInput.Write('\n');
+            _process.StandardInput.Write("e\n");
+            _process.StandardInput.Flush();
             return true;
         }
         catch (IOException)
         {
-            return false;
+            return false; // the driver exited; the reader reports why
         }
     }
 
@@ -144,21 +114,6 @@ public sealed class TraceSession : IDisposable
         lock (_stderr)
             stderr = _stderr.ToString();
         return new UserSpaceCrashException(_process.HasExited ? _process.ExitCode : -1, stderr);
-    }
-
-    private async Task<UserSpaceCrashException> CrashAsync()
-    {
-        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        try
-        {
-            await _process.WaitForExitAsync(grace.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            _process.Kill();
-            await _process.WaitForExitAsync(CancellationToken.None);
-        }
-        return CrashReport();
     }
 
     public void Dispose()

@@ -23,6 +23,10 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         TraceGen.Small.Sample(trace => Check(pool, trace), iter: 2000, writeLine: output.WriteLine);
     }
 
+    /// <summary>
+    /// Also the regression test of the hang in the full suite: each of these batches is
+    /// more than a pipe holds (64 KiB) in each direction, commands in and answers out.
+    /// </summary>
     [Fact]
     public async Task Core_decides_as_the_model_when_the_flow_table_is_full()
     {
