@@ -6,7 +6,8 @@
  *   balance_driver stress T MS REMAP_US RESIZE_US FLOWS THRESHOLD SEED
  *                                  T steering threads, one remapper, one queue-count
  *                                  changer for MS milliseconds; exit 1 on a queue out
- *                                  of range or a broken table invariant
+ *                                  of range, a broken table invariant or a wrapped
+ *                                  packet counter
  *   balance_driver bench FLOWS PACKETS REMAPS QUEUES THRESHOLD
  *                                  loops to count under callgrind (client requests)
  *
@@ -259,6 +260,9 @@ static void *remap_thread(void *arg)
 		spin_unlock_bh(&s->bal->lock);
 		if (broken)
 			stress_fail(s, broken, 0, 0);
+		/* lost increments racing the remapper must not wrap a counter */
+		if (wrapped)
+			stress_fail(s, "flow packet counters wrapped below zero", wrapped, 0);
 		s->wrapped += wrapped;
 		s->remaps++;
 		s->freed += rcu_reclaim();

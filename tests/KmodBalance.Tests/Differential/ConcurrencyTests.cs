@@ -8,8 +8,9 @@ namespace KmodBalance.Tests.Differential;
 /// The core under concurrency, as in the kernel: several steering threads (RCU readers),
 /// one remapper (the timer) and one thread changing the queue count (queues attaching and
 /// detaching). The driver exits non-zero when a returned queue is not below the queue
-/// count passed in that call or the largest ever set, or when the flow table's counters
-/// disagree with the table. No timing is asserted.
+/// count passed in that call or the largest ever set, when the flow table's counters
+/// disagree with the table, or when a flow's packet counter wrapped below zero (lost
+/// increments racing the remapper's subtraction). No timing is asserted.
 /// </summary>
 [Trait("Category", "Differential")]
 public sealed class ConcurrencyTests(ITestOutputHelper output)
@@ -58,9 +59,6 @@ public sealed class ConcurrencyTests(ITestOutputHelper output)
     private void Report(string name, UserSpaceRun run)
     {
         output.WriteLine($"{name}: {run.StandardOutput.Trim()}");
-        // wrapped_counters: flows whose packet counter went below zero after a remap
-        // (a lost update on the packet path racing the remapper's subtraction); see
-        // the report of this test suite. Logged, not asserted: it is a known defect of the core.
         if (run.StandardError.Length > 0)
             output.WriteLine(run.StandardError);
     }
