@@ -27,7 +27,11 @@ struct automq_flow {
 	unsigned long updated;
 };
 
+/* Laid out as in tun_struct, whose flow table sits behind its queue array:
+ * the bucket address then costs what it costs in the kernel.
+ */
 struct automq {
+	void *tfiles[MAX_TAP_QUEUES];
 	struct hlist_head flows[TUN_NUM_FLOW_ENTRIES];
 	u32 flow_count;
 };
