@@ -41,6 +41,8 @@ typedef uint64_t u64;
 
 #define MAX_TAP_QUEUES	256
 
+#define BUILD_BUG_ON(cond)	_Static_assert(!(cond), #cond)
+
 #define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
@@ -101,15 +103,65 @@ struct timer_list {
 
 struct tun_struct;
 
-/* ---- sort(): lib/sort.c's interface over qsort ------------------------ */
+/* ---- sort() and swap() ------------------------------------------------ */
 
+#define swap(a, b) \
+	do { __typeof__(a) __swap_tmp = (a); (a) = (b); (b) = __swap_tmp; } while (0)
+
+static inline void shim_sort_swap(char *a, char *b, size_t size)
+{
+	if (size % sizeof(u64) == 0) {
+		for (; size; size -= sizeof(u64), a += sizeof(u64), b += sizeof(u64)) {
+			u64 t;
+
+			memcpy(&t, a, sizeof(t));
+			memcpy(a, b, sizeof(t));
+			memcpy(b, &t, sizeof(t));
+		}
+		return;
+	}
+	for (; size; size--, a++, b++) {
+		char t = *a;
+
+		*a = *b;
+		*b = t;
+	}
+}
+
+static inline void shim_sort_sift(char *base, size_t root, size_t num, size_t size,
+				  int (*cmp)(const void *, const void *))
+{
+	size_t child;
+
+	while ((child = 2 * root + 1) < num) {
+		if (child + 1 < num && cmp(base + child * size, base + (child + 1) * size) < 0)
+			child++;
+		if (cmp(base + root * size, base + child * size) >= 0)
+			return;
+		shim_sort_swap(base + root * size, base + child * size, size);
+		root = child;
+	}
+}
+
+/* lib/sort.c's interface and kind of algorithm: an in-place heapsort, no
+ * allocation, O(n log n) comparisons; so that instruction counts of the
+ * remapper are of the order the kernel's sort() would give. */
 static inline void sort(void *base, size_t num, size_t size,
 			int (*cmp)(const void *, const void *),
-			void (*swap)(void *, void *, int))
+			void (*swap_fn)(void *, void *, int))
 {
-	(void)swap;
-	if (num > 1)
-		qsort(base, num, size, cmp);
+	char *b = base;
+	size_t i;
+
+	(void)swap_fn;
+	if (num < 2)
+		return;
+	for (i = num / 2; i-- > 0;)
+		shim_sort_sift(b, i, num, size, cmp);
+	for (i = num - 1; i > 0; i--) {
+		shim_sort_swap(b, b + i * size, size);
+		shim_sort_sift(b, 0, i, size, cmp);
+	}
 }
 
 /* ---- RCU ------------------------------------------------------------- */

@@ -23,6 +23,15 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         TraceGen.Small.Sample(trace => Check(pool, trace), iter: 2000, writeLine: output.WriteLine);
     }
 
+    [Fact]
+    public async Task Core_decides_as_the_model_with_hundreds_of_flows_a_period()
+    {
+        var binary = await UserSpaceBuild.GetAsync(UserSpaceFlavor.Sanitized);
+        using var pool = new DriverPool(binary);
+        TraceGen.Many.Sample(trace => Check(pool, trace), iter: 300, writeLine: output.WriteLine,
+            print: t => $"threshold {t.Threshold}, {t.Ops.Count} ops (too long to print)");
+    }
+
     /// <summary>
     /// Also the regression test of the hang in the full suite: each of these batches is
     /// more than a pipe holds (64 KiB) in each direction, commands in and answers out.

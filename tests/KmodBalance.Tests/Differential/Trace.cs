@@ -129,9 +129,29 @@ public static class TraceGen
         from raw in Op.Array[1, 300]
         select Build(threshold, flows, start, raw);
 
-    private static Trace Build(uint threshold, uint[] flows, uint queues, RawOp[] raw)
+    // declared before Many: static fields initialise in order
+    private static readonly Gen<RawOp> ManyOp = Gen.Frequency(
+        (995, Gen.Select(Gen.Frequency((2, Gen.Int[2, 1000]), (1, Gen.Int[0, 1])), Gen.UInt[0, 1500],
+            (flow, length) => new RawOp(Kind.Packet, flow, length, 0))),
+        (3, Gen.Const(new RawOp(Kind.Remap, 0, 0, 0))),
+        (2, Queues.Select(q => new RawOp(Kind.Resize, 0, 0, q))));
+
+    /// <summary>
+    /// Hundreds of flows live in one period, so that the remapper orders them by its
+    /// radix sort (the C takes sort() below 100 flows): few packets a flow, so many ties
+    /// broken by hash, and two heavy flows with hundreds of packets a period, so that
+    /// more than one byte of the packet counts differs.
+    /// </summary>
+    public static readonly Gen<Trace> Many =
+        from threshold in Threshold
+        from flows in Gen.Frequency((8, Gen.UInt), (1, Gen.UInt[0, 63]), (1, Gen.UInt[0, 7].Select(k => 0x2A5u + (k << 10)))).Array[100, 400]
+        from start in Gen.UInt[1, 16]
+        from raw in ManyOp.Array[300, 3000]
+        select Build(threshold, flows, start, raw, finalRemap: true);
+
+    private static Trace Build(uint threshold, uint[] flows, uint queues, RawOp[] raw, bool finalRemap = false)
     {
-        var ops = new List<TraceOp>(raw.Length);
+        var ops = new List<TraceOp>(raw.Length + 1);
         foreach (var op in raw)
         {
             switch (op.Kind)
@@ -147,6 +167,8 @@ public static class TraceGen
                     break;
             }
         }
+        if (finalRemap)
+            ops.Add(new RemapOp(queues));
         return new Trace(threshold, ops);
     }
 
