@@ -1,24 +1,23 @@
 using System.CommandLine;
 using FluentAssertions;
+using KmodBalance.Tests.Support;
 using Xunit;
 
 namespace KmodBalance.Tests.Model;
 
 /// <summary>Drives the CLI verb in-process (it is internal to kmb, so through reflection).</summary>
-public class SimulateCommandTests
+public sealed class SimulateCommandTests : IDisposable
 {
+    // one directory per test (xunit makes an instance per test), removed after it
+    private readonly TempDir _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
     private static int Invoke(params string[] args)
     {
         var type = Type.GetType("KmodBalance.Cli.Commands.SimulateCommand, kmb", throwOnError: true)!;
         var command = (Command)type.GetMethod("Create")!.Invoke(null, null)!;
         return command.Parse(args).Invoke();
-    }
-
-    private static string TempDir()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "kmb-sim-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        return dir;
     }
 
     [Theory]
@@ -29,7 +28,7 @@ public class SimulateCommandTests
     [InlineData("--policy", "random")]
     public void Bad_input_exits_2_and_writes_nothing(string option, string value)
     {
-        var dir = TempDir();
+        var dir = _temp.Path;
         var json = Path.Combine(dir, "sim.json");
         var png = Path.Combine(dir, "sim.png");
         Invoke(option, value, "--runs", "1", "--json", json, "--plot", png).Should().Be(2);
@@ -39,7 +38,7 @@ public class SimulateCommandTests
     [Fact]
     public void A_malformed_trace_exits_2_and_writes_nothing()
     {
-        var dir = TempDir();
+        var dir = _temp.Path;
         var trace = Path.Combine(dir, "t.csv");
         File.WriteAllText(trace, "time_us,src,dst,sport,dport,proto,size\n1,10.0.0.1,10.0.0.2,1,2,tcp\n");
         var json = Path.Combine(dir, "sim.json");
@@ -50,7 +49,7 @@ public class SimulateCommandTests
     [Fact]
     public void A_good_run_writes_json_and_plot()
     {
-        var dir = TempDir();
+        var dir = _temp.Path;
         var json = Path.Combine(dir, "sim.json");
         var png = Path.Combine(dir, "sim.png");
         Invoke("--scenario", "paper", "--runs", "2", "--json", json, "--plot", png).Should().Be(0);
