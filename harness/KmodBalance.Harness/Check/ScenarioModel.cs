@@ -1,3 +1,4 @@
+using KmodBalance.Harness.Measurement;
 using KmodBalance.Model.Balancing;
 
 namespace KmodBalance.Harness.Check;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using KmodBalance.Harness.Measurement;
 
 namespace KmodBalance.Harness.Check;
 

@@ -19,7 +19,7 @@ public sealed record TrialMeasurement(
     string Accel)
 {
     /// <summary>Flows the balancer moved during the measurement; null when the module has no balancer.</summary>
-    public long? Migrations => Before.Balance is { } b && After.Balance is { } a ? a.Migrations - b.Migrations : null;
+    public long? Migrations => Before.Balance is { Off: false } b && After.Balance is { Off: false } a ? a.Migrations - b.Migrations : null;
 }
 
 /// <summary>

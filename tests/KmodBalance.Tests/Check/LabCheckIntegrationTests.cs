@@ -1,9 +1,10 @@
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
-using CliWrap;
 using CliWrap.Buffered;
+using CliWrap;
 using FluentAssertions;
 using KmodBalance.Harness.Check;
+using KmodBalance.Harness.Measurement;
 using KmodBalance.Harness.Reporting;
 using KmodBalance.Tests.Lab;
 using KmodBalance.Tests.Support;

@@ -1,5 +1,6 @@
 using FluentAssertions;
 using KmodBalance.Harness.Check;
+using KmodBalance.Harness.Measurement;
 
 namespace KmodBalance.Tests.Check;
 
@@ -28,6 +29,16 @@ public sealed class BalanceStatsParserTests
 
     [Fact]
     public void Off_is_a_device_without_balancer() => BalanceStatsParser.Parse("off\n").Off.Should().BeTrue();
+
+    [Theory]
+    [InlineData("absent\n")]
+    [InlineData("")]
+    public void A_module_without_the_attribute_has_no_stats(string text) =>
+        BalanceStatsParser.ParseOptional(text).Should().BeNull();
+
+    [Fact]
+    public void A_snapshot_with_the_attribute_parses_fully() =>
+        BalanceStatsParser.ParseOptional("flows 1\nmigrations 7\nqueue 0 load 3 flows 1\n")!.Migrations.Should().Be(7);
 
     [Theory]
     [InlineData("migrations 1\nqueue 0 load 1 flows 1")]

@@ -1,5 +1,6 @@
 using FluentAssertions;
 using KmodBalance.Harness.Check;
+using KmodBalance.Harness.Measurement;
 using KmodBalance.Harness.Reporting;
 
 namespace KmodBalance.Tests.Check;

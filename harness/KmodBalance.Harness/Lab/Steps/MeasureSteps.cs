@@ -29,7 +29,7 @@ public static class MeasureSteps
         var virtio = VirtioIndex.Parse(raw.L2DeviceLink);
         return new Snapshot(new QueueSnapshot(InterruptsParser.ParseVirtioInputQueues(raw.L2Interrupts, virtio),
             EthtoolStatsParser.ParseRxQueuePackets(raw.L2Ethtool), TcQdiscParser.ParseMqChildPackets(raw.L1Tc)),
-            BalanceStatsParser.Parse(raw.L1BalanceStats), raw);
+            BalanceStatsParser.ParseOptional(raw.L1BalanceStats), raw);
     }
 
     public sealed record NetperfOutcome(IReadOnlyList<FlowReport> Flows, IReadOnlyList<string> Problems, string RawOutput);

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace KmodBalance.Harness.Check;
+namespace KmodBalance.Harness.Measurement;
 
 /// <summary>One queue of /sys/class/net/TAP/balance_stats: packets steered to it in the last
 /// completed period (after that period's migrations) and the flows mapped to it.</summary>
@@ -20,6 +20,17 @@ public sealed record BalanceStats(bool Off, long Flows, long Migrations, IReadOn
 /// per queue, one per line (mqtap joins the lines with " | ").</summary>
 public static class BalanceStatsParser
 {
+    /// <summary>What the lab's snapshot prints when the tap has no balance_stats (stock and hash modules).</summary>
+    public const string Absent = "absent";
+
+    /// <summary>A lab snapshot's balance_stats: null for a module without the attribute (<see cref="Absent"/> or nothing).</summary>
+    /// <exception cref="FormatException">Text that is not balance_stats.</exception>
+    public static BalanceStats? ParseOptional(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Trim() is "" or Absent ? null : Parse(text);
+    }
+
     /// <exception cref="FormatException">Text that is not balance_stats.</exception>
     public static BalanceStats Parse(string text)
     {
