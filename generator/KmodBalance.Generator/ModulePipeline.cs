@@ -15,9 +15,9 @@ public static class ModulePipeline
     public static async Task<string> GenerateAndBuildAsync(string policy, string kernelRelease, string outDir,
         IProgress<string> progress, CancellationToken ct, Tunables? tunables = null)
     {
-        var kernel = InstalledKernel.Find();
-        if (kernel.Release != kernelRelease)
-            throw new KmbException($"the lab kernel is {kernelRelease} but the installed headers are {kernel.Release}");
+        var kernel = InstalledKernel.Find(kernelRelease);
+        if (!Directory.Exists(kernel.HeadersDir))
+            throw new KmbException($"no headers for the lab kernel {kernelRelease} ({kernel.HeadersDir}): apt-get install linux-headers-{kernelRelease}");
         progress.Report($"generating the {policy} tun.c from {TunSourceLocator.FindInstalledTarball()}");
         var source = await TunSourceLocator.ReadAsync(null, null, ct);
         var author = await PatchAuthor.FromGitConfigAsync(ct);

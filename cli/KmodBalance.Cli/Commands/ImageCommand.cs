@@ -1,7 +1,9 @@
 using System.CommandLine;
+using KmodBalance.Generator;
+using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Images;
-using KmodBalance.Harness.Lab;
 using KmodBalance.Harness.Lab.Steps;
+using KmodBalance.Harness.Lab;
 
 namespace KmodBalance.Cli.Commands;
 
@@ -19,7 +21,7 @@ internal static class ImageCommand
             var progress = new ConsoleProgress();
             try
             {
-                var k = KernelInfo.Discover(r.GetValue(kernel));
+                var k = InstalledKernel.Find(r.GetValue(kernel));
                 var dir = r.GetValue(module);
                 string? tunKo = null;
                 if (dir is not null)
@@ -33,6 +35,7 @@ internal static class ImageCommand
                 return 0;
             }
             catch (LabStepException e) { Console.Error.WriteLine($"kmb image build: {e.Message}"); return 2; }
+            catch (KmbException e) { Console.Error.WriteLine($"kmb image build: {e.Message}"); return e.ExitCode; }
             catch (OperationCanceledException) { Console.Error.WriteLine("kmb image build: cancelled"); return 2; }
         });
         return new Command("image", "Lab VM images") { build };

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Images;
 using KmodBalance.Harness.Lab;
 using KmodBalance.Harness.Measurement;
@@ -80,7 +81,7 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
         }
     }
 
-    private async Task<TrialResult> RunTrialAsync(ScheduledTrial slot, PreparedPolicy policy, Accel accel, KernelInfo kernel, CancellationToken ct)
+    private async Task<TrialResult> RunTrialAsync(ScheduledTrial slot, PreparedPolicy policy, Accel accel, InstalledKernel kernel, CancellationToken ct)
     {
         var sw = Stopwatch.StartNew();
         for (var attempt = 1; ; attempt++)
@@ -98,7 +99,7 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
     }
 
     private async Task<(TrialResult, IReadOnlyDictionary<string, string>)> RunOneBootAsync(ScheduledTrial slot, PreparedPolicy policy,
-        Accel accel, KernelInfo kernel, Stopwatch sw, int attempt, CancellationToken ct)
+        Accel accel, InstalledKernel kernel, Stopwatch sw, int attempt, CancellationToken ct)
     {
         var clock = new StepClock(progress);
         var trial = new NestedTrial(clock, progress);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Lab;
 
 namespace KmodBalance.Harness.Images;
@@ -11,7 +12,7 @@ public sealed class ImageBuilder(string stateDir)
 {
     private readonly ImageCache _cache = new(stateDir);
 
-    public async Task<BuiltImage> BuildAsync(string recipePath, KernelInfo kernel, IReadOnlyDictionary<string, string> inputs,
+    public async Task<BuiltImage> BuildAsync(string recipePath, InstalledKernel kernel, IReadOnlyDictionary<string, string> inputs,
         IProgress<string>? progress, CancellationToken ct)
     {
         var sw = Stopwatch.StartNew();

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Lab;
 using KmodBalance.Harness.Processes;
 
@@ -16,7 +17,7 @@ public sealed record ImagePlan(string Name, IReadOnlyList<CpioEntry> Entries, IR
 /// modules, the kernel and the named inputs.</summary>
 public static class ImagePlanner
 {
-    public static async Task<ImagePlan> PlanAsync(ImageRecipe recipe, KernelInfo kernel, IReadOnlyDictionary<string, string> inputs,
+    public static async Task<ImagePlan> PlanAsync(ImageRecipe recipe, InstalledKernel kernel, IReadOnlyDictionary<string, string> inputs,
         string scratchDir, CancellationToken ct)
     {
         var entries = new List<CpioEntry>(RootfsLayout.Skeleton());
@@ -78,7 +79,7 @@ public static class ImagePlanner
     }
 
     /// <summary>Pure apart from hashing file contents: one line per entry, plus recipe text and kernel.</summary>
-    public static string Manifest(ImageRecipe recipe, KernelInfo kernel, IEnumerable<CpioEntry> entries, IEnumerable<RecipeDirective.Secret> secrets)
+    public static string Manifest(ImageRecipe recipe, InstalledKernel kernel, IEnumerable<CpioEntry> entries, IEnumerable<RecipeDirective.Secret> secrets)
     {
         var sb = new StringBuilder();
         sb.Append("kmb-image-manifest v1\nname ").Append(recipe.Name).Append("\nkernel ").Append(kernel.Release).Append('\n');

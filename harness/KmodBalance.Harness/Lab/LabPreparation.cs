@@ -1,3 +1,4 @@
+using KmodBalance.Generator.Build;
 using KmodBalance.Generator;
 using KmodBalance.Harness.Images;
 using KmodBalance.Harness.Lab.Steps;
@@ -17,18 +18,25 @@ public static class LabPreparation
         ["ip", "qemu-system-x86_64", "busybox", "dash", "dropbear", "dropbearkey", "dropbearconvert", "ethtool", "tc",
          "netperf", "netserver", "kmod", "modprobe", "depmod", "ldd", "timeout", "gcc"];
 
-    public static Task<KernelInfo> CheckToolsAsync(string? kernelRelease, StepClock clock, CancellationToken ct) =>
+    public static Task<InstalledKernel> CheckToolsAsync(string? kernelRelease, StepClock clock, CancellationToken ct) =>
         clock.Step("check-tools", () =>
         {
             if (ToolCatalog.Missing(RequiredTools) is { Count: > 0 } missing)
                 throw new LabStepException("check-tools", "missing host tools: " + string.Join("; ", missing) +
                     " (run `setup/install-deps.sh`, or any ./kmb lab verb, which installs them)");
-            return Task.FromResult(KernelInfo.Discover(kernelRelease));
+            try
+            {
+                return Task.FromResult(InstalledKernel.Find(kernelRelease));
+            }
+            catch (KmbException e)
+            {
+                throw new LabStepException("check-tools", e.Message);
+            }
         }, ct);
 
     /// <summary>Uses <paramref name="moduleDir"/> when given; otherwise generates the policy from the
     /// installed linux-source and builds it for the lab kernel under STATE/modules/POLICY.</summary>
-    public static async Task<PreparedPolicy> PreparePolicyAsync(string policy, string? moduleDir, KernelInfo kernel,
+    public static async Task<PreparedPolicy> PreparePolicyAsync(string policy, string? moduleDir, InstalledKernel kernel,
         string stateDir, string vmImagesDir, StepClock clock, IProgress<string> progress, CancellationToken ct)
     {
         var dir = moduleDir ?? await clock.Step($"build-module {policy}", async () =>
@@ -50,7 +58,7 @@ public static class LabPreparation
     }
 
     /// <summary>KVM or TCG for L1, decided by booting the kernel once (see <see cref="AccelProbe"/>).</summary>
-    public static async Task<AccelDecision> ProbeRunnerAccelAsync(KernelInfo kernel, StepClock clock, IProgress<string> progress, CancellationToken ct)
+    public static async Task<AccelDecision> ProbeRunnerAccelAsync(InstalledKernel kernel, StepClock clock, IProgress<string> progress, CancellationToken ct)
     {
         var decision = await clock.Step("accel-probe",
             async () => AccelProbe.Decide(await AccelProbe.ProbeHostAsync(kernel.VmlinuzPath, ct), "runner"), ct);

@@ -1,3 +1,4 @@
+using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Images;
 using KmodBalance.Harness.Lab.Steps;
 using KmodBalance.Harness.Measurement;
@@ -65,7 +66,7 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
         if (!options.AllowHostModule)
             throw new LabStepException("topology", "--topology host loads the patched tun.ko into THIS machine's kernel; " +
                 "it needs a disposable bare-metal runner with KVM running exactly the module's kernel. Pass --allow-host-module to confirm, or use --topology nested");
-        var kernel = KernelInfo.Discover(options.KernelRelease);
+        var kernel = InstalledKernel.Find(options.KernelRelease);
         var decision = AccelProbe.Decide(await AccelProbe.ProbeHostAsync(kernel.VmlinuzPath, ct), "runner");
         if (decision.Accel != Accel.Kvm)
             throw new LabStepException("topology", $"--topology host needs working KVM: {decision.Message}");

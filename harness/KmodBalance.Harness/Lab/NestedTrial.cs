@@ -1,3 +1,4 @@
+using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Images;
 using KmodBalance.Harness.Lab.Steps;
 using KmodBalance.Harness.Measurement;
@@ -37,7 +38,7 @@ public sealed class NestedTrial(StepClock clock, IProgress<string> progress)
     /// <summary>Extra facts for the report (tun status line).</summary>
     public Dictionary<string, string> Environment { get; } = new();
 
-    public async Task<TrialMeasurement> RunAsync(PreparedPolicy policy, Accel runnerAccel, KernelInfo kernel, string stateDir,
+    public async Task<TrialMeasurement> RunAsync(PreparedPolicy policy, Accel runnerAccel, InstalledKernel kernel, string stateDir,
         TrialSettings settings, CleanupRegistry cleanup, CancellationToken ct)
     {
         var session = await L1Session.StartAsync(policy, runnerAccel, kernel.VmlinuzPath, stateDir, clock, cleanup, _l1, progress, ct);

@@ -1,4 +1,5 @@
 using FluentAssertions;
+using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Images;
 using Xunit;
 
@@ -7,13 +8,13 @@ namespace KmodBalance.Tests.Lab;
 public sealed class ImageCacheKeyTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("kmb-key-").FullName;
-    private static readonly KernelInfo Kernel = new("6.1.0-99-cloud-amd64", "/nonexistent/vmlinuz", "/nonexistent/modules");
+    private static readonly InstalledKernel Kernel = new("6.1.0-99-cloud-amd64", "/nonexistent/vmlinuz", "/nonexistent/modules");
 
     public void Dispose() => Directory.Delete(_dir, true);
 
     private string Write(string name, string text) { var p = Path.Combine(_dir, name); File.WriteAllText(p, text); return p; }
 
-    private async Task<string> KeyAsync(KernelInfo? kernel = null)
+    private async Task<string> KeyAsync(InstalledKernel? kernel = null)
     {
         var recipe = ImageRecipe.Load(Path.Combine(_dir, "image.recipe"));
         var plan = await ImagePlanner.PlanAsync(recipe, kernel ?? Kernel, new Dictionary<string, string> { ["tun.ko"] = Path.Combine(_dir, "tun.ko") }, _dir, default);

@@ -1,3 +1,4 @@
+using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Check;
 using KmodBalance.Harness.Images;
 
@@ -9,7 +10,7 @@ public sealed record LabImages(BuiltImage Guest, BuiltImage? LabHost);
 /// the lab tools (mqtap, udpflows: compiled from kmod/lab-tools, cached by source hash).</summary>
 public static class PrepareImagesStep
 {
-    public static async Task<LabImages> RunAsync(string vmImagesDir, string stateDir, KernelInfo kernel, string? tunKo,
+    public static async Task<LabImages> RunAsync(string vmImagesDir, string stateDir, InstalledKernel kernel, string? tunKo,
         IProgress<string> progress, CancellationToken ct)
     {
         var builder = new ImageBuilder(stateDir);
