@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "kmbflow.h"
+#include "kmbtool.h"
 
 #define MQTAP_MAX_QUEUES	16
 #define MQTAP_MAX_FLOWS		64
@@ -42,9 +43,6 @@
 #define MQTAP_MAX_SEQ		(1u << 22)
 #define MQTAP_MAX_GAP_LINES	2000
 #define MQTAP_STATS_BYTES	8192
-#define NSEC_PER_SEC		1000000000LL
-#define NSEC_PER_MSEC		1000000LL
-#define NSEC_PER_USEC		1000LL
 
 /* One open file of the tap: a queue while attached. */
 struct mq_slot {
@@ -119,22 +117,6 @@ static void die_usage(const char *why)
 	exit(2);
 }
 
-static long long parse_num(const char *s, long long min, long long max,
-			   const char *what)
-{
-	char *end, msg[128];
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max) {
-		snprintf(msg, sizeof(msg), "%s must be an integer in %lld..%lld, got '%s'",
-			 what, min, max, s);
-		die_usage(msg);
-	}
-	return v;
-}
-
 static void parse_event(const char *spec)
 {
 	char buf[64], *colon, *at;
@@ -160,14 +142,6 @@ static void parse_event(const char *spec)
 		die_usage("an event is detach:SLOT@MS or attach:SLOT@MS");
 	e->slot = parse_num(colon + 1, 0, MQTAP_MAX_QUEUES - 1, "event SLOT");
 	e->at_ms = parse_num(at + 1, 0, 3600000, "event MS");
-}
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
 static int tap_open(const char *ifname)

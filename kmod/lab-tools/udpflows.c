@@ -29,11 +29,10 @@
 #include <unistd.h>
 
 #include "kmbflow.h"
+#include "kmbtool.h"
 
 #define UDPFLOWS_MAX_FLOWS	64
 #define UDPFLOWS_MAX_PAYLOAD	1400
-#define NSEC_PER_SEC		1000000000LL
-#define NSEC_PER_MSEC		1000000LL
 
 struct udp_flow {
 	unsigned int sport;
@@ -66,23 +65,6 @@ static void die_usage(const char *why)
 	exit(2);
 }
 
-/* A decimal in [min, max], or a usage error naming @what. */
-static long long parse_num(const char *s, long long min, long long max,
-			   const char *what)
-{
-	char *end, msg[128];
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max) {
-		snprintf(msg, sizeof(msg), "%s must be an integer in %lld..%lld, got '%s'",
-			 what, min, max, s);
-		die_usage(msg);
-	}
-	return v;
-}
-
 static void parse_flow(char *spec, struct udp_flow *f)
 {
 	char *field[4], *save = NULL, msg[160];
@@ -105,14 +87,6 @@ static void parse_flow(char *spec, struct udp_flow *f)
 	f->start_ns = parse_num(field[2], 0, 3600000, "START_MS") * NSEC_PER_MSEC;
 	f->count = parse_num(field[3], 0, 100000000, "COUNT");
 	f->sock = -1;
-}
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
 /* When sequence number @k of @f is due, relative to the tool's start. */

@@ -17,7 +17,6 @@ public sealed record QemuCommand(
     TapNic Nic,
     string Serial,            // "stdio" or "file:/path"
     string? PidFile = null,
-    bool Daemonize = false,
     string Binary = "qemu-system-x86_64")
 {
     public IReadOnlyList<string> Arguments()
@@ -41,7 +40,6 @@ public sealed record QemuCommand(
         else if (Nic.Vhost) netdev += ",vhost=on";
         a.AddRange(["-netdev", netdev, "-device", device]);
         if (PidFile is not null) a.AddRange(["-pidfile", PidFile]);
-        if (Daemonize) a.Add("-daemonize");
         return a;
     }
 

@@ -12,19 +12,38 @@ public static class BootL2Step
     public const string Ip = "198.51.100.2";
     public const string ConsoleFile = "/tmp/kmb-l2.console";
     public const string PidFile = "/tmp/kmb-l2.pid";
+    /// <summary>L2 QEMU's own stdout and stderr: why it exited, when it does.</summary>
+    public const string QemuLog = "/tmp/kmb-l2.qemu.log";
 
     public static QemuCommand Command(Accel accel, int queues) =>
         new(Name: "kmb-l2", Accel: accel, Cpus: queues, MemoryMb: 512, Kernel: "/opt/kmb/vmlinuz", Initrd: "/opt/kmb/l2.cpio",
             KernelArgs: $"console=ttyS0 panic=-1 mitigations=off kmb.ip={Ip}/24",
             Nic: new TapNic(LabHostSteps.Tap, queues, "52:54:00:4b:4d:02"), Serial: $"file:{ConsoleFile}",
-            PidFile: PidFile, Daemonize: true);
+            PidFile: PidFile);
 
     public static TimeSpan TimeoutFor(Accel accel) => accel == Accel.Kvm ? TimeSpan.FromSeconds(240) : TimeSpan.FromSeconds(900);
 
+    /// <summary>Boots L2 and waits for KMB-READY. Nested KVM on an emulated CPU has, rarely, killed L2's
+    /// QEMU early in boot; such an early exit is reported with QEMU's own output and retried once.</summary>
     public static async Task<string> RunAsync(LabSshClient l1, QemuCommand qemu, IProgress<string> progress, CancellationToken ct)
     {
+        var first = await BootOnceAsync(l1, qemu, progress, ct);
+        if (first.ReadyLine is { } ready) return ready;
+        progress.Report($"  {first.ExitedEarly}; booting L2 once more");
+        var second = await BootOnceAsync(l1, qemu, progress, ct);
+        return second.ReadyLine ?? throw new LabStepException("boot-l2", second.ExitedEarly!);
+    }
+
+    /// <summary>The KMB-READY line, or why QEMU exited before it.</summary>
+    private sealed record BootAttempt(string? ReadyLine, string? ExitedEarly);
+
+    private static async Task<BootAttempt> BootOnceAsync(LabSshClient l1, QemuCommand qemu, IProgress<string> progress, CancellationToken ct)
+    {
         const string step = "boot-l2";
-        await l1.RunAsync(step, $"rm -f {ConsoleFile} {PidFile}; {qemu.ShellLine()}", TimeSpan.FromSeconds(60), ct);
+        // Not -daemonize: it sends QEMU's stderr to /dev/null, and that is where QEMU says why it stopped.
+        await l1.RunAsync(step, $"rm -f {ConsoleFile} {PidFile} {QemuLog}; (trap '' HUP; exec {qemu.ShellLine()}) </dev/null >{QemuLog} 2>&1 & " +
+            $"i=0; while [ ! -s {PidFile} ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; [ -s {PidFile} ] || cat {QemuLog} >&2",
+            TimeSpan.FromSeconds(60), ct);
         var timeout = TimeoutFor(qemu.Accel);
         var sw = Stopwatch.StartNew();
         var nextNote = 30;
@@ -33,11 +52,14 @@ public static class BootL2Step
             await Task.Delay(TimeSpan.FromSeconds(2), ct);
             var r = await l1.RunAsync(step, $"grep -a -m1 KMB-READY {ConsoleFile}; kill -0 $(cat {PidFile}) 2>/dev/null && echo ALIVE",
                 TimeSpan.FromSeconds(30), ct, check: false);
-            if (r.StdOut.Contains("KMB-READY", StringComparison.Ordinal)) return r.StdOut.Split('\n')[0].Trim();
+            if (r.StdOut.Contains("KMB-READY", StringComparison.Ordinal)) return new BootAttempt(r.StdOut.Split('\n')[0].Trim(), null);
             if (!r.StdOut.Contains("ALIVE", StringComparison.Ordinal))
             {
                 var console = await ReadConsoleAsync(l1, ct);
-                throw new LabStepException(step, $"L2 QEMU exited before KMB-READY; console tail: {Processes.ProcessRunner.Tail(console, 800)}");
+                var qemuOut = (await l1.RunAsync(step, $"cat {QemuLog} 2>/dev/null", TimeSpan.FromSeconds(30), ct, check: false)).StdOut;
+                return new BootAttempt(null, $"L2 QEMU exited before KMB-READY after {sw.Elapsed.TotalSeconds:0} s; " +
+                    $"QEMU said: {(qemuOut.Trim().Length > 0 ? Processes.ProcessRunner.Tail(qemuOut, 600) : "nothing")}; " +
+                    $"console tail: {Processes.ProcessRunner.Tail(console, 600)}");
             }
             if (sw.Elapsed > timeout || sw.Elapsed.TotalSeconds > nextNote)
             {
