@@ -28,6 +28,9 @@ public static class TemplateRenderer
         ["emit_at"] = profile.HasSysfsEmit ? "sysfs_emit_at(buf, len, " : "scnprintf(buf + len, PAGE_SIZE - len, ",
     });
 
+    /// <summary>min(numqueues, real_num_tx_queues): the queue count both policies steer within.</summary>
+    public static string SteerableQueues() => Render("steerable_queues.c.sbn", new ScriptObject());
+
     public static string HashSelect(KernelApiProfile profile) => Render("hash_select.c.sbn", Model(profile, new Tunables()));
 
     /// <summary>ACCESS_ONCE-era kernels (before 3.19) lack READ_ONCE/WRITE_ONCE.</summary>

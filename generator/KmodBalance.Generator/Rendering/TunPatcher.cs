@@ -20,10 +20,11 @@ public static partial class TunPatcher
         var edits = new List<Edit>();
 
         var policyFunction = policy == Policy.Hash ? "tun_hash_select_queue" : "tun_balance_select_queue";
-        var selectionCode = policy == Policy.Hash
-            ? TemplateRenderer.HashSelect(profile)
-            : (profile.UsesAccessOnce ? TemplateRenderer.OnceCompat() : "") +
-              TemplateRenderer.BalancerCore() + "\n" + TemplateRenderer.BalancerGlue(profile, tunables);
+        var selectionCode = (profile.UsesAccessOnce ? TemplateRenderer.OnceCompat() : "") +
+            TemplateRenderer.SteerableQueues() + "\n" +
+            (policy == Policy.Hash
+                ? TemplateRenderer.HashSelect(profile)
+                : TemplateRenderer.BalancerCore() + "\n" + TemplateRenderer.BalancerGlue(profile, tunables));
         edits.Add(new Edit(select.Start, select.End,
             selectionCode + "\n" + TemplateRenderer.SelectQueue(profile, policyFunction)));
 

@@ -77,7 +77,8 @@ public class TunPatcherTests
     [InlineData("linux-5.10", false)]
     public void Access_once_kernels_get_read_once_compat(string generation, bool compat)
     {
-        Patch(generation, Policy.Dynamic).Contains("#define READ_ONCE(x)\t\tACCESS_ONCE(x)").Should().Be(compat);
+        foreach (var policy in new[] { Policy.Hash, Policy.Dynamic })
+            Patch(generation, policy).Contains("#define READ_ONCE(x)\t\tACCESS_ONCE(x)").Should().Be(compat, $"{policy}");
     }
 
     [Theory]
@@ -90,6 +91,24 @@ public class TunPatcherTests
         patched.Contains("ret = tun_ebpf_select_queue(tun, skb);\n\telse\n\t\tret = tun_hash_select_queue(tun, skb);")
             .Should().Be(steering);
         patched.Should().Contain("ret = tun_hash_select_queue(tun, skb);");
+    }
+
+    [Theory]
+    [MemberData(nameof(Generations))]
+    public void Both_policies_steer_within_the_queues_the_core_already_has(string generation)
+    {
+        foreach (var (policy, selector) in new[] { (Policy.Hash, "tun_hash_select_queue"), (Policy.Dynamic, "tun_balance_select_queue") })
+        {
+            var patched = Patch(generation, policy);
+            var selectorBody = patched[patched.IndexOf($"static u16 {selector}(", StringComparison.Ordinal)..];
+            selectorBody = selectorBody[..selectorBody.IndexOf("\n}\n", StringComparison.Ordinal)];
+
+            patched.Should().Contain("READ_ONCE(tun->dev->real_num_tx_queues)", $"{policy} on {generation}");
+            selectorBody.Should().Contain("numqueues = tun_steerable_queues(tun);", $"{policy} on {generation}")
+                .And.NotContain("READ_ONCE(tun->numqueues)", "tun_attach() raises numqueues before real_num_tx_queues");
+            patched.IndexOf("static u32 tun_steerable_queues(", StringComparison.Ordinal)
+                .Should().BeLessThan(patched.IndexOf($"static u16 {selector}(", StringComparison.Ordinal));
+        }
     }
 
     [Fact]
