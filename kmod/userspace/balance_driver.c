@@ -341,6 +341,16 @@ static int stress_mode(int argc, char **argv)
 /* ---- bench mode ---------------------------------------------------------- */
 
 static u32 bench_numqueues = 8;
+/* dev->real_num_tx_queues: hash and dynamic steer within the smaller of the
+ * two (tun_steerable_queues() in steerable_queues.c.sbn), stock does not. */
+static u32 bench_real_num_tx_queues = 8;
+
+static inline u32 bench_steerable_queues(u32 numqueues)
+{
+	u32 real = READ_ONCE(bench_real_num_tx_queues);
+
+	return numqueues < real ? numqueues : real;
+}
 
 /* Each policy sits behind one out-of-line call per packet, as behind tun's
  * ndo_select_queue: the compiler may inline the policy into its wrapper, never
@@ -361,7 +371,7 @@ static bench_policy u16 bench_policy_stock(struct automq *m, u32 rxhash, u32 num
 
 static bench_policy u16 bench_policy_hash(u32 rxhash, u32 numqueues)
 {
-	return tun_balance_hash_queue(rxhash, numqueues);
+	return tun_balance_hash_queue(rxhash, bench_steerable_queues(numqueues));
 }
 
 /* The balancer hangs off tun_struct by a pointer (tun->balance): this is
@@ -377,6 +387,7 @@ static bench_policy u16 bench_policy_dynamic(struct bench_tun *tun, u32 rxhash,
 {
 	struct tun_balance *bal = READ_ONCE(tun->balance);
 
+	numqueues = bench_steerable_queues(numqueues);
 	if (unlikely(!bal))
 		return numqueues ? tun_balance_hash_queue(rxhash, numqueues) : 0;
 	return tun_balance_select(bal, rxhash, len, numqueues);
