@@ -11,7 +11,7 @@ public static class CompareReportWriter
     public const string JunitFile = "junit.xml";
     public const string ConsolesDir = "consoles";
 
-    /// <param name="failedTrialConsoles">File name (for example "hash-2-l1.log") to console text.</param>
+    /// <param name="failedTrialConsoles">File name (for example "hash-2-boot1-l1.log") to the console of a boot that failed.</param>
     public static Task WriteAsync(string dir, CompareReport report, IReadOnlyDictionary<string, string> failedTrialConsoles) =>
         AtomicDirectory.WriteAsync(dir, async staging =>
         {

@@ -88,12 +88,10 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
         {
             var (result, consoles) = await RunOneBootAsync(slot, policy, accel, kernel, sw, attempt, ct);
             if (result.Measured) return result;
-            if (attempt == AttemptsPerTrial)
-            {
-                foreach (var (name, text) in consoles)
-                    _failedConsoles[$"{slot.Policy}-{slot.Trial}-{name}.log"] = text;
-                return result;
-            }
+            // Kept for every failed boot, also one a retry made good: a flaky lab is worth a look too.
+            foreach (var (name, text) in consoles)
+                _failedConsoles[$"{slot.Policy}-{slot.Trial}-boot{attempt}-{name}.log"] = text;
+            if (attempt == AttemptsPerTrial) return result;
             progress.Report($"trial {slot.Slot} failed ({result.Error}); retrying once on a fresh boot");
         }
     }

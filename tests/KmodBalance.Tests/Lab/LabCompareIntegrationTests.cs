@@ -27,6 +27,12 @@ public sealed class LabCompareIntegrationTests(ITestOutputHelper output) : IDisp
             "--test", "udp", "--report", reportDir);
         output.WriteLine(run.StandardOutput);
         output.WriteLine(run.StandardError);
+        // Boots that failed (even when their retry worked) keep their consoles in the report, which
+        // is a temp dir: put their tails in the test log, where CI keeps them.
+        var consoles = Path.Combine(reportDir, CompareReportWriter.ConsolesDir);
+        if (Directory.Exists(consoles))
+            foreach (var log in Directory.GetFiles(consoles).Order())
+                output.WriteLine($"==> {Path.GetFileName(log)} (tail)\n{Tail(await File.ReadAllTextAsync(log))}");
 
         run.ExitCode.Should().Be(0);
         run.StandardOutput.Should().Contain("COMPARE COMPLETE trials=6");
@@ -54,4 +60,6 @@ public sealed class LabCompareIntegrationTests(ITestOutputHelper output) : IDisp
         killed.Should().HaveCountGreaterThanOrEqualTo(6, "each trial (and each retry) boots and kills its own L1");
         killed.Should().OnlyContain(pid => !Directory.Exists($"/proc/{pid}"));
     }
+
+    private static string Tail(string text) => text.Length <= 4000 ? text : text[^4000..];
 }

@@ -32,6 +32,12 @@ public sealed class NestedLabIntegrationTests(ITestOutputHelper output) : IDispo
         {
             // One nested TCG boot in ~20 has stalled here (see README); a lab error, not a verdict, is retried once.
             output.WriteLine($"lab error, retrying once: {outcome.Error}");
+            var l1Console = Path.Combine(report, "consoles", "l1.log");
+            if (File.Exists(l1Console))
+            {
+                var text = await File.ReadAllTextAsync(l1Console);
+                output.WriteLine($"==> L1 console of the failed run (tail)\n{(text.Length <= 4000 ? text : text[^4000..])}");
+            }
             outcome = await new LabRun(options, progress).RunAsync(cts.Token);
         }
 

@@ -57,9 +57,12 @@ public static class BootL2Step
             {
                 var console = await ReadConsoleAsync(l1, ct);
                 var qemuOut = (await l1.RunAsync(step, $"cat {QemuLog} 2>/dev/null", TimeSpan.FromSeconds(30), ct, check: false)).StdOut;
+                // A QEMU killed by a signal says nothing itself; L1's kernel log may (OOM killer, segfault, KVM).
+                var l1Log = (await l1.RunAsync(step, "dmesg | tail -n 12", TimeSpan.FromSeconds(30), ct, check: false)).StdOut;
                 return new BootAttempt(null, $"L2 QEMU exited before KMB-READY after {sw.Elapsed.TotalSeconds:0} s; " +
                     $"QEMU said: {(qemuOut.Trim().Length > 0 ? Processes.ProcessRunner.Tail(qemuOut, 600) : "nothing")}; " +
-                    $"console tail: {Processes.ProcessRunner.Tail(console, 600)}");
+                    $"L1 kernel log tail: {Processes.ProcessRunner.Tail(l1Log, 900)}; " +
+                    $"L2 console tail: {Processes.ProcessRunner.Tail(console, 600)}");
             }
             if (sw.Elapsed > timeout || sw.Elapsed.TotalSeconds > nextNote)
             {
