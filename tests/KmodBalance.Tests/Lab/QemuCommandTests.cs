@@ -51,4 +51,12 @@ public class QemuCommandTests
         line.Should().Contain("-append 'console=ttyS0 panic=-1 mitigations=off kmb.ip=198.51.100.2/24'");
         QemuCommand.ShellQuote("it's").Should().Be("'it'\\''s'");
     }
+
+    [Theory]
+    [InlineData("ALIVE\nBYTES 18234\n", 18234L)]
+    [InlineData("KMB-READY uptime=3\nALIVE\nBYTES 0", 0L)]
+    [InlineData("ALIVE\nBYTES \n", null)]
+    [InlineData("", null)]
+    public void The_boot_poll_reports_how_much_l2_has_printed(string poll, long? bytes) =>
+        BootL2Step.ParseBytes(poll).Should().Be(bytes);
 }

@@ -24,18 +24,22 @@ public static class BootL2Step
     public static TimeSpan TimeoutFor(Accel accel) => accel == Accel.Kvm ? TimeSpan.FromSeconds(240) : TimeSpan.FromSeconds(900);
 
     /// <summary>Boots L2 and waits for KMB-READY. Nested KVM on an emulated CPU has, rarely, killed L2's
-    /// QEMU early in boot; such an early exit is reported with QEMU's own output and retried once.</summary>
+    /// QEMU early in boot or left L2's kernel silent mid-boot (seen right after the i8042/rtc_cmos
+    /// probes); such a boot is reported with QEMU's own output and L1's kernel log, and retried once.</summary>
     public static async Task<string> RunAsync(LabSshClient l1, QemuCommand qemu, IProgress<string> progress, CancellationToken ct)
     {
         var first = await BootOnceAsync(l1, qemu, progress, ct);
         if (first.ReadyLine is { } ready) return ready;
-        progress.Report($"  {first.ExitedEarly}; booting L2 once more");
+        progress.Report($"  {first.Failure}; booting L2 once more");
         var second = await BootOnceAsync(l1, qemu, progress, ct);
-        return second.ReadyLine ?? throw new LabStepException("boot-l2", second.ExitedEarly!);
+        return second.ReadyLine ?? throw new LabStepException("boot-l2", second.Failure!);
     }
 
-    /// <summary>The KMB-READY line, or why QEMU exited before it.</summary>
-    private sealed record BootAttempt(string? ReadyLine, string? ExitedEarly);
+    /// <summary>A KVM-accelerated L2 prints boot messages every second or so; this long without one is a stall.</summary>
+    public static readonly TimeSpan StallLimit = TimeSpan.FromSeconds(60);
+
+    /// <summary>The KMB-READY line, or why the boot failed (QEMU exited, or L2 went silent).</summary>
+    private sealed record BootAttempt(string? ReadyLine, string? Failure);
 
     private static async Task<BootAttempt> BootOnceAsync(LabSshClient l1, QemuCommand qemu, IProgress<string> progress, CancellationToken ct)
     {
@@ -47,12 +51,26 @@ public static class BootL2Step
         var timeout = TimeoutFor(qemu.Accel);
         var sw = Stopwatch.StartNew();
         var nextNote = 30;
+        var consoleBytes = -1L;
+        var lastGrowth = Stopwatch.StartNew();
         while (true)
         {
             await Task.Delay(TimeSpan.FromSeconds(2), ct);
-            var r = await l1.RunAsync(step, $"grep -a -m1 KMB-READY {ConsoleFile}; kill -0 $(cat {PidFile}) 2>/dev/null && echo ALIVE",
-                TimeSpan.FromSeconds(30), ct, check: false);
+            var r = await l1.RunAsync(step, $"grep -a -m1 KMB-READY {ConsoleFile}; kill -0 $(cat {PidFile}) 2>/dev/null && echo ALIVE; " +
+                $"echo BYTES $(wc -c < {ConsoleFile} 2>/dev/null)", TimeSpan.FromSeconds(30), ct, check: false);
             if (r.StdOut.Contains("KMB-READY", StringComparison.Ordinal)) return new BootAttempt(r.StdOut.Split('\n')[0].Trim(), null);
+            if (ParseBytes(r.StdOut) is { } bytes && bytes != consoleBytes)
+            {
+                consoleBytes = bytes;
+                lastGrowth.Restart();
+            }
+            if (qemu.Accel == Accel.Kvm && lastGrowth.Elapsed > StallLimit && r.StdOut.Contains("ALIVE", StringComparison.Ordinal))
+            {
+                var console = await ReadConsoleAsync(l1, ct);
+                await l1.RunAsync(step, $"kill $(cat {PidFile}); sleep 1; kill -9 $(cat {PidFile}) 2>/dev/null", TimeSpan.FromSeconds(30), ct, check: false);
+                return new BootAttempt(null, $"L2's console was silent for {StallLimit.TotalSeconds:0} s ({sw.Elapsed.TotalSeconds:0} s into its boot); " +
+                    $"killed it; L2 console tail: {Processes.ProcessRunner.Tail(console, 400)}");
+            }
             if (!r.StdOut.Contains("ALIVE", StringComparison.Ordinal))
             {
                 var console = await ReadConsoleAsync(l1, ct);
@@ -76,6 +94,13 @@ public static class BootL2Step
             }
         }
     }
+
+    /// <summary>Pure: the console size from the poll's "BYTES n" line; null when the file is not there yet.</summary>
+    public static long? ParseBytes(string pollOutput) =>
+        pollOutput.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("BYTES ", StringComparison.Ordinal)) is { } line &&
+        long.TryParse(line["BYTES ".Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            ? n
+            : null;
 
     public static async Task<string> ReadConsoleAsync(LabSshClient l1, CancellationToken ct) =>
         (await l1.RunAsync("collect-consoles", $"cat {ConsoleFile} 2>/dev/null", TimeSpan.FromSeconds(30), ct, check: false)).StdOut;
