@@ -106,21 +106,26 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
         {
             var measured = await trial.RunAsync(policy, accel, kernel, options.StateDir, options.TrialSettings, cleanup, ct);
             _env["accel"] = measured.Accel;
-            var failures = trial.Consoles.Where(c => c.Key is "l1" or "l2")
-                .Select(c => ConsoleScanner.FindKernelFailure(c.Value) is { } f ? $"{c.Key} console: {f}" : null)
-                .OfType<string>();
-            return (TrialResult.From(slot, measured, failures, options.Queues, sw.Elapsed.TotalSeconds, attempt), trial.Consoles);
+            return (TrialResult.From(slot, measured, ConsoleFailures(trial.Consoles), options.Queues, sw.Elapsed.TotalSeconds, attempt),
+                trial.Consoles);
         }
         catch (LabStepException e)
         {
             await trial.CollectConsolesBestEffortAsync();
-            return (TrialResult.Failed(slot, e.Message, sw.Elapsed.TotalSeconds, attempt), trial.Consoles);
+            return (TrialResult.Failed(slot, string.Join("; ", [e.Message, .. ConsoleFailures(trial.Consoles)]), sw.Elapsed.TotalSeconds, attempt),
+                trial.Consoles);
         }
         finally
         {
             await cleanup.DisposeAsync();
         }
     }
+
+    /// <summary>A panic or splat on L1's or L2's console: often the real reason behind a step's timeout.</summary>
+    private static IEnumerable<string> ConsoleFailures(IReadOnlyDictionary<string, string> consoles) =>
+        consoles.Where(c => c.Key is "l1" or "l2")
+            .Select(c => ConsoleScanner.FindKernelFailure(c.Value) is { } f ? $"{c.Key} console: {f}" : null)
+            .OfType<string>();
 
     private static string Describe(TrialResult t) => t.Measured
         ? string.Create(CultureInfo.InvariantCulture,

@@ -86,6 +86,12 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
                 if (ConsoleScanner.FindKernelFailure(log) is { } failure) reasons.Add($"{name} console: {failure}");
             verdict = reasons.Count == 0 && r.Verdict.Passed ? "pass" : "fail";
         }
+        else
+        {
+            // A panic on a console is often the real reason behind a step's timeout.
+            foreach (var (name, log) in consoles.Where(c => c.Key is "l1" or "l2"))
+                if (ConsoleScanner.FindKernelFailure(log) is { } failure) reasons.Add($"{name} console: {failure}");
+        }
         var queues = result is { } q
             ? q.Measurement.Samples.Select((s, i) => new QueueReport(s.Queue, s.Interrupts, s.RxPackets, s.HostPackets, q.Verdict.Shares.ElementAtOrDefault(i))).ToList()
             : [];
