@@ -13,12 +13,12 @@ public sealed record CompareOutcome(int ExitCode, CompareReport? Report, string?
 /// <summary>
 /// `kmb lab compare`: builds each policy's module and images once, then runs the interleaved schedule
 /// of trials, each a fresh boot of the nested lab with its own cleanup. A trial whose lab fails is retried
-/// once on a fresh boot and otherwise recorded as an error; the run goes on. Exit 0 every trial measured,
+/// twice on a fresh boot and otherwise recorded as an error; the run goes on. Exit 0 every trial measured,
 /// 1 some trial could not be measured, 2 setup error or cancelled.
 /// </summary>
 public sealed class CompareRun(LabCompareOptions options, IProgress<string> progress)
 {
-    private const int AttemptsPerTrial = 2;
+    private const int AttemptsPerTrial = 3;
 
     private readonly StepClock _clock = new(progress);
     private readonly List<TrialResult> _trials = [];
@@ -92,7 +92,7 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
             foreach (var (name, text) in consoles)
                 _failedConsoles[$"{slot.Policy}-{slot.Trial}-boot{attempt}-{name}.log"] = text;
             if (attempt == AttemptsPerTrial) return result;
-            progress.Report($"trial {slot.Slot} failed ({result.Error}); retrying once on a fresh boot");
+            progress.Report($"trial {slot.Slot} failed ({result.Error}); retrying on a fresh boot ({attempt} of {AttemptsPerTrial} boots used)");
         }
     }
 

@@ -87,7 +87,8 @@ public sealed class LabToolsHostTests(ITestOutputHelper output) : IAsyncLifetime
         o.Seen.Events.Should().HaveCount(4).And.OnlyContain(e => e.Done && e.ReturnCode == 0);
         o.Seen.Maps.Select(m => string.Join(',', m.QueueOfSlot)).Should().Equal("0,1,2,3", "0,-1,2,1", "0,-1,-1,1", "0,2,-1,1", "0,2,3,1");
         var segmentsBetween = o.Seen.Segments.Where(x => x.FirstUs > o.Seen.Events[1].EndUs && x.LastUs < o.Seen.Events[2].BeginUs).ToList();
-        segmentsBetween.Should().OnlyContain(x => x.Slot == 0 || x.Slot == 3, "with slots 1 and 2 detached only slots 0 and 3 are queues");
+        // Possibly empty: no run of datagrams may fit wholly between the two events on a slow runner.
+        segmentsBetween.Should().NotContain(x => x.Slot != 0 && x.Slot != 3, "with slots 1 and 2 detached only slots 0 and 3 are queues");
         var v = ScenarioAnalyzer.Judge(o).Single();
         v.Verdict.Should().Be(LabVerdicts.Pass, v.Message);
     }

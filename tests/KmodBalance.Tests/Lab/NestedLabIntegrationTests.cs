@@ -24,14 +24,14 @@ public sealed class NestedLabIntegrationTests(ITestOutputHelper output) : IDispo
         var report = Path.Combine(_dir, "report");
         var lines = new List<string>();
         var progress = new SyncProgress(line => { output.WriteLine(line); lines.Add(line); });
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(20));
         var options = new LabOptions { Policy = "dynamic", ReportDir = report, DurationSeconds = 5 };
 
         var outcome = await new LabRun(options, progress).RunAsync(cts.Token);
-        if (outcome.ExitCode == 2)
+        for (var attempt = 2; outcome.ExitCode == 2 && attempt <= 3; attempt++)
         {
-            // One nested TCG boot in ~20 has stalled here (see README); a lab error, not a verdict, is retried once.
-            output.WriteLine($"lab error, retrying once: {outcome.Error}");
+            // Nested L2 boots on TCG stall now and then (see README); a lab error, not a verdict, is retried.
+            output.WriteLine($"lab error, retrying (attempt {attempt} of 3): {outcome.Error}");
             var l1Console = Path.Combine(report, "consoles", "l1.log");
             if (File.Exists(l1Console))
             {
