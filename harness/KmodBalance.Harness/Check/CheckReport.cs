@@ -103,39 +103,34 @@ public static class CheckReportWriter
         {
             var c = new XElement("testcase",
                 new XAttribute("classname", $"{SuiteName}.{report.Policy}.{p.Scenario}"),
-                new XAttribute("name", Safe(p.Property)),
-                new XAttribute("time", Seconds(report.Scenarios.FirstOrDefault(s => s.Name == p.Scenario)?.Seconds ?? 0)));
+                new XAttribute("name", JunitXml.Safe(p.Property)),
+                new XAttribute("time", JunitXml.Seconds(report.Scenarios.FirstOrDefault(s => s.Name == p.Scenario)?.Seconds ?? 0)));
             if (p.Verdict == LabVerdicts.Fail)
-                c.Add(new XElement("failure", new XAttribute("message", Safe(p.Message)), new XAttribute("type", "PropertyFailed"), Safe(string.Join('\n', p.Evidence))));
+                c.Add(new XElement("failure", new XAttribute("message", JunitXml.Safe(p.Message)), new XAttribute("type", "PropertyFailed"), JunitXml.Safe(string.Join('\n', p.Evidence))));
             else if (p.Verdict != LabVerdicts.Pass)
-                c.Add(new XElement("error", new XAttribute("message", Safe(p.Message)), new XAttribute("type", "NotShown"), Safe(string.Join('\n', p.Evidence))));
-            c.Add(new XElement("system-out", Safe(p.Message + "\n" + string.Join('\n', p.Evidence))));
+                c.Add(new XElement("error", new XAttribute("message", JunitXml.Safe(p.Message)), new XAttribute("type", "NotShown"), JunitXml.Safe(string.Join('\n', p.Evidence))));
+            c.Add(new XElement("system-out", JunitXml.Safe(p.Message + "\n" + string.Join('\n', p.Evidence))));
             cases.Add(c);
         }
         if (report.Error is not null)
         {
             cases.Add(new XElement("testcase", new XAttribute("classname", $"{SuiteName}.{report.Policy}"), new XAttribute("name", "setup"),
-                new XAttribute("time", Seconds(report.WallSeconds)),
-                new XElement("error", new XAttribute("message", Safe(report.Error.Split('\n')[0])), new XAttribute("type", "LabError"), Safe(report.Error))));
+                new XAttribute("time", JunitXml.Seconds(report.WallSeconds)),
+                new XElement("error", new XAttribute("message", JunitXml.Safe(report.Error.Split('\n')[0])), new XAttribute("type", "LabError"), JunitXml.Safe(report.Error))));
         }
         int failures = cases.Count(c => c.Element("failure") is not null), errors = cases.Count(c => c.Element("error") is not null);
         var suite = new XElement("testsuite",
             new XAttribute("name", $"{SuiteName}.{report.Policy}"),
             new XAttribute("tests", cases.Count), new XAttribute("failures", failures), new XAttribute("errors", errors),
-            new XAttribute("skipped", 0), new XAttribute("time", Seconds(report.WallSeconds)),
+            new XAttribute("skipped", 0), new XAttribute("time", JunitXml.Seconds(report.WallSeconds)),
             new XElement("properties",
                 new XElement("property", new XAttribute("name", "policy"), new XAttribute("value", report.Policy)),
                 new XElement("property", new XAttribute("name", "accel"), new XAttribute("value", report.Accel)),
                 report.Environment.OrderBy(e => e.Key, StringComparer.Ordinal)
-                    .Select(e => new XElement("property", new XAttribute("name", $"env.{e.Key}"), new XAttribute("value", Safe(e.Value))))),
+                    .Select(e => new XElement("property", new XAttribute("name", $"env.{e.Key}"), new XAttribute("value", JunitXml.Safe(e.Value))))),
             cases);
-        var doc = new XDocument(new XDeclaration("1.0", "utf-8", null),
-            new XElement("testsuites", new XAttribute("name", SuiteName), new XAttribute("tests", cases.Count),
-                new XAttribute("failures", failures), new XAttribute("errors", errors), new XAttribute("time", Seconds(report.WallSeconds)), suite));
-        var sb = new StringBuilder();
-        using (var w = XmlWriter.Create(new Utf8Writer(sb), new XmlWriterSettings { Indent = true }))
-            doc.Save(w);
-        return sb.ToString();
+        return JunitXml.Render(new XElement("testsuites", new XAttribute("name", SuiteName), new XAttribute("tests", cases.Count),
+            new XAttribute("failures", failures), new XAttribute("errors", errors), new XAttribute("time", JunitXml.Seconds(report.WallSeconds)), suite));
     }
 
     public static string Summary(CheckReport report)
@@ -182,14 +177,6 @@ public static class CheckReportWriter
 
     private static string Cell(string s) => s.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
 
-    private static string Seconds(double s) => s.ToString("0.000", CultureInfo.InvariantCulture);
-
-    private static string Safe(string text) => string.Concat(text.Where(c => XmlConvert.IsXmlChar(c) || char.IsSurrogate(c)));
-
-    private sealed class Utf8Writer(StringBuilder sb) : StringWriter(sb, CultureInfo.InvariantCulture)
-    {
-        public override Encoding Encoding => new UTF8Encoding(false);
-    }
 }
 
 [JsonSourceGenerationOptions(

@@ -96,7 +96,7 @@ public sealed class CheckRun(CheckOptions options, IProgress<string> progress)
     {
         var kernel = await LabPreparation.CheckToolsAsync(options.KernelRelease, _clock, ct);
         _env["kernel"] = kernel.Release;
-        var vmImages = options.VmImagesDir ?? new LabOptions().ResolveVmImagesDir();
+        var vmImages = LabOptions.LocateVmImages(options.VmImagesDir);
         var prepared = await LabPreparation.PreparePolicyAsync(options.Policy, options.ModuleDir, kernel, options.StateDir, vmImages, _clock, progress, ct);
         _env["l1_image"] = prepared.Images.LabHost!.CacheKey[..16];
         _env["module"] = prepared.ModuleDir;

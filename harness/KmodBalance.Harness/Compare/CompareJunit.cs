@@ -1,7 +1,6 @@
 using System.Globalization;
-using System.Text;
-using System.Xml;
 using System.Xml.Linq;
+using KmodBalance.Harness.Reporting;
 
 namespace KmodBalance.Harness.Compare;
 
@@ -23,12 +22,12 @@ public static class CompareJunit
                 var c = new XElement("testcase",
                     new XAttribute("classname", $"{SuiteName}.{policy}"),
                     new XAttribute("name", $"trial-{t.Trial}"),
-                    new XAttribute("time", Seconds(t.WallSeconds)),
-                    new XElement("system-out", Safe(
+                    new XAttribute("time", JunitXml.Seconds(t.WallSeconds)),
+                    new XElement("system-out", JunitXml.Safe(
                         $"{t.TotalMbps.ToString("0.00", CultureInfo.InvariantCulture)} Mbit/s, {t.QueuesUsed} queues used, " +
                         $"Jain {t.Jain.ToString("0.000", CultureInfo.InvariantCulture)}, migrations {t.Migrations?.ToString(CultureInfo.InvariantCulture) ?? "-"}")));
                 if (t.Error is not null)
-                    c.AddFirst(new XElement("error", new XAttribute("message", Safe(t.Error)), new XAttribute("type", "TrialError")));
+                    c.AddFirst(new XElement("error", new XAttribute("message", JunitXml.Safe(t.Error)), new XAttribute("type", "TrialError")));
                 return c;
             }).ToList();
             var props = new XElement("properties",
@@ -41,7 +40,7 @@ public static class CompareJunit
                 new XAttribute("tests", cases.Count),
                 new XAttribute("failures", 0),
                 new XAttribute("errors", trials.Count(t => t.Error is not null)),
-                new XAttribute("time", Seconds(trials.Sum(t => t.WallSeconds))),
+                new XAttribute("time", JunitXml.Seconds(trials.Sum(t => t.WallSeconds))),
                 props, cases);
         }).ToList();
         var root = new XElement("testsuites",
@@ -49,29 +48,17 @@ public static class CompareJunit
             new XAttribute("tests", r.Trials.Count),
             new XAttribute("failures", 0),
             new XAttribute("errors", r.Trials.Count(t => t.Error is not null)),
-            new XAttribute("time", Seconds(r.WallSeconds)),
+            new XAttribute("time", JunitXml.Seconds(r.WallSeconds)),
             suites);
         if (r.Error is not null)
             root.Add(new XElement("testsuite", new XAttribute("name", $"{SuiteName}.setup"), new XAttribute("tests", 1),
                 new XAttribute("failures", 0), new XAttribute("errors", 1),
                 new XElement("testcase", new XAttribute("classname", $"{SuiteName}.setup"), new XAttribute("name", "setup"),
-                    new XElement("error", new XAttribute("message", Safe(r.Error)), new XAttribute("type", "CompareError")))));
-        var sb = new StringBuilder();
-        using (var w = XmlWriter.Create(new Utf8Writer(sb), new XmlWriterSettings { Indent = true }))
-            new XDocument(new XDeclaration("1.0", "utf-8", null), root).Save(w);
-        return sb.ToString();
+                    new XElement("error", new XAttribute("message", JunitXml.Safe(r.Error)), new XAttribute("type", "CompareError")))));
+        return JunitXml.Render(root);
     }
 
     private static XElement Property(string name, string value) =>
-        new("property", new XAttribute("name", name), new XAttribute("value", Safe(value)));
+        new("property", new XAttribute("name", name), new XAttribute("value", JunitXml.Safe(value)));
 
-    private static string Seconds(double s) => s.ToString("0.000", CultureInfo.InvariantCulture);
-
-    // Trial errors can quote console text with characters XML 1.0 cannot carry.
-    private static string Safe(string text) => string.Concat(text.Where(c => XmlConvert.IsXmlChar(c) || char.IsSurrogate(c)));
-
-    private sealed class Utf8Writer(StringBuilder sb) : StringWriter(sb, CultureInfo.InvariantCulture)
-    {
-        public override Encoding Encoding => new UTF8Encoding(false);
-    }
 }

@@ -43,5 +43,5 @@ public sealed record LabCompareOptions
 
     public TrialSettings TrialSettings => new(Flows, DurationSeconds, Test, Queues);
 
-    public string ResolveVmImagesDir() => new LabOptions { VmImagesDir = VmImagesDir }.ResolveVmImagesDir();
+    public string ResolveVmImagesDir() => LabOptions.LocateVmImages(VmImagesDir);
 }

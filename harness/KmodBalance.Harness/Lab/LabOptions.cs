@@ -40,10 +40,13 @@ public sealed record LabOptions
 
     public string TestName => Test == NetperfTest.TcpStream ? "TCP_STREAM" : "UDP_STREAM";
 
-    /// <summary>vm-images/ of this checkout: --vm-images, $KMB_ROOT (set by ./kmb), or found above the binary.</summary>
-    public string ResolveVmImagesDir()
+    /// <summary>vm-images/ of this checkout (see <see cref="LocateVmImages"/>).</summary>
+    public string ResolveVmImagesDir() => LocateVmImages(VmImagesDir);
+
+    /// <summary>vm-images/: <paramref name="explicitDir"/> (--vm-images), $KMB_ROOT (set by ./kmb), or found above the binary.</summary>
+    public static string LocateVmImages(string? explicitDir)
     {
-        if (VmImagesDir is not null) return VmImagesDir;
+        if (explicitDir is not null) return explicitDir;
         if (Environment.GetEnvironmentVariable("KMB_ROOT") is { Length: > 0 } root && Directory.Exists(Path.Combine(root, "vm-images")))
             return Path.Combine(root, "vm-images");
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)

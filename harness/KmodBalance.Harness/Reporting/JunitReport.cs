@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text;
-using System.Xml;
 using System.Xml.Linq;
 
 namespace KmodBalance.Harness.Reporting;
@@ -20,22 +18,22 @@ public static class JunitReport
 
         var steps = report.Steps.Select(s => new XElement("testcase",
             new XAttribute("classname", $"{SuiteName}.steps"),
-            new XAttribute("name", XmlSafe(s.Step)),
-            new XAttribute("time", Seconds(s.Seconds))));
+            new XAttribute("name", JunitXml.Safe(s.Step)),
+            new XAttribute("time", JunitXml.Seconds(s.Seconds))));
 
         var spread = new XElement("testcase",
             new XAttribute("classname", SuiteName),
             new XAttribute("name", SpreadCaseName),
-            new XAttribute("time", Seconds(0)));
+            new XAttribute("time", JunitXml.Seconds(0)));
         int failures = 0, errors = 0;
         if (report.Verdict == LabVerdicts.Fail)
         {
             failures = 1;
             var reasons = report.Reasons.Count > 0 ? report.Reasons : ["spread verdict failed"];
             spread.Add(new XElement("failure",
-                new XAttribute("message", XmlSafe(reasons[0])),
+                new XAttribute("message", JunitXml.Safe(reasons[0])),
                 new XAttribute("type", "SpreadFailure"),
-                XmlSafe(string.Join('\n', reasons))));
+                JunitXml.Safe(string.Join('\n', reasons))));
         }
         else if (report.Verdict != LabVerdicts.Pass)
         {
@@ -44,7 +42,7 @@ public static class JunitReport
             spread.Add(new XElement("error",
                 new XAttribute("message", FirstLine(message)),
                 new XAttribute("type", "LabError"),
-                XmlSafe(message)));
+                JunitXml.Safe(message)));
         }
 
         int tests = report.Steps.Count + 1;
@@ -64,41 +62,24 @@ public static class JunitReport
             new XAttribute("failures", failures),
             new XAttribute("errors", errors),
             new XAttribute("skipped", 0),
-            new XAttribute("time", Seconds(report.WallSeconds)),
+            new XAttribute("time", JunitXml.Seconds(report.WallSeconds)),
             properties,
             steps,
             spread,
-            new XElement("system-out", XmlSafe(SummaryMarkdown.Render(report))));
+            new XElement("system-out", JunitXml.Safe(SummaryMarkdown.Render(report))));
 
-        var doc = new XDocument(
-            new XDeclaration("1.0", "utf-8", null),
+        return JunitXml.Render(
             new XElement("testsuites",
                 new XAttribute("name", SuiteName),
                 new XAttribute("tests", tests),
                 new XAttribute("failures", failures),
                 new XAttribute("errors", errors),
-                new XAttribute("time", Seconds(report.WallSeconds)),
+                new XAttribute("time", JunitXml.Seconds(report.WallSeconds)),
                 suite));
-
-        var sb = new StringBuilder();
-        using (var writer = XmlWriter.Create(new Utf8StringWriter(sb), new XmlWriterSettings { Indent = true }))
-            doc.Save(writer);
-        return sb.ToString();
     }
 
     private static XElement Property(string name, string value) =>
-        new("property", new XAttribute("name", XmlSafe(name)), new XAttribute("value", XmlSafe(value)));
+        new("property", new XAttribute("name", JunitXml.Safe(name)), new XAttribute("value", JunitXml.Safe(value)));
 
-    private static string Seconds(double seconds) => seconds.ToString("0.000", CultureInfo.InvariantCulture);
-
-    private static string FirstLine(string text) => XmlSafe(text.Split('\n')[0].TrimEnd('\r'));
-
-    // Console excerpts can carry control characters that XML 1.0 cannot represent at all.
-    private static string XmlSafe(string text) =>
-        string.Concat(text.Where(c => XmlConvert.IsXmlChar(c) || char.IsSurrogate(c)));
-
-    private sealed class Utf8StringWriter(StringBuilder sb) : StringWriter(sb, CultureInfo.InvariantCulture)
-    {
-        public override Encoding Encoding => new UTF8Encoding(false);
-    }
+    private static string FirstLine(string text) => JunitXml.Safe(text.Split('\n')[0].TrimEnd('\r'));
 }
