@@ -42,7 +42,30 @@ public static partial class ApiDetector
             NeedsVnetHeader: tunC.Contains("#include \"tun_vnet.h\""),
             UsesAccessOnce: !tunC.Contains("READ_ONCE("),
             HasSysfsEmit: tunC.Contains("sysfs_emit("),
-            HasDeviceAttributes: tunC.Contains(DeviceAttributesArray));
+            HasDeviceAttributes: tunC.Contains(DeviceAttributesArray),
+            SelectQueueArguments: string.Join(", ", ParameterNames(signature)),
+            RpsNeededCheck: RpsNeededCheck(tunC),
+            HasXdpXmit: CSource.FindFunction(tunC, "tun_xdp_xmit")?.Body(tunC).Contains(XdpQueueChoice) == true);
+    }
+
+    /// <summary>Where tun_xdp_xmit() picks the queue of its frames, bypassing ndo_select_queue.</summary>
+    public const string XdpQueueChoice = "tfile = rcu_dereference(tun->tfiles[smp_processor_id() %";
+
+    /// <summary>How this tun.c tests that RFS is in use, when it saves flow hashes for RFS at all.</summary>
+    private static string RpsNeededCheck(string tunC)
+    {
+        if (!tunC.Contains("tun_flow_save_rps_rxhash(") || !tunC.Contains("tun_flow_find("))
+            return "";
+        return tunC.Contains("static_branch_unlikely(&rps_needed)") ? "static_branch_unlikely(&rps_needed)"
+            : tunC.Contains("static_key_false(&rps_needed)") ? "static_key_false(&rps_needed)"
+            : "";
+    }
+
+    private static IEnumerable<string> ParameterNames(string signature)
+    {
+        var open = signature.IndexOf('(');
+        return signature[(open + 1)..signature.LastIndexOf(')')].Split(',')
+            .Select(p => Regex.Match(p, @"([A-Za-z_]\w*)\s*$").Groups[1].Value);
     }
 
     /// <summary>tun's sysfs attribute list, where the dynamic policy adds balance_stats.</summary>

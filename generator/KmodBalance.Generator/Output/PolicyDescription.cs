@@ -15,11 +15,11 @@ public static class PolicyDescription
         Policy.Hash => """
             tun_select_queue() picks a queue from the queue the guest last sent a
             flow's packets on (automq) and falls back to the flow hash scaled to the
-            queue count. Use the scaled flow hash for every packet instead: the
-            static baseline of Han Jang-won's 2013 thesis "Dynamic Packet Load
-            Balancing Mechanism for Multi-queue Virtual Network Adapter", against
-            which a dynamic policy is measured. Flow learning still feeds RPS.
-            """,
+            queue count. Let a device use the scaled flow hash for every packet
+            instead: the static baseline of Han Jang-won's 2013 thesis "Dynamic
+            Packet Load Balancing Mechanism for Multi-queue Virtual Network
+            Adapter", against which a dynamic policy is measured.
+            """ + "\n\n" + OptIn,
         Policy.Dynamic => $"""
             Static flow hashing lets several flows share a queue, and so one guest
             vCPU, while other queues stay idle: with 4 flows on 4 queues only 9.4%
@@ -27,26 +27,42 @@ public static class PolicyDescription
 
             Add the dynamic flow balancer of Han Jang-won's 2013 thesis "Dynamic
             Packet Load Balancing Mechanism for Multi-queue Virtual Network
-            Adapter". A new flow goes to the queue that carried the fewest packets
+            Adapter". A new flow goes to the queue that carried the fewest segments
             in the last period (ties: fewest flows, then lowest index). Every
             period a remapper sorts the queues by load, pairs the i-th lightest
             with the i-th heaviest and, when their gap exceeds a threshold, moves
             the heavy queue's flows, heaviest first, while each is lighter than
             what is left of half the gap. Flows idle for a period are forgotten.
+            A flow enters the table on its second packet in a period, so a flood
+            of one-packet flows cannot keep real flows out; until then it is
+            steered by hash, and its segments still count in its queue's load,
+            as do XDP frames.
 
-            Known flows are found under RCU and counted with WRITE_ONCE(), so the
-            packet path takes no lock; new flows and the remapper (a timer) take
-            the balancer's spinlock, and new entries are allocated before it is
-            taken. A flow whose queue was detached is re-placed on its next
-            packet. The eBPF steering program, when set, still takes precedence.
+            Known flows are found under RCU and counted in a per-period slot of
+            their own entry, so the packet path takes no lock and the remapper's
+            reset cannot be undone by a racing increment. New flows and the
+            remapper (a deferrable timer that stops when no flow is left) take
+            the balancer's spinlock, never with IRQs disabled (netpoll steers
+            such packets by hash). Detaching a queue re-places the flows of both
+            indexes that tun_detach() swaps.
 
             Two module parameters tune it at run time:
-              balance_threshold  load gap in packets per period (default {tunables.Threshold})
+              balance_threshold  load gap in segments per period (default {tunables.Threshold})
               balance_period_ms  remapper period in ms, {Tunables.MinPeriodMs}-{Tunables.MaxPeriodMs} (default {tunables.PeriodMs})
-
-            The read-only device attribute balance_stats shows the flows tracked,
-            the migrations so far and, per queue, the last period's load and flows.
-            """,
+            """ + "\n\n" + OptIn,
         _ => throw new ArgumentOutOfRangeException(nameof(policy), "stock has no patch"),
     };
+
+    private const string OptIn = """
+        Every device stays on automq until balancing is turned on: per device
+        with /sys/class/net/DEV/balance, or for new devices with the module
+        parameter balance_default. Turning it off frees the state and restores
+        automq. Only devices created with IFF_MULTI_QUEUE get state. While a
+        device balances, automq's flow learning is skipped unless RFS is in
+        use, in which case the flow's hash is still saved for RFS. An eBPF
+        steering program, when set, still takes precedence.
+
+        /sys/kernel/debug/tun_balance lists every balancing device and, per
+        queue, the last period's load and flows.
+        """;
 }

@@ -17,31 +17,41 @@ public static class TemplateRenderer
     /// </summary>
     public static string BalancerCore() => Render("balancer_core.c.sbn", new ScriptObject());
 
-    /// <summary>Module parameters, timer and the tun_struct glue of the dynamic policy.</summary>
-    public static string BalancerGlue(KernelApiProfile profile, Tunables tunables) =>
-        Render("balancer_glue.c.sbn", Model(profile, tunables));
+    /// <summary>
+    /// The opt-in machinery every policy shares (module parameters, per-device state,
+    /// statistics) and the policy's select: for dynamic also its timer, detach and XDP glue.
+    /// </summary>
+    public static string BalancerGlue(KernelApiProfile profile, Policy policy, Tunables tunables)
+    {
+        var model = Model(profile, tunables);
+        var dynamic = policy == Policy.Dynamic;
+        model["dynamic"] = dynamic;
+        model["xdp"] = profile.HasXdpXmit;
+        model["alloc"] = profile.StateAlloc(large: dynamic);
+        model["free"] = profile.StateFree(large: dynamic);
+        model["timer_shutdown"] = profile.TimerShutdownSync;
+        return Render("balancer_glue.c.sbn", model);
+    }
 
-    /// <summary>The read-only sysfs attribute balance_stats of the dynamic policy.</summary>
-    public static string BalancerStats(KernelApiProfile profile) => Render("balancer_stats.c.sbn", new ScriptObject
+    /// <summary>The writable sysfs attribute balance: the per-device switch.</summary>
+    public static string BalanceAttribute(KernelApiProfile profile) => Render("balance_attr.c.sbn", new ScriptObject
     {
         ["emit"] = profile.HasSysfsEmit ? "sysfs_emit(buf, " : "scnprintf(buf, PAGE_SIZE, ",
-        ["emit_at"] = profile.HasSysfsEmit ? "sysfs_emit_at(buf, len, " : "scnprintf(buf + len, PAGE_SIZE - len, ",
     });
+
+    /// <summary>The test tun_flow_update() asks before learning a flow's queue.</summary>
+    public static string BalanceLearning(KernelApiProfile profile) => Render("balance_learning.c.sbn", Model(profile, new Tunables()));
 
     /// <summary>min(numqueues, real_num_tx_queues): the queue count both policies steer within.</summary>
     public static string SteerableQueues() => Render("steerable_queues.c.sbn", new ScriptObject());
 
-    public static string HashSelect(KernelApiProfile profile) => Render("hash_select.c.sbn", Model(profile, new Tunables()));
+    /// <summary>The hash policy's state: only the mark that a device balances.</summary>
+    public static string HashState() => Render("hash_state.c.sbn", new ScriptObject());
 
     /// <summary>ACCESS_ONCE-era kernels (before 3.19) lack READ_ONCE/WRITE_ONCE.</summary>
     public static string OnceCompat() => Render("once_compat.c.sbn", new ScriptObject());
 
-    public static string SelectQueue(KernelApiProfile profile, string policyFunction)
-    {
-        var model = Model(profile, new Tunables());
-        model["policy_function"] = policyFunction;
-        return Render("select_queue.c.sbn", model);
-    }
+    public static string SelectQueue(KernelApiProfile profile) => Render("select_queue.c.sbn", Model(profile, new Tunables()));
 
     private static ScriptObject Model(KernelApiProfile profile, Tunables tunables)
     {
@@ -53,6 +63,9 @@ public static class TemplateRenderer
             ["timer_delete_sync"] = profile.TimerDeleteSync,
             ["flow_hash_call"] = profile.FlowHashCall,
             ["has_steering_prog"] = profile.HasSteeringProg,
+            ["has_automq_function"] = profile.HasAutomqFunction,
+            ["select_queue_arguments"] = profile.SelectQueueArguments,
+            ["show_attribute"] = profile.HasShowAttribute,
         };
         var tunablesObject = new ScriptObject
         {
@@ -61,7 +74,7 @@ public static class TemplateRenderer
             ["min_period_ms"] = Tunables.MinPeriodMs,
             ["max_period_ms"] = Tunables.MaxPeriodMs,
         };
-        return new ScriptObject { ["profile"] = profileObject, ["tunables"] = tunablesObject };
+        return new ScriptObject { ["profile"] = profileObject, ["tunables"] = tunablesObject, ["rfs"] = profile.RpsNeededCheck };
     }
 
     private static string Render(string name, ScriptObject model)

@@ -16,58 +16,140 @@ public static partial class TunPatcher
         if (policy == Policy.Stock)
             return tunC;
 
-        var select = CSource.FindFunction(tunC, "tun_select_queue")!;
-        var edits = new List<Edit>();
-
-        var policyFunction = policy == Policy.Hash ? "tun_hash_select_queue" : "tun_balance_select_queue";
-        var selectionCode = (profile.UsesAccessOnce ? TemplateRenderer.OnceCompat() : "") +
-            TemplateRenderer.SteerableQueues() + "\n" +
-            (policy == Policy.Hash
-                ? TemplateRenderer.HashSelect(profile)
-                : TemplateRenderer.BalancerCore() + "\n" + TemplateRenderer.BalancerGlue(profile, tunables));
-        edits.Add(new Edit(select.Start, select.End,
-            selectionCode + "\n" + TemplateRenderer.SelectQueue(profile, policyFunction)));
-
-        if (AutomqIsOnlyUsedForSelection(tunC))
+        var edits = new List<Edit>
         {
-            var automq = CSource.FindFunction(tunC, "tun_automq_select_queue")!;
-            edits.Add(new Edit(StartWithLeadingComment(tunC, automq.Start), automq.End + BlankLineAfter(tunC, automq.End), ""));
-        }
-
+            SelectEdit(tunC, profile, policy, tunables),
+            IncludeEdit(tunC, policy),
+            StructEdit(tunC),
+        };
+        edits.AddRange(LearningEdits(tunC, profile));
+        edits.AddRange(LifecycleEdits(tunC, profile));
+        edits.AddRange(ModuleEdits(tunC));
         if (policy == Policy.Dynamic)
-            edits.AddRange(DynamicLifecycleEdits(tunC, profile));
-
+        {
+            edits.Add(DetachEdit(tunC));
+            if (profile.HasXdpXmit)
+                edits.Add(XdpEdit(tunC));
+        }
         return ApplyEdits(tunC, edits);
     }
 
-    private static IEnumerable<Edit> DynamicLifecycleEdits(string tunC, KernelApiProfile profile)
+    /// <summary>
+    /// tun_select_queue() asks the balancer first when the device balances, else does what
+    /// stock does. Kernels without a separate automq function keep their select as
+    /// tun_stock_select_queue().
+    /// </summary>
+    private static Edit SelectEdit(string tunC, KernelApiProfile profile, Policy policy, Tunables tunables)
+    {
+        var select = CSource.FindFunction(tunC, "tun_select_queue")!;
+        var stock = profile.HasAutomqFunction ? ""
+            : Regex.Replace(tunC[select.Start..select.End], @"\btun_select_queue\(", "tun_stock_select_queue(") + "\n";
+        var state = policy == Policy.Hash ? TemplateRenderer.HashState() : TemplateRenderer.BalancerCore();
+        var code = (profile.UsesAccessOnce ? TemplateRenderer.OnceCompat() : "") +
+            TemplateRenderer.SteerableQueues() + "\n" +
+            state + "\n" +
+            TemplateRenderer.BalancerGlue(profile, policy, tunables) + "\n" +
+            stock +
+            TemplateRenderer.SelectQueue(profile);
+        return new Edit(select.Start, select.End, code);
+    }
+
+    private static Edit IncludeEdit(string tunC, Policy policy)
     {
         var include = LastLinuxInclude().Matches(tunC).LastOrDefault()
             ?? throw new UnsupportedTunSourceException("not found in the input: an #include <linux/...> line");
         var includeEnd = CSource.LineEnd(tunC, include.Index);
-        yield return new Edit(includeEnd, includeEnd, "#include <linux/sort.h>\n");
+        var includes = "#include <linux/debugfs.h>\n#include <linux/seq_file.h>\n" +
+            (policy == Policy.Dynamic ? "#include <linux/sort.h>\n" : "");
+        return new Edit(includeEnd, includeEnd, includes);
+    }
 
+    private static Edit StructEdit(string tunC)
+    {
         var tunStruct = CSource.FindStructBody(tunC, "tun_struct")
             ?? throw new UnsupportedTunSourceException("not found in the input: the definition of struct tun_struct");
         var structEnd = CSource.LineStart(tunC, tunStruct.Close);
-        yield return new Edit(structEnd, structEnd, "\tstruct tun_balance *balance;\n");
+        return new Edit(structEnd, structEnd, "\tstruct tun_balance __rcu *balance;\n\tbool balance_requested;\n");
+    }
 
-        var init = CSource.FindFunction(tunC, "tun_flow_init")!;
+    /// <summary>tun_flow_update() learns nothing while the device balances (unless RFS reads it).</summary>
+    private static IEnumerable<Edit> LearningEdits(string tunC, KernelApiProfile profile)
+    {
+        var update = Require(tunC, "tun_flow_update");
+        var before = StartWithLeadingComment(tunC, update.Start);
+        yield return new Edit(before, before, TemplateRenderer.BalanceLearning(profile));
+        var at = AfterDeclarations(tunC, update);
+        yield return new Edit(at, at, "\tif (tun_balance_skips_learning(tun))\n\t\treturn;\n\n");
+    }
+
+    /// <summary>The device's balancer lives and dies with its flow table; the sysfs switch where tun has attributes.</summary>
+    private static IEnumerable<Edit> LifecycleEdits(string tunC, KernelApiProfile profile)
+    {
+        var init = Require(tunC, "tun_flow_init");
         var initAt = InsertionBeforeReturn(tunC, init);
-        yield return new Edit(initAt, initAt, "\ttun_balance_start(tun);\n");
+        yield return new Edit(initAt, initAt, "\ttun_balance_setup(tun);\n");
+
+        var uninit = Require(tunC, "tun_flow_uninit");
+        var stopTimer = tunC.IndexOf(profile.TimerDeleteSync + "(", uninit.BodyOpen, uninit.BodyClose - uninit.BodyOpen, StringComparison.Ordinal);
+        var uninitAt = CSource.LineStart(tunC, stopTimer);
+        yield return new Edit(uninitAt, uninitAt, "\ttun_balance_disable(tun);\n");
 
         if (profile.HasDeviceAttributes)
         {
             var attributes = tunC.IndexOf(ApiDetector.DeviceAttributesArray, StringComparison.Ordinal);
-            yield return new Edit(attributes, attributes, TemplateRenderer.BalancerStats(profile));
+            yield return new Edit(attributes, attributes, TemplateRenderer.BalanceAttribute(profile));
             var terminator = tunC.IndexOf("\tNULL", attributes, StringComparison.Ordinal);
-            yield return new Edit(terminator, terminator, "\t&dev_attr_balance_stats.attr,\n");
+            yield return new Edit(terminator, terminator, "\t&dev_attr_balance.attr,\n");
         }
+    }
 
-        var uninit = CSource.FindFunction(tunC, "tun_flow_uninit")!;
-        var stopTimer = tunC.IndexOf(profile.TimerDeleteSync + "(", uninit.BodyOpen, uninit.BodyClose - uninit.BodyOpen, StringComparison.Ordinal);
-        var uninitAt = CSource.LineStart(tunC, stopTimer);
-        yield return new Edit(uninitAt, uninitAt, "\ttun_balance_stop(tun);\n");
+    /// <summary>The statistics file comes with the module, once it has loaded, and goes first.</summary>
+    private static IEnumerable<Edit> ModuleEdits(string tunC)
+    {
+        var init = Require(tunC, "tun_init");
+        var success = SuccessReturn().Match(tunC[init.BodyOpen..init.BodyClose]);
+        if (!success.Success)
+            throw new UnsupportedTunSourceException("not found in the input: tun_init()'s \"return 0;\" on success");
+        var initAt = init.BodyOpen + success.Index;
+        yield return new Edit(initAt, initAt, "\ttun_balance_debugfs_init();\n");
+
+        var cleanup = Require(tunC, "tun_cleanup");
+        var cleanupAt = CSource.LineEnd(tunC, cleanup.BodyOpen);
+        yield return new Edit(cleanupAt, cleanupAt, "\ttun_balance_debugfs_exit();\n");
+    }
+
+    /// <summary>__tun_detach() moves the last queue into the gap before it lowers numqueues.</summary>
+    private static Edit DetachEdit(string tunC)
+    {
+        var detach = Require(tunC, "__tun_detach");
+        var decrement = tunC.IndexOf("--tun->numqueues;", detach.BodyOpen, detach.BodyClose - detach.BodyOpen, StringComparison.Ordinal);
+        if (decrement < 0)
+            throw new UnsupportedTunSourceException("not found in the input: \"--tun->numqueues;\" in __tun_detach()");
+        var lineStart = CSource.LineStart(tunC, decrement);
+        var indent = tunC[lineStart..decrement];
+        return new Edit(lineStart, lineStart, $"{indent}tun_balance_queue_moved(tun, index, tun->numqueues - 1);\n");
+    }
+
+    /// <summary>After tun_xdp_xmit() has its queue (and re-picked it if that file was gone).</summary>
+    private static Edit XdpEdit(string tunC)
+    {
+        var xmit = CSource.FindFunction(tunC, "tun_xdp_xmit")!;
+        var choice = tunC.IndexOf(ApiDetector.XdpQueueChoice, xmit.BodyOpen, StringComparison.Ordinal);
+        var at = CSource.LineEnd(tunC, tunC.IndexOf(';', choice));
+        if (tunC[at..].TrimStart('\t').StartsWith("if (unlikely(!tfile))", StringComparison.Ordinal))
+            at = CSource.LineEnd(tunC, CSource.LineEnd(tunC, at));
+        return new Edit(at, at, "\ttun_balance_count_xdp(tun, tfile->queue_index, n);\n");
+    }
+
+    private static CFunction Require(string tunC, string name) =>
+        CSource.FindFunction(tunC, name)
+        ?? throw new UnsupportedTunSourceException($"not found in the input: the definition of {name}()");
+
+    /// <summary>After the body's leading declarations: its first blank line, else its first line.</summary>
+    private static int AfterDeclarations(string text, CFunction function)
+    {
+        var blank = text.IndexOf("\n\n", function.BodyOpen, function.BodyClose - function.BodyOpen, StringComparison.Ordinal);
+        return blank < 0 ? CSource.LineEnd(text, function.BodyOpen) : blank + 2;
     }
 
     /// <summary>Before a trailing "return ...;" of the body, else before its closing brace.</summary>
@@ -80,11 +162,6 @@ public static partial class TunPatcher
             ? lastLineStart
             : closeLine;
     }
-
-    /// <summary>automq can go when tun_select_queue is its only caller; else it must stay.</summary>
-    private static bool AutomqIsOnlyUsedForSelection(string tunC) =>
-        CSource.FindFunction(tunC, "tun_automq_select_queue") is not null &&
-        Regex.Matches(tunC, @"\btun_automq_select_queue\s*\(").Count == 2;
 
     /// <summary>Includes a block comment that ends on the line just above the function.</summary>
     private static int StartWithLeadingComment(string text, int functionStart)
@@ -110,4 +187,7 @@ public static partial class TunPatcher
 
     [GeneratedRegex(@"^#include <linux/[^>]+>", RegexOptions.Multiline)]
     private static partial Regex LastLinuxInclude();
+
+    [GeneratedRegex(@"^\treturn\s+0;", RegexOptions.Multiline)]
+    private static partial Regex SuccessReturn();
 }

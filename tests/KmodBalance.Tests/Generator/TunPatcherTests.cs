@@ -36,40 +36,78 @@ public class TunPatcherTests
         }
     }
 
+    public static TheoryData<string, Policy> GenerationsAndPolicies()
+    {
+        var data = new TheoryData<string, Policy>();
+        foreach (var generation in Fixtures.Generations)
+            foreach (var policy in new[] { Policy.Hash, Policy.Dynamic })
+                data.Add(generation, policy);
+        return data;
+    }
+
     [Theory]
     [MemberData(nameof(Generations))]
-    public void Dynamic_uses_the_inputs_timer_and_hash_apis(string generation)
+    public void Dynamic_uses_the_inputs_timer_and_hash_apis_with_a_deferrable_timer(string generation)
     {
         var profile = ApiDetector.Detect(Fixtures.ReadTunC(generation));
         var patched = Patch(generation, Policy.Dynamic);
 
         patched.Should().Contain($"u32 rxhash = {profile.FlowHashCall};");
-        patched.Should().Contain($"{profile.TimerDeleteSync}(&bal->timer);");
+        patched.Should().Contain($"{profile.TimerShutdownSync}(&bal->timer);");
         if (profile.TimerSetup)
         {
-            patched.Should().Contain("timer_setup(&bal->timer, tun_balance_timer, 0);");
+            patched.Should().Contain("timer_setup(&bal->timer, tun_balance_timer, TIMER_DEFERRABLE);");
             patched.Should().Contain($"= {profile.TimerContainerOf}(bal, t, timer);");
         }
         else
         {
-            patched.Should().Contain("setup_timer(&bal->timer, tun_balance_timer, (unsigned long)bal);");
+            patched.Should().Contain("setup_deferrable_timer(&bal->timer, tun_balance_timer,");
             patched.Should().Contain("static void tun_balance_timer(unsigned long data)");
         }
     }
 
     [Theory]
-    [MemberData(nameof(Generations))]
-    public void Dynamic_ties_the_balancer_to_the_flow_table_lifetime(string generation)
+    [MemberData(nameof(GenerationsAndPolicies))]
+    public void The_balancer_lives_and_dies_with_the_flow_table_and_is_published_under_rcu(string generation, Policy policy)
     {
-        var patched = Patch(generation, Policy.Dynamic);
+        var patched = Patch(generation, policy);
         var profile = ApiDetector.Detect(Fixtures.ReadTunC(generation));
 
         var init = Body(patched, "static void tun_flow_init(struct tun_struct *tun)");
-        init.TrimEnd().Should().EndWith("tun_balance_start(tun);");
+        init.TrimEnd().Should().EndWith("tun_balance_setup(tun);");
         var uninit = Body(patched, "static void tun_flow_uninit(struct tun_struct *tun)");
-        uninit.TrimStart().Should().StartWith($"tun_balance_stop(tun);\n\t{profile.TimerDeleteSync}(&tun->flow_gc_timer);");
-        patched.Should().Contain("\tstruct tun_balance *balance;\n};");
-        patched.Should().Contain("#include <linux/sort.h>");
+        uninit.TrimStart().Should().StartWith($"tun_balance_disable(tun);\n\t{profile.TimerDeleteSync}(&tun->flow_gc_timer);");
+        patched.Should().Contain("\tstruct tun_balance __rcu *balance;\n\tbool balance_requested;\n};");
+        patched.Should().Contain("rcu_assign_pointer(tun->balance, bal);");
+        var disable = Body(patched, "static void tun_balance_disable(struct tun_struct *tun)");
+        disable.IndexOf("RCU_INIT_POINTER(tun->balance, NULL);", StringComparison.Ordinal)
+            .Should().BeLessThan(disable.IndexOf("synchronize_net();", StringComparison.Ordinal), "unpublish, then wait for readers")
+            .And.BeGreaterThanOrEqualTo(0);
+        disable.IndexOf("synchronize_net();", StringComparison.Ordinal)
+            .Should().BeLessThan(disable.IndexOf($"{profile.StateFree(policy == Policy.Dynamic)}(bal);", StringComparison.Ordinal), "free only after the grace period");
+    }
+
+    [Theory]
+    [MemberData(nameof(GenerationsAndPolicies))]
+    public void Stock_selection_stays_and_is_the_default(string generation, Policy policy)
+    {
+        var original = Fixtures.ReadTunC(generation);
+        var profile = ApiDetector.Detect(original);
+        var patched = Patch(generation, policy);
+
+        patched.Should().Contain("static bool balance_default;\nmodule_param(balance_default, bool, 0644);");
+        var select = Body(patched, profile.SelectQueueSignature);
+        if (profile.HasAutomqFunction)
+        {
+            patched.Should().Contain(Body(original, "static u16 tun_automq_select_queue(struct tun_struct *tun, struct sk_buff *skb)"));
+            select.Should().Contain("else if (bal)\n\t\tret = tun_balance_select_queue(tun, bal, skb);\n\telse\n\t\tret = tun_automq_select_queue(tun, skb);");
+        }
+        else
+        {
+            var stockSignature = profile.SelectQueueSignature.Replace("tun_select_queue(", "tun_stock_select_queue(");
+            Body(patched, stockSignature).Should().Be(Body(original, profile.SelectQueueSignature));
+            select.Should().Contain($"ret = bal ? tun_balance_select_queue(tun, bal, skb) :\n\t\t    tun_stock_select_queue({profile.SelectQueueArguments});");
+        }
     }
 
     [Theory]
@@ -88,44 +126,96 @@ public class TunPatcherTests
     {
         var patched = Patch(generation, Policy.Hash);
 
-        patched.Contains("ret = tun_ebpf_select_queue(tun, skb);\n\telse\n\t\tret = tun_hash_select_queue(tun, skb);")
+        patched.Contains("if (rcu_dereference(tun->steering_prog))\n\t\tret = tun_ebpf_select_queue(tun, skb);\n\telse if (bal)")
             .Should().Be(steering);
-        patched.Should().Contain("ret = tun_hash_select_queue(tun, skb);");
     }
 
     [Theory]
     [MemberData(nameof(Generations))]
     public void Both_policies_steer_within_the_queues_the_core_already_has(string generation)
     {
-        foreach (var (policy, selector) in new[] { (Policy.Hash, "tun_hash_select_queue"), (Policy.Dynamic, "tun_balance_select_queue") })
+        foreach (var policy in new[] { Policy.Hash, Policy.Dynamic })
         {
             var patched = Patch(generation, policy);
-            var selectorBody = patched[patched.IndexOf($"static u16 {selector}(", StringComparison.Ordinal)..];
+            var selectorBody = patched[patched.IndexOf("static u16 tun_balance_select_queue(", StringComparison.Ordinal)..];
             selectorBody = selectorBody[..selectorBody.IndexOf("\n}\n", StringComparison.Ordinal)];
 
             patched.Should().Contain("READ_ONCE(tun->dev->real_num_tx_queues)", $"{policy} on {generation}");
-            selectorBody.Should().Contain("numqueues = tun_steerable_queues(tun);", $"{policy} on {generation}")
+            selectorBody.Should().Contain("tun_steerable_queues(tun)", $"{policy} on {generation}")
                 .And.NotContain("READ_ONCE(tun->numqueues)", "tun_attach() raises numqueues before real_num_tx_queues");
             patched.IndexOf("static u32 tun_steerable_queues(", StringComparison.Ordinal)
-                .Should().BeLessThan(patched.IndexOf($"static u16 {selector}(", StringComparison.Ordinal));
+                .Should().BeLessThan(patched.IndexOf("static u16 tun_balance_select_queue(", StringComparison.Ordinal));
         }
     }
 
-    [Fact]
-    public void Hash_and_dynamic_remove_automq_whose_only_caller_was_select_queue()
+    [Theory]
+    [MemberData(nameof(GenerationsAndPolicies))]
+    public void Flow_learning_is_skipped_while_a_device_balances(string generation, Policy policy)
     {
-        foreach (var policy in new[] { Policy.Hash, Policy.Dynamic })
-            Patch("linux-5.10", policy).Should().NotContain("tun_automq_select_queue");
+        var patched = Patch(generation, policy);
+
+        var update = Body(patched, "static void tun_flow_update(struct tun_struct *tun, u32 rxhash,\n\t\t\t    struct tun_file *tfile)");
+        update.Should().Contain("u16 queue_index = tfile->queue_index;\n\n\tif (tun_balance_skips_learning(tun))\n\t\treturn;\n\n",
+            "the test follows the declarations");
+        patched.IndexOf("static bool tun_balance_skips_learning(", StringComparison.Ordinal)
+            .Should().BeLessThan(patched.IndexOf("static void tun_flow_update(", StringComparison.Ordinal));
     }
 
     [Fact]
-    public void Automq_stays_when_something_else_calls_it()
+    public void Rfs_keeps_getting_the_flow_hash_where_tun_saves_it()
     {
-        var text = Fixtures.ReadTunC("linux-5.10") + "\nstatic u16 other(struct tun_struct *tun, struct sk_buff *skb)\n{\n\treturn tun_automq_select_queue(tun, skb);\n}\n";
+        var text = Fixtures.ReadTunC("linux-5.10") +
+            "\nstatic void other(struct tun_flow_entry *e)\n{\n\tif (static_branch_unlikely(&rps_needed))\n\t\ttun_flow_save_rps_rxhash(e, tun_flow_find(0, 0));\n}\n";
 
-        var patched = TunPatcher.Apply(text, ApiDetector.Detect(text), Policy.Hash, new Tunables());
+        var patched = TunPatcher.Apply(text, ApiDetector.Detect(text), Policy.Dynamic, new Tunables());
 
-        patched.Should().Contain("static u16 tun_automq_select_queue(");
+        Body(patched, "static u16 tun_balance_select_queue(struct tun_struct *tun,\n\t\t\t\t    struct tun_balance *bal,\n\t\t\t\t    struct sk_buff *skb)")
+            .Should().Contain("tun_balance_save_rps_rxhash(tun, rxhash);");
+        Body(patched, "static bool tun_balance_skips_learning(struct tun_struct *tun)")
+            .Should().Contain("if (static_branch_unlikely(&rps_needed))\n\t\treturn false;");
+        Patch("linux-5.10", Policy.Dynamic).Should().NotContain("rps_needed", "the fixture saves no hash for RFS");
+    }
+
+    [Theory]
+    [MemberData(nameof(Generations))]
+    public void Dynamic_hears_of_every_detach_before_numqueues_drops(string generation)
+    {
+        var detach = Body(Patch(generation, Policy.Dynamic), "static void __tun_detach(struct tun_file *tfile, bool clean)");
+
+        detach.Should().Contain("\ttun_balance_queue_moved(tun, index, tun->numqueues - 1);\n\t--tun->numqueues;");
+        Patch(generation, Policy.Hash).Should().NotContain("tun_balance_queue_moved", "hash keeps no per-flow state");
+    }
+
+    [Theory]
+    [InlineData("linux-5.10", true)]
+    [InlineData("linux-4.19", false)]
+    public void Xdp_frames_count_toward_their_queues_load(string generation, bool xdp)
+    {
+        var patched = Patch(generation, Policy.Dynamic);
+
+        patched.Contains("\tif (unlikely(!tfile))\n\t\treturn -ENXIO;\n\ttun_balance_count_xdp(tun, tfile->queue_index, n);\n")
+            .Should().Be(xdp);
+        patched.Contains("static void tun_balance_count_xdp(").Should().Be(xdp, "an unused static function would warn");
+    }
+
+    [Theory]
+    [MemberData(nameof(GenerationsAndPolicies))]
+    public void The_statistics_file_comes_after_a_successful_init_and_goes_first(string generation, Policy policy)
+    {
+        var patched = Patch(generation, policy);
+
+        Body(patched, "static int __init tun_init(void)").Should().Contain("\ttun_balance_debugfs_init();\n\treturn 0;");
+        Body(patched, "static void tun_cleanup(void)").Should().StartWith("\n\ttun_balance_debugfs_exit();\n");
+    }
+
+    [Fact]
+    public void A_tun_c_without_tun_init_is_refused_naming_it()
+    {
+        var text = Fixtures.ReadTunC("linux-5.10").Replace("static int __init tun_init(void)", "static int __init other_init(void)");
+
+        var act = () => TunPatcher.Apply(text, ApiDetector.Detect(text), Policy.Hash, new Tunables());
+
+        act.Should().Throw<UnsupportedTunSourceException>().WithMessage("*tun_init()*");
     }
 
     [Fact]
@@ -136,6 +226,7 @@ public class TunPatcherTests
         patched.Should().Contain("static unsigned int balance_threshold = 17;");
         patched.Should().Contain("static unsigned int balance_period_ms = 350;");
         patched.Should().Contain("module_param_cb(balance_period_ms, &tun_balance_period_ops,");
+        patched.Should().Contain("module_param_cb(balance_threshold, &tun_balance_threshold_ops,");
     }
 
     [Fact]
@@ -144,27 +235,31 @@ public class TunPatcherTests
         var added = Patch("linux-5.10", Policy.Dynamic).Split('\n');
 
         added.Should().NotContain(l => l.StartsWith("    ", StringComparison.Ordinal));
-        added.Where(l => !l.TrimStart().StartsWith('"'))
+        added.Where(l => !l.TrimStart().StartsWith('"') && !l.Contains("seq_printf(") && !l.Contains("MODULE_PARM_DESC"))
             .Should().OnlyContain(l => l.Replace("\t", "        ").Length <= 100);
     }
 
     [Fact]
-    public void Dynamic_adds_a_read_only_balance_stats_attribute_where_tun_has_sysfs_attributes()
+    public void Every_policy_adds_a_writable_balance_switch_where_tun_has_sysfs_attributes()
     {
         var text = Fixtures.ReadTunC("linux-5.10") +
             "\nstatic struct attribute *tun_dev_attrs[] = {\n\t&dev_attr_tun_flags.attr,\n\tNULL\n};\n";
 
-        var patched = TunPatcher.Apply(text, ApiDetector.Detect(text), Policy.Dynamic, new Tunables());
+        foreach (var policy in new[] { Policy.Hash, Policy.Dynamic })
+        {
+            var patched = TunPatcher.Apply(text, ApiDetector.Detect(text), policy, new Tunables());
 
-        patched.Should().Contain("static DEVICE_ATTR_RO(balance_stats);\n\nstatic struct attribute *tun_dev_attrs[] = {");
-        patched.Should().Contain("\t&dev_attr_tun_flags.attr,\n\t&dev_attr_balance_stats.attr,\n\tNULL\n};");
-        patched.Should().Contain("scnprintf(buf, PAGE_SIZE, \"off\\n\")", "the fixture has no sysfs_emit");
+            patched.Should().Contain("static DEVICE_ATTR_RW(balance);\n\nstatic struct attribute *tun_dev_attrs[] = {");
+            patched.Should().Contain("\t&dev_attr_tun_flags.attr,\n\t&dev_attr_balance.attr,\n\tNULL\n};");
+            patched.Should().Contain("return scnprintf(buf, PAGE_SIZE, \"%d\\n\", READ_ONCE(tun->balance_requested));", "the fixture has no sysfs_emit");
+            patched.Should().Contain("if (!rtnl_trylock())\n\t\treturn restart_syscall();");
+        }
     }
 
     [Fact]
-    public void Without_sysfs_attributes_no_stats_are_added()
+    public void Without_sysfs_attributes_there_is_no_per_device_switch()
     {
-        Patch("linux-5.10", Policy.Dynamic).Should().NotContain("balance_stats");
+        Patch("linux-5.10", Policy.Dynamic).Should().NotContain("dev_attr_balance");
     }
 
     private static string Body(string text, string signature)

@@ -21,6 +21,14 @@ static void tun_flow_cleanup(struct timer_list *t)
 	tun->flow_count = 0;
 }
 
+static void tun_flow_update(struct tun_struct *tun, u32 rxhash,
+			    struct tun_file *tfile)
+{
+	u16 queue_index = tfile->queue_index;
+
+	tun->flow_count = rxhash + queue_index;
+}
+
 /* Stub of the learnt-flow selection. */
 static u16 tun_automq_select_queue(struct tun_struct *tun, struct sk_buff *skb)
 {
@@ -49,6 +57,15 @@ static u16 tun_select_queue(struct net_device *dev, struct sk_buff *skb,
 	return ret;
 }
 
+static void __tun_detach(struct tun_file *tfile, bool clean)
+{
+	struct tun_struct *tun = tfile->tun;
+	u16 index = tfile->queue_index;
+
+	tun->tfiles[index] = tun->tfiles[tun->numqueues - 1];
+	--tun->numqueues;
+}
+
 static void tun_flow_init(struct tun_struct *tun)
 {
 	timer_setup(&tun->flow_gc_timer, tun_flow_cleanup, 0);
@@ -59,4 +76,19 @@ static void tun_flow_uninit(struct tun_struct *tun)
 {
 	del_timer_sync(&tun->flow_gc_timer);
 	tun->flow_count = 0;
+}
+
+static int __init tun_init(void)
+{
+	int ret = 0;
+
+	ret = misc_register(&tun_miscdev);
+	if (ret)
+		return ret;
+	return 0;
+}
+
+static void tun_cleanup(void)
+{
+	misc_deregister(&tun_miscdev);
 }
