@@ -40,6 +40,14 @@ typedef uint64_t u64;
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 
 #define MAX_TAP_QUEUES	256
+#define MAX_TAP_FLOWS	4096	/* tun.c's bound of its own flow table */
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define min_t(type, a, b) \
+	({ type __min_a = (a), __min_b = (b); __min_a < __min_b ? __min_a : __min_b; })
+
+/* a cache line apart from what precedes it, as on SMP kernels */
+#define ____cacheline_aligned_in_smp	__attribute__((aligned(64)))
 
 #define BUILD_BUG_ON(cond)	_Static_assert(!(cond), #cond)
 
@@ -54,10 +62,18 @@ typedef uint64_t u64;
 typedef unsigned int gfp_t;
 #define GFP_KERNEL	0x1u
 #define GFP_ATOMIC	0x2u
+#define __GFP_NOWARN	0x4u
+
+/* Test hook: this many of the calling thread's next GFP_ATOMIC kmalloc()s
+ * fail, as they may in the kernel. */
+extern __thread unsigned int shim_kmalloc_failures;
 
 static inline void *kmalloc(size_t size, gfp_t gfp)
 {
-	(void)gfp;
+	if ((gfp & GFP_ATOMIC) && shim_kmalloc_failures) {
+		shim_kmalloc_failures--;
+		return NULL;
+	}
 	return malloc(size);
 }
 
@@ -90,6 +106,30 @@ typedef struct {
 #define spin_lock_bh(l)		spin_lock(l)
 #define spin_unlock_bh(l)	spin_unlock(l)
 
+/* ---- interrupts ------------------------------------------------------ */
+
+/* Test hook: the calling thread runs "with IRQs disabled" (netpoll). */
+extern __thread bool shim_irqs_off;
+#define irqs_disabled()	(shim_irqs_off)
+
+/* ---- bitmaps: set_bit() is atomic, test_bit() a plain read ------------ */
+
+#define BITS_PER_LONG		(8 * (int)sizeof(unsigned long))
+#define BITS_TO_LONGS(n)	(((n) + BITS_PER_LONG - 1) / BITS_PER_LONG)
+#define DECLARE_BITMAP(name, bits)	unsigned long name[BITS_TO_LONGS(bits)]
+
+static inline bool test_bit(unsigned int nr, const unsigned long *addr)
+{
+	return (__atomic_load_n(&addr[nr / BITS_PER_LONG], __ATOMIC_RELAXED) >>
+		(nr % BITS_PER_LONG)) & 1;
+}
+
+static inline void set_bit(unsigned int nr, unsigned long *addr)
+{
+	__atomic_fetch_or(&addr[nr / BITS_PER_LONG], 1ul << (nr % BITS_PER_LONG),
+			  __ATOMIC_RELAXED);
+}
+
 /* ---- time ------------------------------------------------------------ */
 
 extern unsigned long shim_jiffies;
@@ -99,6 +139,10 @@ extern unsigned long shim_jiffies;
 
 struct timer_list {
 	unsigned long expires;
+};
+
+struct list_head {
+	struct list_head *next, *prev;
 };
 
 struct tun_struct;
@@ -281,6 +325,8 @@ unsigned long shim_jiffies;
 unsigned long shim_rcu_gp = 1;
 struct shim_rcu_reader shim_rcu_readers[SHIM_RCU_MAX_THREADS];
 __thread int shim_rcu_self = -1;
+__thread unsigned int shim_kmalloc_failures;
+__thread bool shim_irqs_off;
 pthread_mutex_t shim_rcu_lock = PTHREAD_MUTEX_INITIALIZER;
 struct rcu_head *shim_rcu_pending;
 #endif
@@ -326,6 +372,12 @@ static inline void hlist_del_rcu(struct hlist_node *n)
 	n->pprev = LIST_POISON2;
 }
 
+static inline void hlist_del(struct hlist_node *n)
+{
+	hlist_del_rcu(n);
+	n->next = NULL;
+}
+
 #define hlist_entry(ptr, type, member)	container_of(ptr, type, member)
 
 #define hlist_entry_safe(ptr, type, member) \
@@ -340,6 +392,11 @@ static inline void hlist_del_rcu(struct hlist_node *n)
 				    __typeof__(*(pos)), member))
 
 /* Writer side, under the lock: plain loads, like the kernel's. */
+#define hlist_for_each_entry(pos, head, member)				\
+	for (pos = hlist_entry_safe((head)->first, __typeof__(*(pos)), member);\
+	     pos;								\
+	     pos = hlist_entry_safe((pos)->member.next, __typeof__(*(pos)), member))
+
 #define hlist_for_each_entry_safe(pos, n, head, member)			\
 	for (pos = hlist_entry_safe((head)->first, __typeof__(*pos), member);	\
 	     pos && ({ n = pos->member.next; 1; });				\
