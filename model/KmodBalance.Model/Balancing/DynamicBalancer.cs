@@ -5,29 +5,43 @@ namespace KmodBalance.Model.Balancing;
 
 /// <summary>
 /// The thesis's dynamic flow balancer, decision for decision as docs/BALANCER.md states
-/// it (mapper cases 1-6, remapper steps 1-6). All counters are u32 and wrap as in C.
-/// Deterministic: no decision depends on dictionary order.
+/// it: load in segments, the admission filter (<c>seen</c>), untracked load, unplaced
+/// flows after a detach, mapper cases 1-5, remapper steps 1-6. All counters are u32 and
+/// wrap as in C. Deterministic: no decision depends on dictionary order.
+/// The kernel's per-period slots are not modelled: without concurrency a flow's slot of
+/// the current period is its one counter here, and the other slot is always 0.
 /// </summary>
 public sealed class DynamicBalancer : IQueueSelector
 {
     /// <summary>tun's <c>MAX_TAP_QUEUES</c>: the per-queue tables have this many slots.</summary>
     public const int MaxQueues = 256;
 
+    /// <summary>tun's <c>MAX_TAP_FLOWS</c>: the flow table holds at most this many flows.</summary>
+    public const int MaxTapFlows = 4096;
+
+    /// <summary>Bits of the admission filter; a flow's bit is <c>hash &gt;&gt; 19</c>.</summary>
+    public const int SeenBits = 8192;
+
+    /// <summary>The queue of a flow whose queue was taken away by a detach.</summary>
+    public const ushort Unplaced = 0xffff;
+
+    private const int SeenShift = 19;
+
     private sealed class Flow
     {
         public ushort Queue;
         public uint Packets;
-        public uint Bytes;
-        public ulong Updated;
     }
 
     private readonly Dictionary<uint, Flow> _flows = [];
     private readonly uint[] _lastLoad = new uint[MaxQueues];
     private readonly uint[] _flowsOn = new uint[MaxQueues];
+    private readonly uint[] _untracked = new uint[MaxQueues];
+    private readonly BitArray _seen = new(SeenBits);
     private readonly uint _threshold;
     private readonly uint _maxFlows;
 
-    public DynamicBalancer(uint threshold, int maxFlows = 4096)
+    public DynamicBalancer(uint threshold, int maxFlows = MaxTapFlows)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxFlows);
         _threshold = threshold;
@@ -37,17 +51,20 @@ public sealed class DynamicBalancer : IQueueSelector
 
     public string Name => "dynamic";
 
-    /// <summary>Minimum load difference (packets per period) that triggers a migration.</summary>
+    /// <summary>Minimum load difference (segments per period) that triggers a migration.</summary>
     public uint Threshold => _threshold;
 
-    /// <summary>Flow hash -> queue, for every recorded flow.</summary>
+    /// <summary>Flow hash -> queue, for every flow in the table (<see cref="Unplaced"/> for an unplaced one).</summary>
     public IReadOnlyDictionary<uint, ushort> FlowQueues { get; }
 
     /// <summary>Flows moved by the remapper since creation (u32, wraps).</summary>
     public uint Migrations { get; private set; }
 
-    /// <summary>Recorded flows (<c>flowCount</c>).</summary>
+    /// <summary>Flows in the table (<c>flowCount</c>).</summary>
     public uint FlowCount { get; private set; }
+
+    /// <summary>Remaps since creation (the kernel's <c>epoch</c>, <c>periods</c> in the statistics).</summary>
+    public uint Periods { get; private set; }
 
     /// <summary>What the last <see cref="Remap"/> did.</summary>
     public RemapResult LastRemap { get; private set; } = RemapResult.None;
@@ -58,60 +75,96 @@ public sealed class DynamicBalancer : IQueueSelector
     /// <summary><c>lastLoad[q]</c>: load of the last completed period, after its migrations.</summary>
     public uint LastLoad(int q) => _lastLoad[CheckQueue(q)];
 
-    /// <summary>The table entry of flow <paramref name="hash"/>, if recorded.</summary>
+    /// <summary><c>untracked[q]</c>: segments steered to <paramref name="q"/> this period by flows not in the table.</summary>
+    public uint Untracked(int q) => _untracked[CheckQueue(q)];
+
+    /// <summary>Bits set in the admission filter this period.</summary>
+    public int SeenCount
+    {
+        get
+        {
+            int n = 0;
+            for (int i = 0; i < SeenBits; i++)
+                n += _seen[i] ? 1 : 0;
+            return n;
+        }
+    }
+
+    /// <summary>The table entry of flow <paramref name="hash"/>, if it is in the table.</summary>
     public bool TryGetFlow(uint hash, out FlowState state)
     {
         if (_flows.TryGetValue(hash, out var f))
         {
-            state = new FlowState(f.Queue, f.Packets, f.Bytes, f.Updated);
+            state = new FlowState(f.Queue, f.Packets);
             return true;
         }
         state = default;
         return false;
     }
 
-    /// <summary>The mapper: called for every packet (BALANCER.md cases 1-6).</summary>
-    public ushort Select(uint hash, uint length, uint queueCount, ulong now = 0)
+    /// <summary>The mapper: called for every packet of <paramref name="segments"/> segments (BALANCER.md cases 1-5).</summary>
+    public ushort Select(uint hash, uint segments, uint queueCount, ulong now = 0) =>
+        Map(hash, segments, queueCount, mayLock: true, mayAllocate: true);
+
+    /// <summary>
+    /// The mapper where the kernel may not take the lock (IRQs disabled, as under netpoll):
+    /// cases 3 and 4 become case 5.
+    /// </summary>
+    public ushort SelectWithoutLock(uint hash, uint segments, uint queueCount) =>
+        Map(hash, segments, queueCount, mayLock: false, mayAllocate: false);
+
+    /// <summary>The mapper when a new entry cannot be allocated (<c>GFP_ATOMIC</c> failed): case 4 becomes case 5.</summary>
+    public ushort SelectWithoutMemory(uint hash, uint segments, uint queueCount) =>
+        Map(hash, segments, queueCount, mayLock: true, mayAllocate: false);
+
+    private ushort Map(uint hash, uint segments, uint queueCount, bool mayLock, bool mayAllocate)
     {
         CheckQueueCount(queueCount);
         if (queueCount == 0)
             return 0;                                           // case 1
-        if (_flows.TryGetValue(hash, out var flow))
+        bool known = _flows.TryGetValue(hash, out var flow);
+        if (known && flow!.Queue < queueCount)
         {
-            if (flow.Queue >= queueCount)                       // case 3: queues were detached
-            {
+            unchecked { flow.Packets += segments; }             // case 2
+            return flow.Queue;
+        }
+        if (mayLock && known)                                   // case 3: unplaced or detached
+        {
+            if (flow!.Queue != Unplaced)
                 _flowsOn[flow.Queue]--;
-                flow.Queue = LeastLoaded(queueCount);
-                _flowsOn[flow.Queue]++;
-            }
-        }                                                       // case 2 otherwise
-        else if (FlowCount < _maxFlows)                         // case 4
+            flow.Queue = LeastLoaded(queueCount);
+            _flowsOn[flow.Queue]++;
+            unchecked { flow.Packets += segments; }
+            return flow.Queue;
+        }
+        int bit = (int)(hash >> SeenShift);
+        if (mayAllocate && _seen[bit] && FlowCount < _maxFlows) // case 4: admitted
         {
-            flow = new Flow { Queue = LeastLoaded(queueCount) };
+            flow = new Flow { Queue = LeastLoaded(queueCount), Packets = segments };
             _flows.Add(hash, flow);
             _flowsOn[flow.Queue]++;
             FlowCount++;
+            return flow.Queue;
         }
-        else
-        {
-            return HashBalancer.QueueOf(hash, queueCount);      // case 5: table full
-        }
-        unchecked                                               // case 6
-        {
-            flow.Packets++;
-            flow.Bytes += length;
-        }
-        flow.Updated = now;
-        return flow.Queue;
+        _seen[bit] = true;                                      // case 5
+        var q = HashBalancer.QueueOf(hash, queueCount);
+        Count(q, segments);
+        return q;
     }
 
-    /// <summary>The remapper: called every period (BALANCER.md steps 1-6).</summary>
-    public void Remap(uint queueCount)
+    /// <summary><paramref name="segments"/> steered to <paramref name="queue"/> outside the mapper (XDP): untracked load.</summary>
+    public void Count(ushort queue, uint segments)
+    {
+        unchecked { _untracked[CheckQueue(queue)] += segments; }
+    }
+
+    /// <summary>The remapper: called every period (BALANCER.md steps 1-6). True while the table holds a flow.</summary>
+    public bool Remap(uint queueCount)
     {
         CheckQueueCount(queueCount);
         int n = (int)queueCount;
 
-        // 1. Drop idle flows and flows on detached queues.
+        // 1. Drop idle flows and flows not on an attached queue.
         var dropped = new List<uint>();
         foreach (var (hash, f) in _flows)
         {
@@ -121,16 +174,21 @@ public sealed class DynamicBalancer : IQueueSelector
         dropped.Sort();
         foreach (var hash in dropped)
         {
-            _flowsOn[_flows[hash].Queue]--;
+            var q = _flows[hash].Queue;
+            if (q != Unplaced)
+                _flowsOn[q]--;
             _flows.Remove(hash);
             FlowCount--;
         }
 
-        // 2. Per-queue load and per-queue flow lists.
+        // 2. Per-queue load (untracked segments included) and per-queue flow lists.
         var load = new uint[n];
         var onQueue = new List<(uint Hash, Flow Flow)>[n];
         for (int q = 0; q < n; q++)
+        {
+            load[q] = _untracked[q];
             onQueue[q] = [];
+        }
         foreach (var (hash, f) in _flows)
         {
             unchecked { load[f.Queue] += f.Packets; }
@@ -176,7 +234,31 @@ public sealed class DynamicBalancer : IQueueSelector
             _lastLoad[q] = q < n ? load[q] : 0;
         foreach (var f in _flows.Values)
             f.Packets = 0;
+        Array.Clear(_untracked);
+        _seen.SetAll(false);
+        unchecked { Periods++; }
         LastRemap = new RemapResult(moves, dropped, load);
+        return FlowCount != 0;
+    }
+
+    /// <summary>
+    /// Queue <paramref name="index"/> was detached and tun moved queue <paramref name="last"/>
+    /// into its place: the flows of both become unplaced, and neither queue's load and
+    /// untracked count survive (BALANCER.md "Detach").
+    /// </summary>
+    public void Detach(ushort index, ushort last)
+    {
+        CheckQueue(index);
+        CheckQueue(last);
+        foreach (var f in _flows.Values)
+        {
+            if (f.Queue != index && f.Queue != last)
+                continue;
+            _flowsOn[f.Queue]--;
+            f.Queue = Unplaced;
+        }
+        _lastLoad[index] = _lastLoad[last] = 0;
+        _untracked[index] = _untracked[last] = 0;
     }
 
     void IQueueSelector.EndPeriod(uint queueCount) => Remap(queueCount);

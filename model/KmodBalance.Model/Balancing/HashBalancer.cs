@@ -12,7 +12,7 @@ public sealed class HashBalancer : IQueueSelector
     public static ushort QueueOf(uint hash, uint queueCount) =>
         queueCount == 0 ? (ushort)0 : (ushort)(((ulong)hash * queueCount) >> 32);
 
-    public ushort Select(uint hash, uint length, uint queueCount, ulong now = 0) => QueueOf(hash, queueCount);
+    public ushort Select(uint hash, uint segments, uint queueCount, ulong now = 0) => QueueOf(hash, queueCount);
 
     public void EndPeriod(uint queueCount) { }
 

@@ -10,8 +10,12 @@ public interface IQueueSelector
     /// <summary>Short policy name: <c>hash</c>, <c>dynamic</c>, <c>stock</c>.</summary>
     string Name { get; }
 
-    /// <summary>Queue for one host -> guest packet of flow <paramref name="hash"/>; always &lt; <paramref name="queueCount"/> (0 when it is 0).</summary>
-    ushort Select(uint hash, uint length, uint queueCount, ulong now = 0);
+    /// <summary>
+    /// Queue for one host -> guest packet of flow <paramref name="hash"/> that carries
+    /// <paramref name="segments"/> segments (<c>max(gso_segs, 1)</c>: a GSO skb counts as
+    /// the wire packets it becomes); always &lt; <paramref name="queueCount"/> (0 when it is 0).
+    /// </summary>
+    ushort Select(uint hash, uint segments, uint queueCount, ulong now = 0);
 
     /// <summary>End of a balancing period (the dynamic balancer remaps; the others do nothing).</summary>
     void EndPeriod(uint queueCount);
@@ -20,7 +24,7 @@ public interface IQueueSelector
     void GuestSent(uint hash, ushort queue, ulong now = 0);
 }
 
-/// <summary>One flow moved by the remapper.</summary>
+/// <summary>One flow moved by the remapper, with its segments in the period that moved it.</summary>
 public readonly record struct FlowMove(uint Hash, ushort From, ushort To, uint Packets);
 
 /// <summary>What one remap did: flows moved, flows dropped, and the per-queue loads it left (index = queue).</summary>
@@ -29,5 +33,5 @@ public sealed record RemapResult(IReadOnlyList<FlowMove> Moves, IReadOnlyList<ui
     public static RemapResult None { get; } = new([], [], []);
 }
 
-/// <summary>A snapshot of one flow-table entry of the dynamic balancer.</summary>
-public readonly record struct FlowState(ushort Queue, uint Packets, uint Bytes, ulong Updated);
+/// <summary>A snapshot of one flow-table entry of the dynamic balancer: its queue and its segments this period.</summary>
+public readonly record struct FlowState(ushort Queue, uint Packets);

@@ -18,7 +18,7 @@ public sealed class StockAutomq(int maxFlows = 4096, ulong ageing = 3_000_000) :
     /// <summary>Number of learnt flows.</summary>
     public int FlowCount => _learnt.Count;
 
-    public ushort Select(uint hash, uint length, uint queueCount, ulong now = 0)
+    public ushort Select(uint hash, uint segments, uint queueCount, ulong now = 0)
     {
         if (queueCount == 0)
             return 0;

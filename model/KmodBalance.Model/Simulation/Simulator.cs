@@ -84,7 +84,7 @@ public static class Simulator
             // Send what the last allocation paid for; a new flow sends its first packet at once.
             foreach (int f in active)
             {
-                uint pkt = flows[f].PacketBytes;
+                uint pkt = flows[f].PacketBytes, segs = flows[f].Segments;
                 credit[f] += lastAlloc[f];
                 int m = (int)(credit[f] / pkt);
                 if (queue[f] < 0)
@@ -92,7 +92,7 @@ public static class Simulator
                 for (int j = 0; j < m; j++)
                 {
                     ulong t = now + (ulong)((2L * j + 1) * tickUs / (2L * m));
-                    ushort q = selector.Select(hash[f], pkt, n, t);
+                    ushort q = selector.Select(hash[f], segs, n, t);
                     rec.Packet(hash[f], q, t);
                     queue[f] = q;
                 }
@@ -161,7 +161,7 @@ public static class Simulator
                 var p = packets[idx];
                 if (!hashOf.TryGetValue(p.Tuple, out uint h))
                     hashOf[p.Tuple] = h = p.Tuple.Hash(hashSeed);
-                ushort q = selector.Select(h, p.Size, n, p.TimeUs);
+                ushort q = selector.Select(h, FlowSpec.SegmentsOf(p.Tuple.IsTcp, p.Size), n, p.TimeUs);
                 rec.Packet(h, q, p.TimeUs);
                 offered[q] += p.Size;
                 if (p.Tuple.IsTcp)

@@ -8,9 +8,10 @@ namespace KmodBalance.Tests.Differential;
 /// <summary>
 /// The generated kernel C of the balancer (balancer_core.c.sbn, built in user space with
 /// AddressSanitizer and UBSan) against the C# reference model (DynamicBalancer): the same
-/// queue for every packet, the same flow table, migrations, last loads and flows per
-/// queue after every remap. CsCheck shrinks a failing trace to a minimal one and prints
-/// it in the driver's input syntax.
+/// queue for every packet (netpoll and failed allocations included), the same flow table,
+/// migrations, periods, last loads, flows per queue, admission filter and untracked load
+/// after every remap and detach, the same statistics snapshot. CsCheck shrinks a failing
+/// trace to a minimal one and prints it in the driver's input syntax.
 /// </summary>
 [Trait("Category", "Differential")]
 public sealed class DifferentialTests(ITestOutputHelper output)
@@ -46,19 +47,91 @@ public sealed class DifferentialTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Core_decides_as_the_model_under_a_flood_of_one_packet_flows()
+    {
+        var binary = await UserSpaceBuild.GetAsync(UserSpaceFlavor.Sanitized);
+        using var pool = new DriverPool(binary);
+        TraceGen.Flood.Sample(trace => Check(pool, trace), iter: 10, writeLine: output.WriteLine,
+            print: t => $"threshold {t.Threshold}, {t.Ops.Count} ops (too long to print)");
+    }
+
+    [Fact]
     public async Task Driver_reports_a_mismatch_rather_than_passing_silently()
     {
         // the comparison itself must be able to fail: a model with another threshold differs
         var binary = await UserSpaceBuild.GetAsync(UserSpaceFlavor.Sanitized);
         using var pool = new DriverPool(binary);
         var trace = new Trace(0, [
-            new PacketOp(1, 1, 2), new PacketOp(1, 1, 2), new PacketOp(1, 1, 2), new PacketOp(1, 1, 2),
-            new PacketOp(2, 1, 2), new PacketOp(3, 1, 2), new RemapOp(2),
+            new PacketOp(1, 1, 2), new PacketOp(1, 8, 2), new PacketOp(1, 1, 2),
+            new PacketOp(0x80000000, 1, 2), new PacketOp(0x80000000, 1, 2), new PacketOp(0xC0000000, 1, 2),
+            new PacketOp(0xC0000000, 1, 2), new RemapOp(2),
         ]);
+        // q0: flow 1's first packet and 9 more segments, flow 0xC0000000 (admitted there) 1;
+        // q1: 3. The gap of 8 moves 0xC0000000 at threshold 0, nothing at 100.
         var actual = pool.Run(trace);
         AssertSame(trace, actual);
         var other = trace with { Threshold = 100 };
         Assert.NotEqual(other.Expected(), pool.Run(other with { Threshold = 0 }));
+    }
+
+    /// <summary>
+    /// The reset race (a packet-path CPU reads its flow's counter, the remapper starts a
+    /// new period, the CPU writes the counter back plus its segments) must not carry the
+    /// finished period's count into the next one. With one counter that the remapper
+    /// zeroes, the write-back restores the whole finished period (here 1,000 segments)
+    /// and the next period's load reads 1,003 instead of 3.
+    /// </summary>
+    [Fact]
+    public async Task A_straggling_increment_does_not_carry_a_period_into_the_next()
+    {
+        var binary = await UserSpaceBuild.GetAsync(UserSpaceFlavor.Sanitized);
+        using var pool = new DriverPool(binary);
+        const uint flow = 7;                                  // queue 0 of 2 by hash
+        var ops = new List<TraceOp> { new PacketOp(flow, 1, 2), new PacketOp(flow, 1, 2) };
+        ops.AddRange(Enumerable.Repeat(new PacketOp(flow, 1, 2), 998));
+        ops.Add(new StraggleOp(flow, 1, 2));                  // the period of 1,000 ends
+        ops.AddRange(Enumerable.Repeat(new PacketOp(flow, 1, 2), 3));
+        ops.Add(new RemapOp(2));
+        var trace = new Trace(64, ops);
+
+        var lines = pool.Run(trace);
+        AssertSame(trace, lines);
+        var loads = lines.Where(l => l.StartsWith('L')).ToList();
+        Assert.Equal(["L 0:1000", "L 0:3"], loads);
+    }
+
+    [Fact]
+    public async Task A_new_flow_is_admitted_on_its_second_packet_in_a_period()
+    {
+        var binary = await UserSpaceBuild.GetAsync(UserSpaceFlavor.Sanitized);
+        using var pool = new DriverPool(binary);
+        // 0xC0000000 hashes to queue 3 of 4; admitted, it goes to the least loaded queue 0
+        var trace = new Trace(64, [
+            new PacketOp(0xC0000000, 5, 4), new RemapOp(4),     // one packet: untracked, forgotten
+            new PacketOp(0xC0000000, 5, 4), new PacketOp(0xC0000000, 2, 4), new SnapshotOp(4), new RemapOp(4),
+        ]);
+        var lines = pool.Run(trace);
+        AssertSame(trace, lines);
+        Assert.Equal(["3", "R 0", "T 0 0 1", "L 3:5", "F", "U 0", "3", "0", "K 1 0 1 0/1 0/0 0/0 5/0", "R 1", "T 0 1 2 3221225472:0", "L 0:2 3:5", "F 0:1", "U 0"], lines);
+    }
+
+    [Fact]
+    public async Task A_detach_unplaces_the_flows_of_both_queues_and_their_next_packet_places_them()
+    {
+        var binary = await UserSpaceBuild.GetAsync(UserSpaceFlavor.Sanitized);
+        using var pool = new DriverPool(binary);
+        var ops = new List<TraceOp>();
+        foreach (uint h in new uint[] { 0x10000000, 0x50000000, 0x90000000, 0xD0000000 })
+            ops.AddRange([new PacketOp(h, 1, 4), new PacketOp(h, 1, 4)]);
+        ops.Add(new RemapOp(4));
+        ops.Add(new DetachOp(1, 3));                          // tun: queue 3 now sits at index 1
+        ops.Add(new PacketOp(0x50000000, 1, 3));
+        ops.Add(new PacketOp(0xD0000000, 1, 3));
+        ops.Add(new RemapOp(3));
+        var trace = new Trace(64, ops);
+        var lines = pool.Run(trace);
+        AssertSame(trace, lines);
+        Assert.Contains("T 0 4 1 268435456:0 1342177280:65535 2415919104:2 3489660928:65535", lines);
     }
 
     /// <summary>
@@ -121,7 +194,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
             }
             while (removed && chunk == 1);
         }
-        var simpler = ops.Select(op => op is PacketOp p ? p with { Length = 1 } : op).ToList();
+        var simpler = ops.Select(op => op is PacketOp p ? p with { Segments = 1 } : op).ToList();
         if (Failure(pool, trace with { Ops = simpler }) is not null)
             ops = simpler;
         return trace with { Ops = ops };
@@ -135,8 +208,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         for (int i = 0; i < trace.Ops.Count; i++)
         {
             var op = trace.Ops[i];
-            int count = op is RemapOp ? 3 : 1;
-            for (int k = 0; k < count; k++, line++)
+            for (int k = 0; k < op.Lines; k++, line++)
             {
                 var c = line < actual.Count ? actual[line] : "(nothing)";
                 if (c != expected[line])

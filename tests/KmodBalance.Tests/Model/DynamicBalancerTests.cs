@@ -8,38 +8,97 @@ namespace KmodBalance.Tests.Model;
 public class DynamicBalancerTests
 {
     /// <summary>Sends <paramref name="packets"/> packets of flow <paramref name="hash"/>; returns the last answer.</summary>
-    private static ushort Send(DynamicBalancer b, uint hash, int packets, uint n, uint len = 100)
+    private static ushort Send(DynamicBalancer b, uint hash, int packets, uint n)
     {
         ushort q = 0;
         for (int i = 0; i < packets; i++)
-            q = b.Select(hash, len, n);
+            q = b.Select(hash, 1, n);
         return q;
     }
 
-    [Fact]
-    public void Four_new_flows_at_once_land_on_queues_0_1_2_3()
+    /// <summary>
+    /// A balancer whose table holds <paramref name="hashes"/>, admitted in that order in a first
+    /// period (two packets each: since BALANCER.md's admission filter a flow enters the table
+    /// on its second packet in a period) and remapped with <paramref name="n"/> queues, so that
+    /// the next period counts every packet of them on their flows.
+    /// </summary>
+    private static DynamicBalancer Admitted(uint threshold, uint n, params uint[] hashes)
     {
-        // All lastLoad are 0, so leastLoaded falls to (flows[q], q): each new flow takes the
-        // queue with no flow and the lowest index.
+        var b = new DynamicBalancer(threshold);
+        foreach (var h in hashes)
+            Send(b, h, 2, n);
+        b.FlowCount.Should().Be((uint)hashes.Length);
+        b.Remap(n);
+        b.Migrations.Should().Be(0u, "the warm-up period moves nothing");
+        return b;
+    }
+
+    // Hashes whose admission bits (hash >> 19) differ: each needs its own second packet.
+    private const uint A = 0x10000000, B = 0x50000000, C = 0x90000000, D = 0xD0000000;
+
+    [Fact]
+    public void Four_new_flows_opening_together_land_on_queues_0_1_2_3()
+    {
+        // Each flow's first packet is steered by hash (A..D hash to queues 0..3 of 4 anyway);
+        // its second is admitted. All lastLoad are 0, so leastLoaded falls to (flows[q], q):
+        // each new flow takes the queue with no flow and the lowest index.
         var b = new DynamicBalancer(threshold: 64);
-        new[] { 0xDEADBEEFu, 7u, 0xFFFFFFFFu, 0u }.Select(h => b.Select(h, 1500, 4))
-            .Should().Equal((ushort)0, (ushort)1, (ushort)2, (ushort)3);
+        new[] { D, C, B, A }.Select(h => b.Select(h, 1, 4)).Should().Equal((ushort)3, (ushort)2, (ushort)1, (ushort)0);
+        b.FlowCount.Should().Be(0);
+        new[] { D, C, B, A }.Select(h => b.Select(h, 1, 4)).Should().Equal((ushort)0, (ushort)1, (ushort)2, (ushort)3);
         b.FlowCount.Should().Be(4);
         Enumerable.Range(0, 4).Select(b.FlowsOnQueue).Should().AllBeEquivalentTo(1u);
-        // A fifth ties on (0, 1) everywhere: lowest index.
-        b.Select(42, 1500, 4).Should().Be(0);
     }
 
     [Fact]
-    public void A_known_flow_keeps_its_queue_and_counts_packets_and_bytes()
+    public void A_new_flow_is_steered_by_hash_and_counted_as_untracked_until_its_second_packet()
     {
         var b = new DynamicBalancer(64);
-        b.Select(5, 100, 4, now: 10).Should().Be(0);
-        b.Select(6, 100, 4, now: 11).Should().Be(1);
-        b.Select(5, 200, 4, now: 12).Should().Be(0);
-        b.TryGetFlow(5, out var f).Should().BeTrue();
-        f.Should().Be(new FlowState(Queue: 0, Packets: 2, Bytes: 300, Updated: 12));
-        b.FlowQueues.Should().BeEquivalentTo(new Dictionary<uint, ushort> { [5] = 0, [6] = 1 });
+        b.Select(D, 45, 4).Should().Be(3, "case 5: (u64)0xD0000000 * 4 >> 32 = 3");
+        b.FlowQueues.Should().BeEmpty();
+        b.Untracked(3).Should().Be(45u);
+        b.SeenCount.Should().Be(1);
+        b.Select(D, 2, 4).Should().Be(0, "case 4: admitted on the least loaded queue");
+        b.TryGetFlow(D, out var f).Should().BeTrue();
+        f.Should().Be(new FlowState(Queue: 0, Packets: 2));
+        b.Remap(4);
+        Enumerable.Range(0, 4).Select(b.LastLoad).Should().Equal(2u, 0u, 0u, 45u);
+        b.Untracked(3).Should().Be(0u, "a new period starts");
+    }
+
+    [Fact]
+    public void The_admission_filter_is_cleared_every_period()
+    {
+        // one packet a period never gets in: a flood of one-packet flows cannot fill the table
+        var b = new DynamicBalancer(64);
+        for (int period = 0; period < 3; period++)
+        {
+            b.Select(A, 1, 4);
+            b.FlowCount.Should().Be(0);
+            b.Remap(4).Should().BeFalse("nothing to remap next period");
+            b.SeenCount.Should().Be(0);
+        }
+    }
+
+    [Fact]
+    public void A_one_packet_flow_gets_in_only_on_another_flows_bit()
+    {
+        var b = new DynamicBalancer(64);
+        b.Select(7, 1, 4);                           // bit 0 set, untracked
+        b.Select(3, 1, 4).Should().Be(0, "flow 3 shares bit 0 (3 >> 19 = 0): admitted at once");
+        b.FlowQueues.Keys.Should().Equal(3u);
+    }
+
+    [Fact]
+    public void A_known_flow_keeps_its_queue_and_counts_segments()
+    {
+        var b = Admitted(64, 4, A, B);
+        b.Select(A, 45, 4).Should().Be(0);
+        b.Select(B, 1, 4).Should().Be(1);
+        b.Select(A, 1, 4).Should().Be(0);
+        b.TryGetFlow(A, out var f).Should().BeTrue();
+        f.Should().Be(new FlowState(Queue: 0, Packets: 46));
+        b.FlowQueues.Should().BeEquivalentTo(new Dictionary<uint, ushort> { [A] = 0, [B] = 1 });
     }
 
     [Fact]
@@ -47,47 +106,97 @@ public class DynamicBalancerTests
     {
         var b = new DynamicBalancer(64);
         b.Select(123, 1500, 0).Should().Be(0);
+        b.Select(123, 1500, 0).Should().Be(0);
         b.FlowCount.Should().Be(0);
         b.FlowQueues.Should().BeEmpty();
+        b.SeenCount.Should().Be(0);
+        b.Untracked(0).Should().Be(0u);
     }
 
     [Fact]
-    public void Full_table_falls_back_to_hash_and_counts_nothing()
+    public void Full_table_falls_back_to_hash_and_counts_untracked()
     {
         var b = new DynamicBalancer(64, maxFlows: 2);
-        b.Select(1, 100, 4).Should().Be(0);
-        b.Select(2, 100, 4).Should().Be(1);
-        // Case 5: (u64)0xC0000000 * 4 >> 32 = 3 (the least-loaded queue would be 2).
-        b.Select(0xC0000000, 100, 4).Should().Be(3);
-        b.Select(0xC0000000, 100, 4).Should().Be(3);
+        Send(b, A, 2, 4).Should().Be(0);
+        Send(b, B, 2, 4).Should().Be(1);
+        // Case 5 twice: (u64)0xC0000000 * 4 >> 32 = 3 (the least-loaded queue would be 2).
+        b.Select(0xC0000000, 10, 4).Should().Be(3);
+        b.Select(0xC0000000, 10, 4).Should().Be(3);
         b.FlowCount.Should().Be(2);
         b.FlowQueues.Should().NotContainKey(0xC0000000);
         b.FlowsOnQueue(3).Should().Be(0);
+        b.Untracked(3).Should().Be(20u, "every steered segment counts toward its queue");
+    }
+
+    [Fact]
+    public void Without_the_lock_or_memory_a_new_flow_stays_untracked()
+    {
+        var b = new DynamicBalancer(64);
+        b.Select(D, 1, 4);
+        b.SelectWithoutLock(D, 1, 4).Should().Be(3, "netpoll: case 4 becomes case 5");
+        b.SelectWithoutMemory(D, 1, 4).Should().Be(3, "GFP_ATOMIC failed: case 4 becomes case 5");
+        b.FlowCount.Should().Be(0);
+        b.Untracked(3).Should().Be(3u);
+        b.Select(D, 1, 4).Should().Be(0);
+    }
+
+    [Fact]
+    public void Without_the_lock_a_flow_to_re_place_is_steered_by_hash_but_memory_is_not_needed()
+    {
+        var b = Admitted(64, 4, A, B, C, D);
+        b.SelectWithoutLock(D, 5, 2).Should().Be(1, "netpoll: case 3 becomes case 5, (u64)0xD0000000 * 2 >> 32 = 1");
+        b.FlowQueues[D].Should().Be(3);
+        b.Untracked(1).Should().Be(5u);
+        b.SelectWithoutMemory(D, 5, 2).Should().Be(0, "re-placing allocates nothing");
+        b.FlowQueues[D].Should().Be(0);
     }
 
     [Fact]
     public void A_flow_on_a_detached_queue_is_re_placed_on_the_least_loaded_live_queue()
     {
-        var b = new DynamicBalancer(64);
-        for (uint h = 10; h < 14; h++)
-            b.Select(h, 100, 4);                     // 10..13 on 0..3
-        b.Select(11, 100, 4);                        // 11 stays on 1
-        // n shrinks to 2: flow 13 (queue 3 >= 2) is re-placed. lastLoad is 0 everywhere and
+        var b = Admitted(64, 4, A, B, C, D);          // A..D on 0..3, lastLoad 2 each
+        b.Select(B, 1, 4);
+        // n shrinks to 2: flow D (queue 3 >= 2) is re-placed. lastLoad is 2 everywhere and
         // flows[0] = flows[1] = 1, so queue 0 wins on index.
-        b.Select(13, 100, 2).Should().Be(0);
+        b.Select(D, 1, 2).Should().Be(0);
         b.FlowsOnQueue(3).Should().Be(0);
         b.FlowsOnQueue(0).Should().Be(2);
-        // Flow 12 (queue 2) next: flows[0] = 2 > flows[1] = 1, so queue 1.
-        b.Select(12, 100, 2).Should().Be(1);
-        b.TryGetFlow(13, out var f).Should().BeTrue();
-        f.Packets.Should().Be(2);
+        // Flow C (queue 2) next: flows[0] = 2 > flows[1] = 1, so queue 1.
+        b.Select(C, 1, 2).Should().Be(1);
+        b.TryGetFlow(D, out var f).Should().BeTrue();
+        f.Packets.Should().Be(1);
+    }
+
+    [Fact]
+    public void Detach_unplaces_the_flows_of_both_indexes_and_forgets_their_loads()
+    {
+        var b = Admitted(64, 4, A, B, C, D);          // A..D on 0..3
+        b.Count(1, 7);
+        b.Count(3, 9);
+        b.Count(2, 4);
+        b.Detach(1, 3);                               // tun moved queue 3 into index 1
+        b.FlowQueues[B].Should().Be(DynamicBalancer.Unplaced);
+        b.FlowQueues[D].Should().Be(DynamicBalancer.Unplaced);
+        b.FlowQueues[A].Should().Be(0);
+        b.FlowQueues[C].Should().Be(2);
+        Enumerable.Range(0, 4).Select(b.FlowsOnQueue).Should().Equal(1u, 0u, 1u, 0u);
+        Enumerable.Range(0, 4).Select(b.LastLoad).Should().Equal(2u, 0u, 2u, 0u);
+        Enumerable.Range(0, 4).Select(b.Untracked).Should().Equal(0u, 0u, 4u, 0u);
+        // The next packet places an unplaced flow (case 3): queue 1 has lastLoad 0.
+        b.Select(D, 1, 3).Should().Be(1);
+        b.FlowsOnQueue(1).Should().Be(1u);
+        // An unplaced flow that sends nothing is dropped without touching any flows[q].
+        b.Remap(3);
+        b.FlowQueues.Should().NotContainKey(B);
+        b.FlowCount.Should().Be(1);
+        Enumerable.Range(0, 4).Select(b.FlowsOnQueue).Should().Equal(0u, 1u, 0u, 0u);
     }
 
     [Fact]
     public void Remap_moves_from_the_heaviest_to_the_lightest_within_the_budget()
     {
         // n = 1 puts every flow on queue 0; then remap with n = 2 (queue 1 empty).
-        var b = new DynamicBalancer(threshold: 10);
+        var b = Admitted(10, 1, 1, 2, 3, 4);
         Send(b, 1, 30, 1);
         Send(b, 2, 20, 1);
         Send(b, 3, 10, 1);
@@ -102,18 +211,21 @@ public class DynamicBalancerTests
         b.LastLoad(0).Should().Be(35u);
         b.LastLoad(1).Should().Be(30u);
         b.Migrations.Should().Be(1u);
+        b.Periods.Should().Be(2u);
         b.FlowsOnQueue(0).Should().Be(3u);
         b.FlowsOnQueue(1).Should().Be(1u);
         b.TryGetFlow(1, out var f).Should().BeTrue();
         f.Packets.Should().Be(0, "step 6 resets every flow's packets");
-        // The mapper now prefers queue 1: lastLoad 30 < 35.
-        b.Select(99, 100, 2).Should().Be(1);
+        // A new flow: its first packet by hash, (u64)99 * 2 >> 32 = 0; its second is admitted
+        // where the mapper now prefers queue 1: lastLoad 30 < 35.
+        b.Select(99, 1, 2).Should().Be(0);
+        b.Select(99, 1, 2).Should().Be(1);
     }
 
     [Fact]
     public void Remap_walks_equal_flows_by_hash_ascending()
     {
-        var b = new DynamicBalancer(threshold: 0);
+        var b = Admitted(0, 1, 9, 7, 5);
         Send(b, 9, 3, 1);
         Send(b, 7, 3, 1);
         Send(b, 5, 2, 1);
@@ -127,17 +239,16 @@ public class DynamicBalancerTests
     [Fact]
     public void Remap_pairs_ith_lightest_with_ith_heaviest_on_four_queues()
     {
-        var b = new DynamicBalancer(threshold: 16);
-        for (uint h = 100; h < 104; h++)
-            b.Select(h, 100, 4);                     // 100..103 on 0..3 (1 packet each)
-        b.Select(104, 100, 4).Should().Be(0);        // flows = [1,1,1,1] -> 0
-        b.Select(105, 100, 4).Should().Be(1);        // flows = [2,1,1,1] -> 1
-        Send(b, 100, 49, 4);                         // q0: 100 has 50
-        Send(b, 104, 29, 4);                         // q0: 104 has 30 -> load 80
-        Send(b, 101, 9, 4);                          // q1: 101 has 10
-        Send(b, 105, 4, 4);                          // q1: 105 has 5  -> load 15
-        Send(b, 102, 59, 4);                         // q2: 102 has 60 -> load 60
-        Send(b, 103, 19, 4);                         // q3: 103 has 20 -> load 20
+        // Admitted in order (100's second packet, then 101..105 on 100's bit 0): 100..103 on
+        // 0..3, then 104 on 0 (flows = [1,1,1,1]) and 105 on 1 (flows = [2,1,1,1]).
+        var b = Admitted(16, 4, 100, 101, 102, 103, 104, 105);
+        Enumerable.Range(100, 6).Select(h => b.FlowQueues[(uint)h]).Should().Equal((ushort)0, (ushort)1, (ushort)2, (ushort)3, (ushort)0, (ushort)1);
+        Send(b, 100, 50, 4);                         // q0: 100 has 50
+        Send(b, 104, 30, 4);                         // q0: 104 has 30 -> load 80
+        Send(b, 101, 10, 4);                         // q1: 101 has 10
+        Send(b, 105, 5, 4);                          // q1: 105 has 5  -> load 15
+        Send(b, 102, 60, 4);                         // q2: 102 has 60 -> load 60
+        Send(b, 103, 20, 4);                         // q3: 103 has 20 -> load 20
         b.Remap(4);
         // order by (load, index) = [q1 15, q3 20, q2 60, q0 80].
         // i = 0: L = q1, H = q0: 65 > 16, M = 32. Walk 100(50) stays, 104(30) moves, M = 2.
@@ -150,7 +261,7 @@ public class DynamicBalancerTests
     [Fact]
     public void No_migration_when_the_difference_does_not_exceed_the_threshold()
     {
-        var b = new DynamicBalancer(threshold: 20);
+        var b = Admitted(20, 1, 1, 2);
         Send(b, 1, 15, 1);
         Send(b, 2, 5, 1);
         b.Remap(2);                                  // 20 - 0 = 20, not > 20
@@ -161,10 +272,7 @@ public class DynamicBalancerTests
     [Fact]
     public void Remap_drops_idle_flows_and_flows_on_detached_queues()
     {
-        var b = new DynamicBalancer(64);
-        for (uint h = 1; h <= 4; h++)
-            b.Select(h, 100, 4);                     // 1..4 on 0..3
-        b.Remap(4);                                  // all had a packet: all kept, packets -> 0
+        var b = Admitted(64, 4, 1, 2, 3, 4);         // 1..4 on 0..3; all had packets: all kept
         b.FlowCount.Should().Be(4);
         b.Select(1, 100, 4);
         b.Select(4, 100, 4);
@@ -173,7 +281,7 @@ public class DynamicBalancerTests
         b.FlowQueues.Keys.Should().Equal(1u);
         b.FlowCount.Should().Be(1);
         Enumerable.Range(0, 4).Select(b.FlowsOnQueue).Should().Equal(1u, 0u, 0u, 0u);
-        Enumerable.Range(0, 4).Select(b.LastLoad).Should().Equal(1u, 0u, 0u, 0u);
+        Enumerable.Range(0, 4).Select(b.LastLoad).Should().Equal(100u, 0u, 0u, 0u);
     }
 
     [Fact]
@@ -182,15 +290,15 @@ public class DynamicBalancerTests
         // H holds one flow with p packets, so load(H) = p and M = (p - load(L)) / 2 < p.
         Gen.Select(Gen.UInt[1, 2000], Gen.UInt[1, 2000], Gen.UInt[0, 100]).Sample((p, l, threshold) =>
         {
-            var b = new DynamicBalancer(threshold);
-            b.Select(1, 100, 2).Should().Be(0);
-            b.Select(2, 100, 2).Should().Be(1);
-            Send(b, 1, (int)p - 1, 2);
-            Send(b, 2, (int)l - 1, 2);
+            var b = Admitted(threshold, 2, A, B);
+            b.FlowQueues[A].Should().Be(0);
+            b.FlowQueues[B].Should().Be(1);
+            Send(b, A, (int)p, 2);
+            Send(b, B, (int)l, 2);
             b.Remap(2);
             b.LastRemap.Moves.Should().BeEmpty();
-            b.FlowQueues[1].Should().Be(0);
-            b.FlowQueues[2].Should().Be(1);
+            b.FlowQueues[A].Should().Be(0);
+            b.FlowQueues[B].Should().Be(1);
         }, iter: 300);
     }
 
@@ -198,10 +306,12 @@ public class DynamicBalancerTests
     public void Counters_wrap_like_u32()
     {
         var b = new DynamicBalancer(threshold: uint.MaxValue);
+        b.Select(1, uint.MaxValue, 1);               // untracked
+        b.Select(1, 1, 1);                           // admitted
         b.Select(1, uint.MaxValue, 1);
         b.Select(1, 2, 1);
         b.TryGetFlow(1, out var f).Should().BeTrue();
-        f.Bytes.Should().Be(1u, "0xFFFFFFFF + 2 wraps to 1");
+        f.Packets.Should().Be(2u, "1 + 0xFFFFFFFF + 2 wraps to 2");
         b.Remap(2);
         b.LastRemap.Moves.Should().BeEmpty("no difference exceeds u32 max");
     }
@@ -212,5 +322,6 @@ public class DynamicBalancerTests
         var b = new DynamicBalancer(64);
         b.Invoking(x => x.Select(1, 1, 257)).Should().Throw<ArgumentOutOfRangeException>();
         b.Invoking(x => x.Remap(257)).Should().Throw<ArgumentOutOfRangeException>();
+        b.Invoking(x => x.Detach(256, 0)).Should().Throw<ArgumentOutOfRangeException>();
     }
 }
