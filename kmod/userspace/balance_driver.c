@@ -120,6 +120,84 @@ static const char *tun_balance_check(struct tun_balance *bal, u32 *wrapped)
 	return NULL;
 }
 
+/* ---- the glue, as the kernel's select path calls the core -------------- */
+
+/* Each policy sits behind one out-of-line call per packet, as behind tun's
+ * ndo_select_queue: the compiler may inline the policy into its wrapper, never
+ * the wrapper into the loop (noipa), so every policy pays the same call. */
+#define bench_policy __attribute__((noipa))
+
+static u32 bench_numqueues = 8;
+/* dev->real_num_tx_queues: hash and dynamic steer within the smaller of the
+ * two (tun_steerable_queues() in steerable_queues.c.sbn), stock does not.
+ * The bench sets it to its queue count; trace and stress mode steer within
+ * the numqueues they pass. */
+static u32 bench_real_num_tx_queues = MAX_TAP_QUEUES;
+
+static inline u32 bench_steerable_queues(u32 numqueues)
+{
+	u32 real = READ_ONCE(bench_real_num_tx_queues);
+
+	return numqueues < real ? numqueues : real;
+}
+
+/* What the glue reads of the skb beyond its hash: skb_shinfo(skb)->gso_segs,
+ * at skb->head + skb->end (the layout of 64-bit kernels, where end is an
+ * offset). Every loop passes the same skb, so only dynamic's reads count.
+ */
+struct bench_skb {
+	unsigned char *head;
+	unsigned int end;
+};
+
+struct bench_shinfo {
+	u8 flags, meta_len, nr_frags, tx_flags;
+	unsigned short gso_size, gso_segs;
+};
+
+/* max_t(u32, skb_shinfo(skb)->gso_segs, 1): 0 on a skb that is not GSO */
+static inline u32 bench_segs(const struct bench_skb *skb)
+{
+	const struct bench_shinfo *sh = (const void *)(skb->head + skb->end);
+	u32 segs = sh->gso_segs;
+
+	return segs > 1 ? segs : 1;
+}
+
+/* The balancer hangs off tun_struct by an RCU pointer (tun->balance) that
+ * select_queue loads and tests before it calls tun_balance_select_queue() of
+ * balancer_glue.c.sbn, which reads the segments and the steerable queues:
+ * all of it is counted. Without a balancer the device would be stock.
+ */
+struct bench_tun {
+	struct tun_balance *balance;
+	struct automq *automq;
+};
+
+static bench_policy u16 glue_select_queue(struct bench_tun *tun,
+					     const struct bench_skb *skb,
+					     u32 rxhash, u32 numqueues)
+{
+	struct tun_balance *bal = rcu_dereference(tun->balance);
+
+	if (unlikely(!bal))
+		return automq_select(tun->automq, rxhash, numqueues);
+	return tun_balance_select(bal, rxhash, bench_segs(skb),
+				  bench_steerable_queues(numqueues));
+}
+
+/* One packet of SEGS segments through the glue: trace and stress mode take
+ * the path the bench measures, and the core's select has one caller, as in
+ * tun.c (where the compiler inlines it). */
+static u16 steer(struct tun_balance *bal, u32 rxhash, u32 segs, u32 numqueues)
+{
+	struct bench_shinfo shinfo = { .gso_segs = (unsigned short)segs };
+	struct bench_skb skb = { (unsigned char *)&shinfo, 0 };
+	struct bench_tun tun = { bal, NULL };
+
+	return glue_select_queue(&tun, &skb, rxhash, numqueues);
+}
+
 /* ---- trace mode --------------------------------------------------------- */
 
 struct flow_row {
@@ -250,7 +328,7 @@ static int trace_mode(void)
 			shim_irqs_off = line[0] == 'n';
 			shim_kmalloc_failures = line[0] == 'm';
 			rcu_read_lock();
-			printf("%u\n", tun_balance_select(bal, (u32)a, (u32)b, parse_queues(c)));
+			printf("%u\n", steer(bal, (u32)a, (u32)b, parse_queues(c)));
 			rcu_read_unlock();
 			shim_irqs_off = false;
 			shim_kmalloc_failures = 0;
@@ -369,7 +447,7 @@ static void *steer_thread(void *arg)
 		}
 		shim_irqs_off = kind >= 8 && kind < 12;
 		shim_kmalloc_failures = kind >= 12 && kind < 16;
-		queue = tun_balance_select(s->bal, rxhash, segs, n);
+		queue = steer(s->bal, rxhash, segs, n);
 		t->netpoll += shim_irqs_off;
 		t->nomem += kind >= 12 && kind < 16;
 		shim_irqs_off = false;
@@ -498,46 +576,6 @@ static int stress_mode(int argc, char **argv)
 
 /* ---- bench mode ---------------------------------------------------------- */
 
-static u32 bench_numqueues = 8;
-/* dev->real_num_tx_queues: hash and dynamic steer within the smaller of the
- * two (tun_steerable_queues() in steerable_queues.c.sbn), stock does not. */
-static u32 bench_real_num_tx_queues = 8;
-
-static inline u32 bench_steerable_queues(u32 numqueues)
-{
-	u32 real = READ_ONCE(bench_real_num_tx_queues);
-
-	return numqueues < real ? numqueues : real;
-}
-
-/* What the glue reads of the skb beyond its hash: skb_shinfo(skb)->gso_segs,
- * at skb->head + skb->end (the layout of 64-bit kernels, where end is an
- * offset). Every loop passes the same skb, so only dynamic's reads count.
- */
-struct bench_skb {
-	unsigned char *head;
-	unsigned int end;
-};
-
-struct bench_shinfo {
-	u8 flags, meta_len, nr_frags, tx_flags;
-	unsigned short gso_size, gso_segs;
-};
-
-/* max_t(u32, skb_shinfo(skb)->gso_segs, 1): 0 on a skb that is not GSO */
-static inline u32 bench_segs(const struct bench_skb *skb)
-{
-	const struct bench_shinfo *sh = (const void *)(skb->head + skb->end);
-	u32 segs = sh->gso_segs;
-
-	return segs > 1 ? segs : 1;
-}
-
-/* Each policy sits behind one out-of-line call per packet, as behind tun's
- * ndo_select_queue: the compiler may inline the policy into its wrapper, never
- * the wrapper into the loop (noipa), so every policy pays the same call. */
-#define bench_policy __attribute__((noipa))
-
 static bench_policy u16 bench_policy_null(const struct bench_skb *skb,
 					  u32 rxhash, u32 numqueues)
 {
@@ -559,28 +597,6 @@ static bench_policy u16 bench_policy_hash(const struct bench_skb *skb, u32 rxhas
 {
 	(void)skb;
 	return tun_balance_hash_queue(rxhash, bench_steerable_queues(numqueues));
-}
-
-/* The balancer hangs off tun_struct by an RCU pointer (tun->balance) that
- * select_queue loads and tests before it calls tun_balance_select_queue() of
- * balancer_glue.c.sbn, which reads the segments and the steerable queues:
- * all of it is counted. Without a balancer the device would be stock.
- */
-struct bench_tun {
-	struct tun_balance *balance;
-	struct automq *automq;
-};
-
-static bench_policy u16 bench_policy_dynamic(struct bench_tun *tun,
-					     const struct bench_skb *skb,
-					     u32 rxhash, u32 numqueues)
-{
-	struct tun_balance *bal = rcu_dereference(tun->balance);
-
-	if (unlikely(!bal))
-		return automq_select(tun->automq, rxhash, numqueues);
-	return tun_balance_select(bal, rxhash, bench_segs(skb),
-				  bench_steerable_queues(numqueues));
 }
 
 /* The loop, the call and the return alone: subtracted from the others. */
@@ -625,7 +641,7 @@ static noinline u32 bench_select_dynamic(struct bench_tun *tun,
 	size_t i;
 
 	for (i = 0; i < packets; i++)
-		acc += bench_policy_dynamic(tun, skb, hashes[i],
+		acc += glue_select_queue(tun, skb, hashes[i],
 					    READ_ONCE(bench_numqueues));
 	return acc;
 }
@@ -663,6 +679,7 @@ static int bench_mode(int argc, char **argv)
 	packets = strtoul(argv[3], NULL, 10);
 	remaps = (unsigned int)strtoul(argv[4], NULL, 10);
 	bench_numqueues = (u32)strtoul(argv[5], NULL, 10);
+	bench_real_num_tx_queues = bench_numqueues;
 	threshold = (u32)strtoul(argv[6], NULL, 10);
 	if (!flows || !packets || !bench_numqueues || bench_numqueues > MAX_TAP_QUEUES)
 		die("bench: bad arguments");
@@ -686,7 +703,7 @@ static int bench_mode(int argc, char **argv)
 	bal = balancer_alloc();
 	for (k = 0; k < 2; k++)
 		for (i = 0; i < flows; i++)
-			sink += tun_balance_select(bal, ids[i], 1, bench_numqueues);
+			sink += steer(bal, ids[i], 1, bench_numqueues);
 	printf("dynamic tracks %u of %u flows\n", bal->flow_count, flows);
 	tun.balance = bal;
 	tun.automq = m;
@@ -705,7 +722,7 @@ static int bench_mode(int argc, char **argv)
 			u32 burst = 1 + (u32)((i * 7 + r) % 8);
 
 			for (k = 0; k < burst; k++)
-				sink += tun_balance_select(bal, ids[i], 1, bench_numqueues);
+				sink += steer(bal, ids[i], 1, bench_numqueues);
 		}
 		BENCH_MEASURE("remap", bench_remap_once(bal, threshold));
 		rcu_reclaim();

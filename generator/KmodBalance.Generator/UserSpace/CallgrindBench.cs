@@ -9,7 +9,7 @@ namespace KmodBalance.Generator.UserSpace;
 /// <param name="TrackedFlows">Flows the dynamic balancer holds (at most 4096; the rest are steered by hash, untracked).</param>
 /// <param name="Stock">Stock tun's automq selection, loop overhead subtracted.</param>
 /// <param name="Hash">Multiply-shift of the flow hash, loop overhead subtracted.</param>
-/// <param name="Dynamic">tun_balance_select behind the glue's load and test of tun->balance, loop overhead subtracted.</param>
+/// <param name="Dynamic">tun_balance_select behind the glue (load and test of tun->balance, the segments read from the skb, the steerable-queue minimum), loop overhead subtracted.</param>
 /// <param name="LoopOverhead">The benchmark loop and one out-of-line call, per packet.</param>
 /// <param name="Remap">tun_balance_remap, per run, averaged over the runs.</param>
 public sealed record BenchRow(
@@ -37,11 +37,11 @@ public sealed record BenchReport(IReadOnlyList<BenchRow> Rows, uint Queues, uint
                 $"| {r.Flows:N0} | {r.TrackedFlows:N0} | {r.Stock:F1} | {r.Hash:F1} | {r.Dynamic:F1} | {r.DynamicOverStock:F2}x | {r.Remap:N0} | {r.Remap / Math.Max(1, r.TrackedFlows):N0} |");
         sb.AppendLine();
         var loop = Rows.Select(r => r.LoopOverhead).DefaultIfEmpty().Average();
-        sb.AppendLine(ci, $"Per-packet figures exclude the benchmark loop and one out-of-line call and return per packet, as through ndo_select_queue ({loop:F1} instructions per packet), and the flow hash itself, which every policy computes alike. Dynamic includes the glue's load and test of tun->balance.");
+        sb.AppendLine(ci, $"Per-packet figures exclude the benchmark loop and one out-of-line call and return per packet, as through ndo_select_queue ({loop:F1} instructions per packet), and the flow hash itself, which every policy computes alike. Dynamic includes the glue: the load and test of tun->balance, max(skb_shinfo(skb)->gso_segs, 1) and min(numqueues, real_num_tx_queues); hash includes the minimum too.");
         foreach (var r in Rows.Where(r => r.TrackedFlows < r.Flows))
-            sb.AppendLine(string.Create(ci, $"At {r.Flows:N0} flows the tables are full (TUN_BALANCE_MAX_FLOWS = stock's MAX_TAP_FLOWS = {r.TrackedFlows:N0}): ") +
+            sb.AppendLine(string.Create(ci, $"At {r.Flows:N0} flows the tables are full (MAX_TAP_FLOWS = {r.TrackedFlows:N0}): ") +
                           string.Create(ci, $"{100.0 * (r.Flows - r.TrackedFlows) / r.Flows:F0}% of packets belong to untracked flows; both walk a bucket, miss ") +
-                          "and steer by hash (dynamic also reads its flow count: no allocation, no lock).");
+                          "and steer by hash (dynamic also tests the flow's admission bit, reads its flow count and counts the segments as untracked load: no allocation, no lock).");
         foreach (var r in Rows)
             sb.AppendLine(string.Create(ci, $"{r.Flows:N0} flows: dynamic is {r.DynamicOverStock:F2}x stock per packet, ") +
                           (r.DynamicOverStock <= TargetRatio ? "within" : "OVER") + string.Create(ci, $" the {TargetRatio}x target."));
@@ -50,7 +50,7 @@ public sealed record BenchReport(IReadOnlyList<BenchRow> Rows, uint Queues, uint
         {
             var (a, b) = (byTracked[0], byTracked[^1]);
             var perFlow = (b.Remap - a.Remap) / Math.Max(1, b.TrackedFlows - a.TrackedFlows);
-            sb.AppendLine(ci, $"Remap cost: {a.Remap:N0} instructions at {a.TrackedFlows:N0} tracked flows, {b.Remap:N0} at {b.TrackedFlows:N0} ({b.Remap / a.Remap:F1}x for {(double)b.TrackedFlows / a.TrackedFlows:F0}x the flows; {perFlow:F0} per added flow): a fixed walk of the 1024 buckets, then a radix sort of the flows, linear in them (sort() below 100 flows).");
+            sb.AppendLine(ci, $"Remap cost: {a.Remap:N0} instructions at {a.TrackedFlows:N0} tracked flows, {b.Remap:N0} at {b.TrackedFlows:N0} ({b.Remap / a.Remap:F1}x for {(double)b.TrackedFlows / a.TrackedFlows:F0}x the flows; {perFlow:F0} per added flow): two fixed walks of the 1024 buckets (zero the coming period's slot; read the finished one and link each flow to its queue), then a merge sort of the lists of heavy queues that give flows away.");
         }
         return sb.ToString();
     }

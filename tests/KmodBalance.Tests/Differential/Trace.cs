@@ -192,9 +192,12 @@ public static class TraceGen
         (2, Gen.UInt[0, 7].Select(k => 0x2A5u + (k << 10))),
         (1, Gen.OneOfConst(0u, uint.MaxValue)));
 
-    /// <summary>Segments of a packet: mostly 1, sometimes a GSO skb, now and then the most a skb can carry.</summary>
+    /// <summary>
+    /// Segments of a packet as the glue passes them (<c>max(gso_segs, 1)</c>, gso_segs a u16):
+    /// mostly 1, sometimes a GSO skb, now and then the most a skb can carry.
+    /// </summary>
     public static readonly Gen<uint> Segments = Gen.Frequency(
-        (6, Gen.Const(1u)), (3, Gen.UInt[2, 64]), (1, Gen.OneOfConst(0xFFFFu, 0u)));
+        (6, Gen.Const(1u)), (3, Gen.UInt[2, 64]), (1, Gen.Const(0xFFFFu)));
 
     /// <summary>Queue counts 1-16, and now and then 0 (every queue detached).</summary>
     public static readonly Gen<uint> Queues = Gen.Frequency((20, Gen.UInt[1, 16]), (1, Gen.Const(0u)));
