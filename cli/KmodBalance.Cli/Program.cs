@@ -5,6 +5,7 @@ var root = new RootCommand("KmodBalance: generate, build, simulate and prove tun
 {
     GenerateCommand.Create(),
     BuildCommand.Create(),
+    KernelCommand.Create(),
     SimulateCommand.Create(),
     BenchCommand.Create(),
     ImageCommand.Create(),

@@ -33,16 +33,22 @@ internal static class GenerateCommand
             DefaultValueFactory = _ => Tunables.DefaultPeriodMs,
         };
         var outDir = new Option<string>("--out") { Description = "Directory to write (replaced atomically)", Required = true };
+        var kernel = KernelCommand.KernelOption("read that generation's tun.c from its fetched linux-source");
 
         var command = new Command("generate", "Emit a patched tun.c for a queue-selection policy, with Kbuild files, a git format-patch and manifest.json")
         {
-            tunC, kernelSource, policy, threshold, period, outDir,
+            tunC, kernelSource, policy, threshold, period, outDir, kernel,
         };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
             var tunables = new Tunables(result.GetValue(threshold), result.GetValue(period)).Validated();
-            var source = await TunSourceLocator.ReadAsync(result.GetValue(tunC), result.GetValue(kernelSource), ct);
-            if (result.GetValue(tunC) is null && result.GetValue(kernelSource) is null)
+            if (result.GetValue(kernel) is not null && (result.GetValue(tunC) ?? result.GetValue(kernelSource)) is not null)
+                throw new KmbException("give --kernel, or --tun-c / --kernel-source, not both");
+            var fetched = await KernelCommand.ResolveAsync(result.GetValue(kernel), ct);
+            var source = await TunSourceLocator.ReadAsync(result.GetValue(tunC), fetched?.SourceTree ?? result.GetValue(kernelSource), ct);
+            if (fetched is not null)
+                Console.WriteLine($"input: Linux {fetched.Generation} ({fetched.Release}, {fetched.ImageVersion}) {source.Origin}");
+            if (result.GetValue(tunC) is null && result.GetValue(kernelSource) is null && fetched is null)
                 Console.WriteLine($"input: installed {source.Origin}");
             var author = await PatchAuthor.FromGitConfigAsync(ct);
             var generated = await TunGenerator.GenerateAsync(

@@ -1,0 +1,111 @@
+using System.CommandLine;
+using KmodBalance.Generator;
+using KmodBalance.Generator.Kernels;
+using KmodBalance.Generator.Output;
+using KmodBalance.Harness.Lab;
+
+namespace KmodBalance.Cli.Commands;
+
+/// <summary>`kmb kernel fetch|list`: Debian's 5.10, 6.1 and 6.12 cloud kernels as build targets, cached in the state dir.</summary>
+internal static class KernelCommand
+{
+    public static Command Create()
+    {
+        var generation = new Argument<string>("generation") { Description = $"Kernel generation: {KernelGeneration.SupportedNames}" };
+        var refresh = new Option<bool>("--refresh") { Description = "Update the private package lists and fetch a newer kernel of the generation if the archive has one" };
+        var fetchState = StateDirOption();
+        var fetch = new Command("fetch",
+            "Download (apt-get download, private apt configuration; the host's apt is untouched) and unpack a generation's " +
+            "cloud kernel image and modules, headers, kbuild, linux-source tarball and, if missing here, its compiler. " +
+            "A second fetch is a no-op")
+        {
+            generation, refresh, fetchState,
+        };
+        fetch.SetAction((r, ct) => CommandRunner.RunAsync(async () =>
+        {
+            var g = KernelGeneration.Parse(r.GetValue(generation));
+            var store = new KernelStore(r.GetValue(fetchState)!);
+            var progress = new ConsoleProgress();
+            var (record, fetched) = await store.FetchAsync(g, r.GetValue(refresh), progress.Report, ct);
+            if (!fetched) Console.WriteLine($"Linux {g.Name}: already fetched (cached in {store.DirOf(g)})");
+            PrintRecord(record, store.DirOf(g));
+            return 0;
+        }));
+
+        var listState = StateDirOption();
+        var list = new Command("list", "The supported kernel generations and what is fetched of each") { listState };
+        list.SetAction((r, ct) => CommandRunner.RunAsync(() =>
+        {
+            var store = new KernelStore(r.GetValue(listState)!);
+            Console.WriteLine($"{"kernel",-7} {"suite",-19} {"release",-28} {"version",-20} {"compiler",-8} {"size",9}  state");
+            foreach (var e in store.List())
+            {
+                var rec = e.Record;
+                Console.WriteLine(e.Decision.Fetch
+                    ? $"{e.Generation.Name,-7} {e.Generation.Distribution,-19} {"-",-28} {"-",-20} {"-",-8} {"-",9}  {e.Decision.Reason}"
+                    : $"{e.Generation.Name,-7} {e.Generation.Distribution,-19} {rec!.Release,-28} {rec.ImageVersion,-20} {rec.Compiler + (rec.CompilerFetched ? "*" : ""),-8} " +
+                      $"{KernelStore.Mb(rec.DiskBytes),9}  fetched {rec.FetchedAt:yyyy-MM-dd HH:mm}Z");
+            }
+            Console.WriteLine($"state dir: {Path.Combine(store.StateDir, "kernels")} (* = compiler fetched privately into the generation's toolchain/)");
+            return Task.FromResult(0);
+        }));
+
+        return new Command("kernel", $"Kernels to build for besides the installed one: Linux {KernelGeneration.SupportedNames} from Debian's archive") { fetch, list };
+    }
+
+    private static Option<string> StateDirOption() => new("--state-dir")
+    {
+        Description = "Where fetched kernels are cached (STATE/kernels/GEN/)",
+        DefaultValueFactory = _ => KernelStore.DefaultStateDir,
+    };
+
+    private static void PrintRecord(KernelRecord r, string dir)
+    {
+        Console.WriteLine($"Linux {r.Generation} ({r.Distribution}): {r.Release}, image {r.ImageVersion}");
+        foreach (var p in r.Packages)
+            Console.WriteLine($"  {p.Name} {p.Version} ({KernelStore.Mb(p.Bytes)})");
+        Console.WriteLine($"compiler: {r.CompilerVersion} ({(r.CompilerFetched ? "fetched privately: " : "")}{r.CompilerCommand}); the kernel was built with {r.KernelCompiler ?? "?"}");
+        Console.WriteLine($"vmlinuz:  {r.Vmlinuz}");
+        Console.WriteLine($"modules:  {r.ModulesDir}");
+        Console.WriteLine($"headers:  {r.HeadersDir}   (kmb build DIR --kernel {r.Generation}, or make -C it M=DIR)");
+        Console.WriteLine($"tun.c:    {r.TunC}   (kmb generate --kernel {r.Generation})");
+        Console.WriteLine($"source:   {r.SourceTarball}");
+        Console.WriteLine($"on disk:  {KernelStore.Mb(r.DiskBytes)} in {dir}; record {Path.Combine(dir, KernelRecord.FileName)}");
+    }
+
+    // ---- shared by `generate --kernel` and `build --kernel` ----
+
+    /// <summary>The `--kernel` option of the verbs that build for a kernel.</summary>
+    public static Option<string?> KernelOption(string what) => new("--kernel")
+    {
+        Description = $"Kernel generation {KernelGeneration.SupportedNames}: {what} (fetched into {KernelStore.DefaultStateDir}/kernels/ on first use). " +
+                      "Default: the installed Debian 6.1 cloud kernel",
+    };
+
+    /// <summary>The fetched record of <paramref name="name"/> (fetching it on first use), or null when no --kernel was given.</summary>
+    public static async Task<KernelRecord?> ResolveAsync(string? name, CancellationToken ct)
+    {
+        if (name is null) return null;
+        var g = KernelGeneration.Parse(name);
+        var progress = new ConsoleProgress();
+        return await new KernelStore(KernelStore.DefaultStateDir).EnsureAsync(g, progress.Report, ct);
+    }
+
+    /// <summary>
+    /// The fetched generation other than 6.1 whose tun.c the directory was generated from
+    /// (manifest.json's input sha256), or null: a generated 6.1 module keeps the installed headers.
+    /// </summary>
+    public static KernelRecord? DetectFromManifest(string moduleDir)
+    {
+        if (!File.Exists(Path.Combine(moduleDir, Manifest.FileName))) return null;
+        var manifest = Manifest.Read(moduleDir);
+        var store = new KernelStore(KernelStore.DefaultStateDir);
+        foreach (var g in KernelGeneration.All.Where(g => g != KernelGeneration.Linux6_1))
+        {
+            if (store.Decide(g).Fetch) continue;
+            var record = store.Load(g)!;
+            if (Manifest.Sha256Of(File.ReadAllText(record.TunC)) == manifest.Input.Sha256) return record;
+        }
+        return null;
+    }
+}
