@@ -68,21 +68,22 @@ public class DebianKernelTests(DebianKernelSource kernel) : IClassFixture<Debian
     }
 
     [Fact]
-    public async Task The_dynamic_module_carries_both_parameters()
+    public async Task The_dynamic_module_carries_its_tunables_and_the_opt_in_switch()
     {
         var parms = await KbuildRunner.ModinfoAsync(kernel.Modules[Policy.Dynamic].Built.Module, "parm", CancellationToken.None);
 
-        parms.Should().Contain("balance_threshold:").And.Contain("balance_period_ms:").And.Contain("packets per period");
+        parms.Should().Contain("balance_threshold:").And.Contain("balance_period_ms:").And.Contain("segments per period")
+            .And.Contain("balance_default:");
     }
 
-    [Theory]
-    [InlineData(Policy.Stock)]
-    [InlineData(Policy.Hash)]
-    public async Task Other_policies_have_no_balancer_parameters(Policy policy)
+    [Fact]
+    public async Task Hash_has_only_the_opt_in_switch_and_stock_has_no_parameter()
     {
-        var parms = await KbuildRunner.ModinfoAsync(kernel.Modules[policy].Built.Module, "parm", CancellationToken.None);
+        var hash = await KbuildRunner.ModinfoAsync(kernel.Modules[Policy.Hash].Built.Module, "parm", CancellationToken.None);
+        var stock = await KbuildRunner.ModinfoAsync(kernel.Modules[Policy.Stock].Built.Module, "parm", CancellationToken.None);
 
-        parms.Should().NotContain("balance_");
+        hash.Should().Contain("balance_default:").And.NotContain("balance_threshold").And.NotContain("balance_period_ms");
+        stock.Should().NotContain("balance_");
     }
 
     [Theory]
