@@ -157,6 +157,9 @@ public sealed class KernelStore(string stateDir)
         var dotConfig = Path.Combine(headersDir, ".config");
         var kernelCompiler = File.Exists(dotConfig) ? UnpackedTree.KernelCompiler(File.ReadAllText(dotConfig)) : null;
         progress($"modules for {set.Release} build with {compilerVersion} (the kernel: {kernelCompiler ?? "unknown"})");
+        if (File.Exists(dotConfig) && File.ReadAllText(dotConfig).Contains("\nCONFIG_DEBUG_INFO_BTF_MODULES=y", StringComparison.Ordinal) &&
+            File.Exists(Path.Combine(headersDir, "vmlinux")) && Which("pahole") is null)
+            progress($"note: modules for {set.Release} carry BTF, which kbuild makes with pahole: install it (apt-get install dwarves) or module builds fail");
 
         var tarball = Path.Combine(root, "usr", "src", $"linux-source-{g.Name}.tar.xz");
         if (!File.Exists(tarball))

@@ -8,8 +8,10 @@ namespace KmodBalance.Generator.Kernels;
 /// <summary>
 /// apt-get and apt-cache under a private configuration rooted in one directory: its own
 /// sources list, state (package lists, an empty dpkg status), cache and preferences. The
-/// host's /etc/apt sources, pins and dpkg database are never read for packages nor
-/// written; nothing is installed, packages are only downloaded (`apt-get download`).
+/// host's /etc/apt sources, pins, apt.conf.d hooks (post-update scripts) and dpkg database
+/// are never read nor written (APT_CONFIG points at a private apt.conf that replaces
+/// /etc/apt/apt.conf and apt.conf.d before apt reads them); nothing is installed, packages
+/// are only downloaded (`apt-get download`).
 /// </summary>
 public sealed class PrivateApt(string root, KernelGeneration generation)
 {
@@ -19,6 +21,13 @@ public sealed class PrivateApt(string root, KernelGeneration generation)
     public string Root { get; } = Path.GetFullPath(root);
     public KernelGeneration Generation { get; } = generation;
     public string SourcesListPath => Path.Combine(Root, "sources.list");
+    public string AptConfPath => Path.Combine(Root, "apt.conf");
+
+    /// <summary>Pure: the APT_CONFIG file, read before the host's configuration, that replaces it by an empty one.</summary>
+    public static string AptConfText(string root) =>
+        "// KmodBalance private apt configuration: the host's apt.conf and apt.conf.d are not read.\n" +
+        $"Dir::Etc::main \"{Path.Combine(root, "apt.conf.none")}\";\n" +
+        $"Dir::Etc::parts \"{Path.Combine(root, "apt.conf.d")}\";\n";
 
     /// <summary>Pure: the one-line-style sources list of <paramref name="generation"/>'s suites.</summary>
     public static string SourcesListText(KernelGeneration generation, string keyring = Keyring)
@@ -41,6 +50,8 @@ public sealed class PrivateApt(string root, KernelGeneration generation)
             $"Dir::State={Path.Combine(root, "state")}",
             $"Dir::State::status={Path.Combine(root, "state", "status")}",
             $"Dir::Cache={Path.Combine(root, "cache")}",
+            "Dir::Cache::pkgcache=pkgcache.bin",
+            "Dir::Cache::srcpkgcache=srcpkgcache.bin",
             "APT::Architecture=amd64",
             "APT::Architectures=amd64",
             "Acquire::Languages=none",
@@ -56,8 +67,9 @@ public sealed class PrivateApt(string root, KernelGeneration generation)
     /// <summary>Creates the private tree (idempotent) and writes the sources list.</summary>
     public void Prepare()
     {
-        foreach (var dir in new[] { "state/lists/partial", "cache/archives/partial", "preferences.d" })
+        foreach (var dir in new[] { "state/lists/partial", "cache/archives/partial", "preferences.d", "apt.conf.d" })
             Directory.CreateDirectory(Path.Combine(Root, dir));
+        File.WriteAllText(AptConfPath, AptConfText(Root));
         var status = Path.Combine(Root, "state", "status");
         if (!File.Exists(status)) File.WriteAllText(status, "");
         File.WriteAllText(SourcesListPath, SourcesListText(Generation));
@@ -107,7 +119,7 @@ public sealed class PrivateApt(string root, KernelGeneration generation)
         }
         var command = Cli.Wrap(tool)
             .WithArguments([.. Options(Root), "-q", .. args])
-            .WithEnvironmentVariables(e => e.Set("LC_ALL", "C").Set("DEBIAN_FRONTEND", "noninteractive"))
+            .WithEnvironmentVariables(e => e.Set("LC_ALL", "C").Set("DEBIAN_FRONTEND", "noninteractive").Set("APT_CONFIG", AptConfPath))
             .WithStandardOutputPipe(PipeTarget.ToDelegate(Line))
             .WithStandardErrorPipe(PipeTarget.ToDelegate(Line))
             .WithValidation(CommandResultValidation.None);

@@ -54,6 +54,28 @@ public class PrivateAptTests
     }
 
     [Fact]
+    public void The_APT_CONFIG_file_replaces_the_hosts_apt_conf_and_its_hooks_by_private_empty_ones()
+    {
+        var text = PrivateApt.AptConfText("/s/apt");
+
+        text.Should().Contain("Dir::Etc::main \"/s/apt/apt.conf.none\";").And.Contain("Dir::Etc::parts \"/s/apt/apt.conf.d\";");
+    }
+
+    [Fact]
+    public async Task Apt_under_the_private_configuration_reads_no_host_hook_nor_host_source()
+    {
+        using var dir = new Support.TempDir();
+        var apt = new PrivateApt(dir.Combine("apt"), KernelGeneration.Linux5_10);
+        apt.Prepare();
+
+        var dump = await Support.Processes.RunAsync("sh", ["-c", $"APT_CONFIG={apt.AptConfPath} apt-config dump {string.Join(' ', PrivateApt.Options(apt.Root))}"]);
+
+        dump.ExitCode.Should().Be(0);
+        dump.StandardOutput.Should().NotContain("Post-Invoke").And.NotContain("DEP-11::MetaKey", "appstream's index targets are not read")
+            .And.Contain($"Dir::Etc::sourcelist \"{apt.SourcesListPath}\"");
+    }
+
+    [Fact]
     public void Every_setting_is_an_o_pair()
     {
         var args = PrivateApt.Options("/r");
