@@ -1,10 +1,37 @@
+using System.CommandLine;
+using System.Text.RegularExpressions;
 using KmodBalance.Generator;
 
 namespace KmodBalance.Cli;
 
-/// <summary>Turns the errors a verb can raise into a message on stderr and an exit code.</summary>
-internal static class CommandRunner
+/// <summary>
+/// The error rule of every verb: bad usage or input exits 2 with one line (System.CommandLine's
+/// own parse errors included), a failed step exits with its <see cref="KmbException.ExitCode"/>,
+/// an interrupt 130, and anything unexpected prints one line naming a file that holds the full
+/// trace, never the trace itself.
+/// </summary>
+internal static partial class CommandRunner
 {
+    public const int BadInput = 2;
+    public const int Unexpected = 1;
+    public const int Interrupted = 130;
+
+    /// <summary>Parses and runs a command line.</summary>
+    public static async Task<int> RunAsync(RootCommand root, string[] args)
+    {
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            var verb = string.Join(' ', VerbPath(parse.CommandResult));
+            var problems = string.Join("; ", parse.Errors.Select(e => Whitespace().Replace(e.Message, " ").Trim()));
+            await Console.Error.WriteLineAsync($"{verb}: {problems} (see `{verb} --help`)");
+            return BadInput;
+        }
+        // Off: the default handler prints the stack trace and exits 1.
+        return await RunAsync(() => parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+    }
+
+    /// <summary>Runs one verb's body under the error rule.</summary>
     public static async Task<int> RunAsync(Func<Task<int>> verb)
     {
         try
@@ -19,7 +46,25 @@ internal static class CommandRunner
         catch (OperationCanceledException)
         {
             await Console.Error.WriteLineAsync("kmb: interrupted");
-            return 130;
+            return Interrupted;
+        }
+        catch (Exception e)
+        {
+            var trace = CrashReport.Write(e);
+            await Console.Error.WriteLineAsync($"kmb: unexpected error: {Whitespace().Replace(e.Message, " ").Trim()} " +
+                $"({e.GetType().Name}; full trace in {trace}; please report it)");
+            return Unexpected;
         }
     }
+
+    private static IEnumerable<string> VerbPath(System.CommandLine.Parsing.CommandResult? result)
+    {
+        var names = new Stack<string>();
+        for (var r = result; r is not null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Push(r.Parent is null ? "kmb" : r.Command.Name);
+        return names;
+    }
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Whitespace();
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using KmodBalance.Cli;
 using KmodBalance.Cli.Commands;
 
 var root = new RootCommand("KmodBalance: generate, build, simulate and prove tun queue-selection policies.")
@@ -12,4 +13,4 @@ var root = new RootCommand("KmodBalance: generate, build, simulate and prove tun
     LabCommand.Create(),
 };
 
-return await root.Parse(args).InvokeAsync();
+return await CommandRunner.RunAsync(root, args);

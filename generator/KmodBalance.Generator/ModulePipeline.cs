@@ -18,34 +18,23 @@ public static class ModulePipeline
         var kernel = InstalledKernel.Find(kernelRelease);
         if (!Directory.Exists(kernel.HeadersDir))
             throw new KmbException($"no headers for the lab kernel {kernelRelease} ({kernel.HeadersDir}): apt-get install linux-headers-{kernelRelease}");
-        progress.Report($"generating the {policy} tun.c from {TunSourceLocator.FindInstalledTarball()}");
-        var source = await TunSourceLocator.ReadAsync(null, null, ct);
+        var tarball = TunSourceLocator.FindInstalledTarball();
+        // One lock over generate and build: a concurrent lab run waits rather than building into a replaced directory.
+        using var output = await OutputDirectory.OpenAsync(outDir, [tarball], progress, ct);
+        progress.Report($"generating the {policy} tun.c from {tarball}");
+        var source = await TunSourceLocator.ReadAsync(null, tarball, ct);
         var author = await PatchAuthor.FromGitConfigAsync(ct);
-        var target = Path.GetFullPath(outDir);
-        var staging = $"{target}.staging-{Guid.NewGuid():N}";
-        try
+        var files = await TunGenerator.RenderAsync(
+            new GenerateRequest(source, PolicyNames.Parse(policy), tunables ?? new Tunables(), output.FullPath, author), ct);
+        if (File.Exists(Path.Combine(output.FullPath, KbuildArtefacts.Module)) && files.SameIn(output.FullPath, BuildInputs))
         {
-            await TunGenerator.GenerateAsync(new GenerateRequest(source, PolicyNames.Parse(policy), tunables ?? new Tunables(), staging, author), ct);
-            if (IsUpToDate(staging, target))
-            {
-                progress.Report($"{Path.Combine(target, "tun.ko")} is up to date (same tun.c, Kbuild and Makefile)");
-                return target;
-            }
-            if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
-            Directory.Move(staging, target);
+            progress.Report($"{Path.Combine(output.FullPath, KbuildArtefacts.Module)} is up to date (same tun.c, Kbuild and Makefile)");
+            return output.FullPath;
         }
-        finally
-        {
-            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-        }
+        await output.ReplaceAsync(files.WriteIntoAsync);
         progress.Report($"building tun.ko against {kernel.HeadersDir}");
-        var build = await KbuildRunner.BuildAsync(target, kernel.HeadersDir, extraWarnings: false, ct);
+        var build = await KbuildRunner.BuildHeldAsync(output.FullPath, kernel.HeadersDir, extraWarnings: false, ct);
         progress.Report($"built {build.Module} in {build.Seconds:F1} s ({build.Vermagic})");
-        return target;
+        return output.FullPath;
     }
-
-    private static bool IsUpToDate(string generated, string existing) =>
-        File.Exists(Path.Combine(existing, "tun.ko")) &&
-        BuildInputs.All(name => File.Exists(Path.Combine(existing, name)) &&
-            File.ReadAllBytes(Path.Combine(generated, name)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(existing, name))));
 }

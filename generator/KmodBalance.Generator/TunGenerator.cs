@@ -7,15 +7,27 @@ using KmodBalance.Generator.Source;
 namespace KmodBalance.Generator;
 
 /// <summary>
-/// `kmb generate`: detect the input's kernel API generation, patch tun.c for the
-/// policy, and write tun.c, the Kbuild files, the patch and manifest.json atomically.
+/// `kmb generate`: check the input is a whole, unpatched tun.c, detect its kernel API generation,
+/// patch it for the policy, and write tun.c, the Kbuild files, the patch and manifest.json atomically.
 /// </summary>
 public static class TunGenerator
 {
+    /// <summary>Renders, then writes <see cref="GenerateRequest.OutDir"/> under the output-directory rule.</summary>
     public static async Task<GenerateResult> GenerateAsync(GenerateRequest request, CancellationToken ct)
+    {
+        using var output = await OutputDirectory.OpenAsync(request.OutDir, [request.Source.InputFile], waiting: null, ct);
+        var files = await RenderAsync(request, ct);
+        await output.ReplaceAsync(files.WriteIntoAsync);
+        return new GenerateResult(output.FullPath, files.Manifest, files.Notes);
+    }
+
+    /// <summary>Every output file, in memory; <see cref="GenerateRequest.OutDir"/> is not touched.</summary>
+    /// <exception cref="KmbException">Exit 2: the input is cut short, already patched, or of an unknown shape.</exception>
+    public static async Task<GeneratedFiles> RenderAsync(GenerateRequest request, CancellationToken ct)
     {
         var tunables = request.Tunables.Validated();
         var source = request.Source;
+        TunSourceCheck.Validate(source);
         var profile = ApiDetector.Detect(source.Text);
         var patched = TunPatcher.Apply(source.Text, profile, request.Policy, tunables);
 
@@ -26,13 +38,20 @@ public static class TunGenerator
         if (profile.NeedsVnetHeader && source.VnetHeader is null)
             notes.Add(vnetHeader);
 
+        var contents = new Dictionary<string, string>
+        {
+            ["tun.c"] = patched,
+            ["Kbuild"] = KmodFile("Kbuild"),
+            ["Makefile"] = KmodFile("Makefile"),
+        };
+        if (profile.NeedsVnetHeader && source.VnetHeader is not null)
+            contents[TunSource.VnetHeaderName] = source.VnetHeader;
         string? patchName = null;
-        string? patch = null;
         if (request.Policy != Policy.Stock)
         {
             var subject = PolicyDescription.Subject(request.Policy);
             patchName = "0001-" + subject.Replace("tun: ", "tun-").Replace(' ', '-') + ".patch";
-            patch = await PatchFormatter.FormatAsync(source.Text, patched, request.Author, subject,
+            contents[patchName] = await PatchFormatter.FormatAsync(source.Text, patched, request.Author, subject,
                 PolicyDescription.Message(request.Policy, tunables), DateTimeOffset.Now, ct);
         }
         else
@@ -40,14 +59,8 @@ public static class TunGenerator
             notes.Add("stock: tun.c is unchanged, so there is no patch");
         }
 
-        var files = new List<string> { "tun.c", "Kbuild", "Makefile", Manifest.FileName };
-        if (profile.NeedsVnetHeader && source.VnetHeader is not null)
-            files.Add(TunSource.VnetHeaderName);
-        if (patchName is not null)
-            files.Add(patchName);
-
         var manifest = new Manifest(
-            Tool: "KmodBalance",
+            Tool: Manifest.ToolName,
             ToolVersion: Manifest.ToolVersionString,
             GeneratedAt: DateTimeOffset.UtcNow,
             Input: new ManifestInput(source.Origin, Manifest.Sha256Of(source.Text)),
@@ -56,20 +69,9 @@ public static class TunGenerator
             Tunables: request.Policy == Policy.Dynamic ? new ManifestTunables(tunables.Threshold, tunables.PeriodMs) : null,
             Patch: patchName,
             VnetHeader: vnetHeader,
-            Files: files.Order(StringComparer.Ordinal).ToList());
-
-        await AtomicDirectory.WriteAsync(request.OutDir, async dir =>
-        {
-            await File.WriteAllTextAsync(Path.Combine(dir, "tun.c"), patched, ct);
-            await File.WriteAllTextAsync(Path.Combine(dir, "Kbuild"), KmodFile("Kbuild"), ct);
-            await File.WriteAllTextAsync(Path.Combine(dir, "Makefile"), KmodFile("Makefile"), ct);
-            if (profile.NeedsVnetHeader && source.VnetHeader is not null)
-                await File.WriteAllTextAsync(Path.Combine(dir, TunSource.VnetHeaderName), source.VnetHeader, ct);
-            if (patch is not null)
-                await File.WriteAllTextAsync(Path.Combine(dir, patchName!), patch, ct);
-            await File.WriteAllTextAsync(Path.Combine(dir, Manifest.FileName), manifest.ToJson(), ct);
-        });
-        return new GenerateResult(Path.GetFullPath(request.OutDir), manifest, notes);
+            Files: [.. contents.Keys.Append(Manifest.FileName).Order(StringComparer.Ordinal)]);
+        contents[Manifest.FileName] = manifest.ToJson();
+        return new GeneratedFiles(contents, manifest, notes);
     }
 
     private static string KmodFile(string name)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using KmodBalance.Generator;
 using KmodBalance.Generator.Build;
+using KmodBalance.Harness.Lab;
 
 namespace KmodBalance.Cli.Commands;
 
@@ -28,7 +29,7 @@ internal static class BuildCommand
                 Console.WriteLine($"kernel: Linux {fetched.Generation} {fetched.Release} ({fetched.ImageVersion}), compiler {fetched.CompilerVersion}");
             var headers = result.GetValue(kdir) ?? fetched?.HeadersDir ?? InstalledKernel.Find().HeadersDir;
             Console.WriteLine($"building {result.GetValue(dir)} against {headers} ...");
-            var build = await KbuildRunner.BuildAsync(result.GetValue(dir)!, headers, result.GetValue(w1), ct);
+            var build = await KbuildRunner.BuildAsync(result.GetValue(dir)!, headers, result.GetValue(w1), ct, new ConsoleProgress());
             foreach (var warning in build.Warnings)
                 Console.WriteLine(warning);
             Console.WriteLine($"built {build.Module} in {build.Seconds:F1} s");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using KmodBalance.Generator;
 using KmodBalance.Generator.Output;
 using KmodBalance.Generator.Source;
+using KmodBalance.Harness.Lab;
 
 namespace KmodBalance.Cli.Commands;
 
@@ -32,7 +33,7 @@ internal static class GenerateCommand
             Description = $"dynamic: default of balance_period_ms, the remapper period in milliseconds ({Tunables.MinPeriodMs}-{Tunables.MaxPeriodMs})",
             DefaultValueFactory = _ => Tunables.DefaultPeriodMs,
         };
-        var outDir = new Option<string>("--out") { Description = "Directory to write (replaced atomically)", Required = true };
+        var outDir = new Option<string>("--out") { Description = "Directory to write: new, empty, or a previous kmb output (replaced atomically; nothing kmb did not write is deleted)", Required = true };
         var kernel = KernelCommand.KernelOption("read that generation's tun.c from its fetched linux-source");
 
         var command = new Command("generate", "Emit a patched tun.c for a queue-selection policy, with Kbuild files, a git format-patch and manifest.json")
@@ -42,6 +43,9 @@ internal static class GenerateCommand
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
             var tunables = new Tunables(result.GetValue(threshold), result.GetValue(period)).Validated();
+            // Checked and locked before the input is read (a tarball takes seconds); written only at the end.
+            using var output = await OutputDirectory.OpenAsync(result.GetValue(outDir)!,
+                new[] { result.GetValue(tunC), result.GetValue(kernelSource) }.OfType<string>().ToList(), new ConsoleProgress(), ct);
             if (result.GetValue(kernel) is not null && (result.GetValue(tunC) ?? result.GetValue(kernelSource)) is not null)
                 throw new KmbException("give --kernel, or --tun-c / --kernel-source, not both");
             var fetched = await KernelCommand.ResolveAsync(result.GetValue(kernel), ct);
@@ -51,8 +55,9 @@ internal static class GenerateCommand
             if (result.GetValue(tunC) is null && result.GetValue(kernelSource) is null && fetched is null)
                 Console.WriteLine($"input: installed {source.Origin}");
             var author = await PatchAuthor.FromGitConfigAsync(ct);
-            var generated = await TunGenerator.GenerateAsync(
-                new GenerateRequest(source, PolicyNames.Parse(result.GetValue(policy)!), tunables, result.GetValue(outDir)!, author), ct);
+            var generated = await TunGenerator.RenderAsync(
+                new GenerateRequest(source, PolicyNames.Parse(result.GetValue(policy)!), tunables, output.FullPath, author), ct);
+            await output.ReplaceAsync(generated.WriteIntoAsync);
             var manifest = generated.Manifest;
             Console.WriteLine($"kernel API: {manifest.KernelApiProfile}");
             Console.WriteLine($"policy {manifest.Policy}" + (manifest.Tunables is { } t
@@ -60,7 +65,7 @@ internal static class GenerateCommand
                 : ""));
             foreach (var note in generated.Notes)
                 Console.WriteLine($"note: {note}");
-            Console.WriteLine($"wrote {generated.OutDir}: {string.Join(", ", manifest.Files)}");
+            Console.WriteLine($"wrote {output.FullPath}: {string.Join(", ", manifest.Files)}");
             return 0;
         }));
         return command;

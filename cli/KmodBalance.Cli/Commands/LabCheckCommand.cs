@@ -1,4 +1,5 @@
 using System.CommandLine;
+using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Check;
 using KmodBalance.Harness.Lab;
 
@@ -43,6 +44,9 @@ internal static class LabCheckCommand
                 foreach (var e in invalid) Console.Error.WriteLine($"kmb lab check: {e}");
                 return 2;
             }
+            // Before any VM work: a module directory of another policy, unbuilt, or with a broken manifest.
+            if (options.ModuleDir is { } moduleDir)
+                BuiltModule.Verify(moduleDir, options.Policy);
             var progress = new ConsoleProgress();
             using var signals = new SignalCancellation(ct, progress);
             var outcome = await new CheckRun(options, progress).RunAsync(signals.Token);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Lab;
 using KmodBalance.Harness.Measurement;
 
@@ -50,6 +51,9 @@ internal static class LabCommand
                 StateDir = r.GetValue(stateDir)!,
                 KernelRelease = r.GetValue(kernel),
             };
+            // Before any VM work: a module directory of another policy, unbuilt, or with a broken manifest.
+            if (options.ModuleDir is { } moduleDir)
+                BuiltModule.Verify(moduleDir, options.Policy);
             var progress = new ConsoleProgress();
             using var signals = new SignalCancellation(ct, progress);
             var outcome = await new LabRun(options, progress).RunAsync(signals.Token);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using KmodBalance.Model.Simulation;
 
 namespace KmodBalance.Cli.Commands;
@@ -11,7 +12,7 @@ namespace KmodBalance.Cli.Commands;
 /// </summary>
 internal static class SimulateCommand
 {
-    private const int BadInput = 2;
+    private static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(10);
 
     public static Command Create()
     {
@@ -83,18 +84,45 @@ internal static class SimulateCommand
             {
                 return Fail([$"--trace {tracePath}: cannot read it ({e.Message}); check the path"]);
             }
-            report = Simulator.RunTrace($"trace:{Path.GetFileName(tracePath)}", packets, policies!, options);
+            var traceName = $"trace:{Path.GetFileName(tracePath)}";
+            report = RunReportingProgress(traceName, policies!, options, one => Simulator.RunTrace(traceName, packets, one, options));
         }
         else
         {
-            report = Simulator.Run(name, policies!, options);
+            report = RunReportingProgress(name, policies!, options, one => Simulator.Run(name, one, options));
         }
 
         Console.Write(ReportText.Render(report));
         return WriteOutputs(report, jsonPath, plotPath);
     }
 
-    /// <summary>Writes every output to a temporary file first and renames at the end, so a failure leaves none.</summary>
+    /// <summary>
+    /// Runs the policies one at a time (each call gives the same runs as one call for all) so that a long
+    /// simulation can say how far it is: every <see cref="Heartbeat"/> on stderr, nothing for a short one.
+    /// </summary>
+    private static SimulationReport RunReportingProgress(string name, IReadOnlyList<Policy> policies, SimulationOptions options,
+        Func<IReadOnlyList<Policy>, SimulationReport> runPolicies)
+    {
+        var done = 0;
+        var clock = Stopwatch.StartNew();
+        using var heartbeat = new Timer(_ => Console.Error.WriteLine(
+            $"kmb simulate: {Volatile.Read(ref done)} of {policies.Count} policies done ({options.Runs} runs each), " +
+            $"{clock.Elapsed.TotalSeconds:0} s so far"), null, Heartbeat, Heartbeat);
+        var results = new List<PolicyResult>();
+        foreach (var policy in policies)
+        {
+            results.AddRange(runPolicies([policy]).Policies);
+            Interlocked.Increment(ref done);
+        }
+        return new SimulationReport(name, options, results);
+    }
+
+    /// <summary>
+    /// Writes every output to a temporary file first and renames at the end, so a failure leaves none.
+    /// The temporary names are unpredictable and created exclusively (O_EXCL) beside their target: a
+    /// file or symlink planted there makes the creation fail instead of being written through, and the
+    /// rename replaces a symlink at the target rather than following it.
+    /// </summary>
     private static int WriteOutputs(SimulationReport report, string? jsonPath, string? plotPath)
     {
         var staged = new List<(string Temp, string Final)>();
@@ -102,15 +130,15 @@ internal static class SimulateCommand
         {
             if (jsonPath is not null)
             {
-                var tmp = jsonPath + ".tmp";
-                File.WriteAllText(tmp, ReportJson.Render(report) + Environment.NewLine);
+                var tmp = CreateTempBeside(jsonPath, ".tmp");
                 staged.Add((tmp, jsonPath));
+                File.WriteAllText(tmp, ReportJson.Render(report) + Environment.NewLine);
             }
             if (plotPath is not null)
             {
-                var tmp = plotPath + ".tmp.png";
-                ThroughputPlot.Save(report, tmp);
+                var tmp = CreateTempBeside(plotPath, ".tmp.png"); // ScottPlot picks the format by extension
                 staged.Add((tmp, plotPath));
+                ThroughputPlot.Save(report, tmp);
             }
             foreach (var (tmp, final) in staged)
                 File.Move(tmp, final, overwrite: true);
@@ -126,10 +154,18 @@ internal static class SimulateCommand
         return 0;
     }
 
+    private static string CreateTempBeside(string target, string suffix)
+    {
+        var full = Path.GetFullPath(target);
+        var tmp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}{suffix}");
+        new FileStream(tmp, FileMode.CreateNew, FileAccess.Write).Dispose();
+        return tmp;
+    }
+
     private static int Fail(IEnumerable<string> problems)
     {
         foreach (var p in problems)
             Console.Error.WriteLine($"kmb simulate: error: {p}");
-        return BadInput;
+        return CommandRunner.BadInput;
     }
 }

@@ -1,38 +1,19 @@
 namespace KmodBalance.Generator.Output;
 
 /// <summary>
-/// Writes a directory so that readers see either the old one or the complete new
-/// one: files go to a temporary sibling, which is renamed into place at the end.
+/// Writes a directory in one call under the <see cref="OutputDirectory"/> rule: readers see either
+/// the old one or the complete new one, and nothing kmb did not write is ever deleted.
 /// </summary>
 public static class AtomicDirectory
 {
-    public static async Task WriteAsync(string target, Func<string, Task> writeInto)
+    /// <param name="inputs">Files the command reads; the target may not hold any of them.</param>
+    /// <param name="waiting">Told when another kmb holds the target's lock and this call waits for it.</param>
+    /// <param name="ownNames">The entry names the writer writes, when it writes no manifest (see <see cref="OutputDirectory"/>).</param>
+    public static async Task WriteAsync(string target, Func<string, Task> writeInto,
+        IReadOnlyCollection<string>? inputs = null, IProgress<string>? waiting = null, CancellationToken ct = default,
+        IReadOnlySet<string>? ownNames = null)
     {
-        var full = Path.GetFullPath(target);
-        var parent = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(parent);
-        var staging = Path.Combine(parent, $".{Path.GetFileName(full)}.tmp-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(staging);
-        try
-        {
-            await writeInto(staging);
-            if (Directory.Exists(full))
-            {
-                var old = Path.Combine(parent, $".{Path.GetFileName(full)}.old-{Guid.NewGuid():N}");
-                Directory.Move(full, old);
-                Directory.Move(staging, full);
-                Directory.Delete(old, recursive: true);
-            }
-            else
-            {
-                Directory.Move(staging, full);
-            }
-        }
-        catch
-        {
-            if (Directory.Exists(staging))
-                Directory.Delete(staging, recursive: true);
-            throw;
-        }
+        using var output = await OutputDirectory.OpenAsync(target, inputs ?? [], waiting, ct, ownNames);
+        await output.ReplaceAsync(writeInto);
     }
 }

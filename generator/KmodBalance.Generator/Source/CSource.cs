@@ -15,8 +15,10 @@ public sealed record CFunction(string Name, int Start, int SignatureEnd, int Bod
 }
 
 /// <summary>
-/// Just enough C structure to patch tun.c: function definitions, a struct's
-/// braces, and bracket matching that skips comments and literals.
+/// Just enough C structure to patch tun.c: function definitions and a struct's braces,
+/// found through one pass that matches every bracket outside comments and literals.
+/// Every lookup is linear in the text: a definition head whose '(' never closes costs
+/// one dictionary lookup, not a scan to the end of the file.
 /// </summary>
 public static class CSource
 {
@@ -24,15 +26,17 @@ public static class CSource
     public static CFunction? FindFunction(string text, string name)
     {
         var head = new Regex($@"^[A-Za-z_][^\n;{{}}()]*\b{Regex.Escape(name)}\s*\(", RegexOptions.Multiline);
+        CBrackets? brackets = null;
         for (var m = head.Match(text); m.Success; m = m.NextMatch())
         {
-            var close = MatchBracket(text, m.Index + m.Length - 1, '(', ')');
+            brackets ??= CBrackets.Match(text);
+            var close = brackets.CloseOf(m.Index + m.Length - 1);
             if (close < 0)
                 continue;
             var next = SkipSpace(text, close + 1);
             if (next >= text.Length || text[next] != '{')
                 continue; // a prototype or a call
-            var bodyClose = MatchBracket(text, next, '{', '}');
+            var bodyClose = brackets.CloseOf(next);
             if (bodyClose < 0)
                 return null;
             return new CFunction(name, m.Index, close + 1, next, bodyClose, LineEnd(text, bodyClose));
@@ -47,7 +51,7 @@ public static class CSource
         if (!m.Success)
             return null;
         var open = m.Index + m.Length - 1;
-        var close = MatchBracket(text, open, '{', '}');
+        var close = CBrackets.Match(text).CloseOf(open);
         return close < 0 ? null : (open, close);
     }
 
@@ -61,51 +65,13 @@ public static class CSource
         return nl < 0 ? text.Length : nl + 1;
     }
 
-    /// <summary>Index of the bracket closing the one at <paramref name="open"/>; -1 if unbalanced.</summary>
-    public static int MatchBracket(string text, int open, char opening, char closing)
-    {
-        var depth = 0;
-        for (var i = open; i < text.Length; i++)
-        {
-            i = SkipCommentOrLiteral(text, i);
-            if (i >= text.Length)
-                break;
-            if (text[i] == opening)
-                depth++;
-            else if (text[i] == closing && --depth == 0)
-                return i;
-        }
-        return -1;
-    }
+    /// <summary>1-based line number of <paramref name="index"/>, for messages.</summary>
+    public static int LineOf(string text, int index) => text.AsSpan(0, Math.Min(index, text.Length)).Count('\n') + 1;
 
     private static int SkipSpace(string text, int i)
     {
         while (i < text.Length && char.IsWhiteSpace(text[i]))
             i++;
-        return i;
-    }
-
-    /// <summary>If a comment or literal starts at i, the index of its last character; else i.</summary>
-    private static int SkipCommentOrLiteral(string text, int i)
-    {
-        if (text[i] == '/' && i + 1 < text.Length && text[i + 1] == '*')
-        {
-            var end = text.IndexOf("*/", i + 2, StringComparison.Ordinal);
-            return end < 0 ? text.Length : end + 1;
-        }
-        if (text[i] == '/' && i + 1 < text.Length && text[i + 1] == '/')
-        {
-            var end = text.IndexOf('\n', i);
-            return end < 0 ? text.Length : end;
-        }
-        if (text[i] is '"' or '\'')
-        {
-            var quote = text[i];
-            var j = i + 1;
-            while (j < text.Length && text[j] != quote)
-                j += text[j] == '\\' ? 2 : 1;
-            return Math.Min(j, text.Length);
-        }
         return i;
     }
 }

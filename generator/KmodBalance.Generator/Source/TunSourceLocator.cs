@@ -38,11 +38,13 @@ public static class TunSourceLocator
 
     private static TunSource ReadFile(string path)
     {
+        if (Directory.Exists(path))
+            throw new KmbException($"--tun-c {path} is a directory: give the tun.c file in it, or --kernel-source {path} for a kernel tree");
         if (!File.Exists(path))
             throw new KmbException($"--tun-c {path}: no such file; give the path of a kernel's drivers/net/tun.c");
         var sibling = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, TunSource.VnetHeaderName);
         var header = File.Exists(sibling) ? File.ReadAllText(sibling) : null;
-        return new TunSource(File.ReadAllText(path), Path.GetFullPath(path), header);
+        return new TunSource(File.ReadAllText(path), Path.GetFullPath(path), header, Path.GetFullPath(path));
     }
 
     private static TunSource ReadTree(string root)
@@ -52,7 +54,7 @@ public static class TunSourceLocator
             throw new KmbException($"--kernel-source {root}: no {TunSource.TreePath} in it; give the top of a kernel tree or a linux-source-*.tar.xz");
         var header = Path.Combine(Path.GetDirectoryName(tun)!, TunSource.VnetHeaderName);
         return new TunSource(File.ReadAllText(tun), Path.GetFullPath(tun),
-            File.Exists(header) ? File.ReadAllText(header) : null, Path.GetFullPath(root));
+            File.Exists(header) ? File.ReadAllText(header) : null, Path.GetFullPath(tun), Path.GetFullPath(root));
     }
 
     private static async Task<TunSource> ReadTarballAsync(string tarball, CancellationToken ct)
@@ -64,6 +66,6 @@ public static class TunSourceLocator
         var tun = members.GetValueOrDefault(TunSource.TreePath)
             ?? throw new KmbException($"{tarball} holds no {TunSource.TreePath}; is it a kernel source tarball?");
         return new TunSource(tun, $"{TunSource.TreePath} from {tarball}",
-            members.GetValueOrDefault("drivers/net/" + TunSource.VnetHeaderName));
+            members.GetValueOrDefault("drivers/net/" + TunSource.VnetHeaderName), Path.GetFullPath(tarball));
     }
 }

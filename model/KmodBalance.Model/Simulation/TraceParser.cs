@@ -17,7 +17,7 @@ public sealed class TraceFormatException(int line, string problem)
 /// <summary>
 /// Reads a packet trace: CSV, one packet per line,
 /// <c>time_us,src,dst,sport,dport,proto,size</c>. <c>time_us</c> is a non-negative integer
-/// (microseconds from the trace start), <c>src</c>/<c>dst</c> IPv4 or IPv6 addresses,
+/// (microseconds from the trace start, at most <see cref="MaxTimeUs"/>), <c>src</c>/<c>dst</c> IPv4 or IPv6 addresses,
 /// ports 0-65535, <c>proto</c> <c>tcp</c>, <c>udp</c> or a number 0-255, <c>size</c> bytes
 /// 1-262144 (GSO packets are large). An optional header line starting with
 /// <c>time_us</c>, blank lines and lines starting with <c>#</c> are skipped. Packets
@@ -27,6 +27,11 @@ public static class TraceParser
 {
     public const string Header = "time_us,src,dst,sport,dport,proto,size";
     public const uint MaxPacketBytes = 262144;
+
+    /// <summary>One hour. The simulator steps through every tick up to the last packet, once per run and
+    /// policy (an hour of trace is about a third of a second per run), so a far-off timestamp would make
+    /// it run for centuries rather than fail.</summary>
+    public const ulong MaxTimeUs = 3_600_000_000;
 
     public static IReadOnlyList<TracePacket> Parse(string text)
     {
@@ -59,6 +64,9 @@ public static class TraceParser
             f[i] = f[i].Trim();
         if (!ulong.TryParse(f[0], NumberStyles.None, CultureInfo.InvariantCulture, out var time))
             throw new TraceFormatException(n, $"time_us '{f[0]}' is not a non-negative integer");
+        if (time > MaxTimeUs)
+            throw new TraceFormatException(n, $"time_us {time} is above the limit of {MaxTimeUs} (one hour of trace); " +
+                "cut the trace or shift its times to start near 0");
         var src = Address(f[1], "src", n);
         var dst = Address(f[2], "dst", n);
         var sport = Port(f[3], "sport", n);

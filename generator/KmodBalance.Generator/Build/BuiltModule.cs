@@ -1,0 +1,23 @@
+using KmodBalance.Generator.Output;
+
+namespace KmodBalance.Generator.Build;
+
+/// <summary>A directory from `kmb generate` + `kmb build`, checked before a lab verb boots anything with it.</summary>
+public static class BuiltModule
+{
+    /// <returns>The full path of its tun.ko.</returns>
+    /// <exception cref="KmbException">Exit 2: not a kmb output, generated for another policy, or not built.</exception>
+    public static string Verify(string moduleDir, string policy)
+    {
+        if (!Directory.Exists(moduleDir))
+            throw new KmbException($"--module {moduleDir}: no such directory; give a directory written by `kmb generate` and `kmb build`");
+        var manifest = Manifest.Read(moduleDir);
+        if (!string.Equals(manifest.Policy, policy, StringComparison.OrdinalIgnoreCase))
+            throw new KmbException($"--module {moduleDir} holds the {manifest.Policy} policy (its {Manifest.FileName}), " +
+                $"not --policy {policy}: give the matching --policy, or generate and build {policy} into another directory");
+        var module = Path.GetFullPath(Path.Combine(moduleDir, KbuildArtefacts.Module));
+        if (!File.Exists(module))
+            throw new KmbException($"--module {moduleDir} has no {KbuildArtefacts.Module} (not built, or its last build failed): run `./kmb build {moduleDir}`");
+        return module;
+    }
+}
