@@ -26,7 +26,10 @@ internal static class BuildCommand
             var fetched = await KernelCommand.ResolveAsync(result.GetValue(kernel), ct)
                 ?? (result.GetValue(kdir) is null ? KernelCommand.DetectFromManifest(result.GetValue(dir)!) : null);
             if (fetched is not null)
+            {
                 Console.WriteLine($"kernel: Linux {fetched.Generation} {fetched.Release} ({fetched.ImageVersion}), compiler {fetched.CompilerVersion}");
+                KernelCommand.NoteOtherSource(result.GetValue(dir)!, fetched);
+            }
             var headers = result.GetValue(kdir) ?? fetched?.HeadersDir ?? InstalledKernel.Find().HeadersDir;
             Console.WriteLine($"building {result.GetValue(dir)} against {headers} ...");
             var build = await KbuildRunner.BuildAsync(result.GetValue(dir)!, headers, result.GetValue(w1), ct, new ConsoleProgress());

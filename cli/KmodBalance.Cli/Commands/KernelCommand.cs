@@ -44,7 +44,7 @@ internal static class KernelCommand
                 Console.WriteLine(e.Decision.Fetch
                     ? $"{e.Generation.Name,-7} {e.Generation.Distribution,-19} {"-",-28} {"-",-20} {"-",-8} {"-",9}  {e.Decision.Reason}"
                     : $"{e.Generation.Name,-7} {e.Generation.Distribution,-19} {rec!.Release,-28} {rec.ImageVersion,-20} {rec.Compiler + (rec.CompilerFetched ? "*" : ""),-8} " +
-                      $"{KernelStore.Mb(rec.DiskBytes),9}  fetched {rec.FetchedAt:yyyy-MM-dd HH:mm}Z");
+                      $"{KernelStore.Mb(KernelStore.DiskBytes(store.DirOf(e.Generation))),9}  fetched {rec.FetchedAt:yyyy-MM-dd HH:mm}Z");
             }
             Console.WriteLine($"state dir: {Path.Combine(store.StateDir, "kernels")} (* = compiler fetched privately into the generation's toolchain/)");
             return Task.FromResult(0);
@@ -89,6 +89,16 @@ internal static class KernelCommand
         var g = KernelGeneration.Parse(name);
         var progress = new ConsoleProgress();
         return await new KernelStore(KernelStore.DefaultStateDir).EnsureAsync(g, progress.Report, ct);
+    }
+
+    /// <summary>A note when <paramref name="moduleDir"/> was generated from another tun.c than <paramref name="record"/>'s.</summary>
+    public static void NoteOtherSource(string moduleDir, KernelRecord record)
+    {
+        if (!File.Exists(Path.Combine(moduleDir, Manifest.FileName))) return;
+        var input = Manifest.Read(moduleDir).Input;
+        if (input.Sha256 != Manifest.Sha256Of(File.ReadAllText(record.TunC)))
+            Console.WriteLine($"note: {moduleDir} was generated from {input.Origin}, not from Linux {record.Generation}'s tun.c " +
+                              $"(`kmb generate --kernel {record.Generation}` makes one for it); building anyway");
     }
 
     /// <summary>

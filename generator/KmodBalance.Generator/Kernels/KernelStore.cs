@@ -91,6 +91,7 @@ public sealed class KernelStore(string stateDir)
         if (!cached.Fetch && refresh && IsCurrent(Load(g)!, set))
         {
             progress($"Linux {g.Name} is up to date ({set.Release} {set.Image.Version})");
+            apt.DropBinaryCache();
             return (Load(g)!, false);
         }
 
@@ -179,6 +180,7 @@ public sealed class KernelStore(string stateDir)
             .FirstOrDefault(Directory.Exists) ?? throw new KmbException($"{set.Image.Name} unpacked no lib/modules/{set.Release}", 1);
         var vmlinuz = Path.Combine(root, "boot", "vmlinuz-" + set.Release);
         Directory.Delete(debs, recursive: true);
+        apt.DropBinaryCache();
         var record = new KernelRecord(KernelRecord.CurrentFormat, g.Name, g.Distribution, set.Release,
             [.. set.All.Concat(toolchain).Select(p => new KernelRecordPackage(p.Name, p.Version, p.Size))],
             set.Compiler, compilerCommand, hostCompiler is null, compilerVersion, kernelCompiler,
@@ -204,9 +206,20 @@ public sealed class KernelStore(string stateDir)
 
     public static string Mb(long bytes) => $"{bytes / 1e6:F1} MB";
 
-    public static long DiskBytes(string dir) =>
-        new DirectoryInfo(dir).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
-            .Where(f => f.LinkTarget is null).Sum(f => f.Length);
+    /// <summary>Bytes of the regular files under <paramref name="dir"/>; symlinks (to files or directories) are not followed.</summary>
+    public static long DiskBytes(string dir)
+    {
+        long total = 0;
+        var pending = new Stack<DirectoryInfo>([new DirectoryInfo(dir)]);
+        while (pending.Count > 0)
+            foreach (var entry in pending.Pop().EnumerateFileSystemInfos("*", new EnumerationOptions { AttributesToSkip = 0 }))
+            {
+                if (entry.LinkTarget is not null) continue;
+                if (entry is DirectoryInfo d) pending.Push(d);
+                else total += ((FileInfo)entry).Length;
+            }
+        return total;
+    }
 
     private static async Task UnpackAsync(string deb, string into, CancellationToken ct)
     {

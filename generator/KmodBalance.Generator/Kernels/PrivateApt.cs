@@ -50,8 +50,10 @@ public sealed class PrivateApt(string root, KernelGeneration generation)
             $"Dir::State={Path.Combine(root, "state")}",
             $"Dir::State::status={Path.Combine(root, "state", "status")}",
             $"Dir::Cache={Path.Combine(root, "cache")}",
+            // One binary cache while a fetch runs (the lookups reuse it; removed after the fetch), lists kept compressed.
             "Dir::Cache::pkgcache=pkgcache.bin",
-            "Dir::Cache::srcpkgcache=srcpkgcache.bin",
+            "Dir::Cache::srcpkgcache=",
+            "Acquire::GzipIndexes=true",
             "APT::Architecture=amd64",
             "APT::Architectures=amd64",
             "Acquire::Languages=none",
@@ -96,6 +98,13 @@ public sealed class PrivateApt(string root, KernelGeneration generation)
         if (r.ExitCode != 0) return null;
         var stanza = AptStanza.ParseFirst(r.Output);
         return stanza?.Package == package ? stanza : null;
+    }
+
+    /// <summary>Removes the binary package cache (tens of MB, rebuilt from the lists when needed).</summary>
+    public void DropBinaryCache()
+    {
+        foreach (var bin in Directory.Exists(Path.Combine(Root, "cache")) ? Directory.GetFiles(Path.Combine(Root, "cache"), "*.bin") : [])
+            File.Delete(bin);
     }
 
     /// <summary>`apt-get download NAME=VERSION` into <paramref name="destDir"/>.</summary>

@@ -81,4 +81,17 @@ public class UnpackedTreeTests
         File.Exists(Path.Combine(modules, "build", "Makefile")).Should().BeTrue();
         new FileInfo(Path.Combine(headers, "scripts")).LinkTarget.Should().Be("../../lib/linux-kbuild-R/scripts");
     }
+
+    [Fact]
+    public void Disk_usage_counts_each_file_once_and_follows_no_symlink()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.Combine("a"));
+        File.WriteAllBytes(dir.Combine("a", "f"), new byte[1000]);
+        File.WriteAllBytes(dir.Combine("g"), new byte[24]);
+        File.CreateSymbolicLink(dir.Combine("link-dir"), "a");
+        File.CreateSymbolicLink(dir.Combine("link-file"), "g");
+
+        KernelStore.DiskBytes(dir.Path).Should().Be(1024);
+    }
 }
