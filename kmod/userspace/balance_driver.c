@@ -23,8 +23,8 @@
  *   r N THRESHOLD      remap; prints "R more" (what it returned), then the state
  *   d INDEX LAST       detach queue INDEX, LAST moving into its place; prints the state
  *   s HASH SEGS N THRESHOLD
- *                      a straggler: a packet path CPU reads its slot and counter,
- *                      a remap runs (printed as r), then the CPU writes counter+SEGS
+ *                      a straggler: a packet path CPU finds its flow, a remap runs
+ *                      (printed as r), then the CPU adds SEGS to the flow's counter
  *   k N                tun_balance_snapshot() for N queues; prints "K flows migrations
  *                      periods" then "load/flows" of queues 0 .. N-1
  *   j JIFFIES          set jiffies
@@ -105,8 +105,7 @@ static const char *tun_balance_check(struct tun_balance *bal, u32 *wrapped)
 			}
 			count++;
 			/* more than 2^31 segments in one period: a counter went wrong */
-			if (READ_ONCE(f->packets[0]) >= 0x80000000u ||
-			    READ_ONCE(f->packets[1]) >= 0x80000000u)
+			if ((u32)atomic_read(&f->packets) >= 0x80000000u)
 				(*wrapped)++;
 		}
 	}
@@ -226,6 +225,7 @@ static void print_sparse(const char *tag, const u32 *v)
 static void print_state(struct tun_balance *bal)
 {
 	static struct flow_row rows[MAX_TAP_FLOWS];
+	static u32 untracked[MAX_TAP_QUEUES];
 	struct tun_balance_flow *f;
 	u32 i, nr = 0, wrapped, seen = 0;
 	const char *broken = tun_balance_check(bal, &wrapped);
@@ -241,7 +241,7 @@ static void print_state(struct tun_balance *bal)
 			nr++;
 		}
 	qsort(rows, nr, sizeof(rows[0]), flow_row_cmp);
-	printf("T %u %u %u", bal->migrations, bal->flow_count, bal->epoch);
+	printf("T %u %u %u", bal->migrations, bal->flow_count, bal->periods);
 	for (i = 0; i < nr; i++)
 		printf(" %u:%u", rows[i].rxhash, rows[i].queue);
 	printf("\n");
@@ -250,7 +250,9 @@ static void print_state(struct tun_balance *bal)
 	for (i = 0; i < TUN_BALANCE_SEEN_BITS; i++)
 		seen += test_bit(i, bal->seen);
 	printf("U %u", seen);
-	print_sparse("", bal->untracked[bal->epoch & 1]);
+	for (i = 0; i < MAX_TAP_QUEUES; i++)
+		untracked[i] = (u32)atomic_read(&bal->untracked[i]);
+	print_sparse("", untracked);
 }
 
 static void remap(struct tun_balance *bal, u32 numqueues, u32 threshold)
@@ -262,26 +264,24 @@ static void remap(struct tun_balance *bal, u32 numqueues, u32 threshold)
 	print_state(bal);
 }
 
-/* A packet path CPU that read the epoch and its flow's counter, was held up
- * while the remapper ran, then wrote the counter back plus its segments.
+/* A packet path CPU that found its flow, was held up while the remapper ran,
+ * then added its segments: they belong to the new period, as the remapper
+ * took the old count with atomic_xchg().
  */
 static void straggle(struct tun_balance *bal, u32 rxhash, u32 segs,
 		     u32 numqueues, u32 threshold)
 {
 	struct tun_balance_flow *f;
-	u32 *counter = NULL, old = 0;
 
 	rcu_read_lock();
 	f = tun_balance_flow_find(tun_balance_bucket(bal, rxhash), rxhash);
-	if (f && READ_ONCE(f->queue_index) < numqueues) {
-		counter = &f->packets[READ_ONCE(bal->epoch) & 1];
-		old = READ_ONCE(*counter);
-	}
+	if (f && READ_ONCE(f->queue_index) >= numqueues)
+		f = NULL;
 	/* the remapper frees f only after a grace period: this CPU is still
 	 * inside its read section, so the entry stays valid */
 	tun_balance_remap(bal, numqueues, threshold);
-	if (counter)
-		WRITE_ONCE(*counter, old + segs);
+	if (f)
+		atomic_add(segs, &f->packets);
 	rcu_read_unlock();
 	rcu_reclaim();
 	printf("R %d\n", bal->flow_count != 0);

@@ -130,6 +130,34 @@ static inline void set_bit(unsigned int nr, unsigned long *addr)
 			  __ATOMIC_RELAXED);
 }
 
+/* ---- atomic_t: the kernel's wrapping int counter ---------------------- */
+
+typedef struct {
+	int counter;
+} atomic_t;
+
+static inline int atomic_read(const atomic_t *v)
+{
+	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
+}
+
+static inline void atomic_set(atomic_t *v, int i)
+{
+	__atomic_store_n(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+/* u32 arithmetic: wraps as the kernel's (-fno-strict-overflow) atomic_add */
+static inline void atomic_add(u32 i, atomic_t *v)
+{
+	__atomic_fetch_add((unsigned int *)&v->counter, i, __ATOMIC_RELAXED);
+}
+
+/* fully ordered, as the kernel's value-returning atomics are */
+static inline int atomic_xchg(atomic_t *v, int i)
+{
+	return __atomic_exchange_n(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+
 /* ---- time ------------------------------------------------------------ */
 
 extern unsigned long shim_jiffies;

@@ -68,8 +68,11 @@ public static partial class TunPatcher
     {
         var tunStruct = CSource.FindStructBody(tunC, "tun_struct")
             ?? throw new UnsupportedTunSourceException("not found in the input: the definition of struct tun_struct");
-        var structEnd = CSource.LineStart(tunC, tunStruct.Close);
-        return new Edit(structEnd, structEnd, "\tstruct tun_balance __rcu *balance;\n\tbool balance_requested;\n");
+        // beside steering_prog, which every transmit reads already
+        var body = tunC[tunStruct.Open..tunStruct.Close];
+        var steering = body.IndexOf("steering_prog;", StringComparison.Ordinal);
+        var at = steering < 0 ? CSource.LineStart(tunC, tunStruct.Close) : CSource.LineEnd(tunC, tunStruct.Open + steering);
+        return new Edit(at, at, "\tstruct tun_balance __rcu *balance;\n");
     }
 
     /// <summary>tun_flow_update() learns nothing while the device balances (unless RFS reads it).</summary>
@@ -92,7 +95,7 @@ public static partial class TunPatcher
         var uninit = Require(tunC, "tun_flow_uninit");
         var stopTimer = tunC.IndexOf(profile.TimerDeleteSync + "(", uninit.BodyOpen, uninit.BodyClose - uninit.BodyOpen, StringComparison.Ordinal);
         var uninitAt = CSource.LineStart(tunC, stopTimer);
-        yield return new Edit(uninitAt, uninitAt, "\ttun_balance_disable(tun);\n");
+        yield return new Edit(uninitAt, uninitAt, "\ttun_balance_destroy(tun);\n");
 
         if (profile.HasDeviceAttributes)
         {
@@ -118,16 +121,21 @@ public static partial class TunPatcher
         yield return new Edit(cleanupAt, cleanupAt, "\ttun_balance_debugfs_exit();\n");
     }
 
-    /// <summary>__tun_detach() moves the last queue into the gap before it lowers numqueues.</summary>
+    /// <summary>
+    /// __tun_detach() moves the last queue into the gap, lowers numqueues and waits for the
+    /// packet paths; then, beside stock's own flow cleanup, the balancer re-places the flows
+    /// of both indexes.
+    /// </summary>
     private static Edit DetachEdit(string tunC)
     {
+        const string cleanup = "tun_flow_delete_by_queue(tun, tun->numqueues + 1);";
         var detach = Require(tunC, "__tun_detach");
-        var decrement = tunC.IndexOf("--tun->numqueues;", detach.BodyOpen, detach.BodyClose - detach.BodyOpen, StringComparison.Ordinal);
-        if (decrement < 0)
-            throw new UnsupportedTunSourceException("not found in the input: \"--tun->numqueues;\" in __tun_detach()");
-        var lineStart = CSource.LineStart(tunC, decrement);
-        var indent = tunC[lineStart..decrement];
-        return new Edit(lineStart, lineStart, $"{indent}tun_balance_queue_moved(tun, index, tun->numqueues - 1);\n");
+        var at = tunC.IndexOf(cleanup, detach.BodyOpen, detach.BodyClose - detach.BodyOpen, StringComparison.Ordinal);
+        if (at < 0)
+            throw new UnsupportedTunSourceException($"not found in the input: \"{cleanup}\" in __tun_detach()");
+        var lineStart = CSource.LineStart(tunC, at);
+        var indent = tunC[lineStart..at];
+        return new Edit(lineStart, lineStart, $"{indent}tun_balance_queue_moved(tun, index, tun->numqueues);\n");
     }
 
     /// <summary>After tun_xdp_xmit() has its queue (and re-picked it if that file was gone).</summary>
@@ -138,7 +146,7 @@ public static partial class TunPatcher
         var at = CSource.LineEnd(tunC, tunC.IndexOf(';', choice));
         if (tunC[at..].TrimStart('\t').StartsWith("if (unlikely(!tfile))", StringComparison.Ordinal))
             at = CSource.LineEnd(tunC, CSource.LineEnd(tunC, at));
-        return new Edit(at, at, "\ttun_balance_count_xdp(tun, tfile->queue_index, n);\n");
+        return new Edit(at, at, "\ttun_balance_count_xdp(tun, smp_processor_id() % numqueues, n);\n");
     }
 
     private static CFunction Require(string tunC, string name) =>

@@ -152,6 +152,15 @@ public sealed class DynamicBalancer : IQueueSelector
         return q;
     }
 
+    /// <summary>
+    /// Segments counted on a flow that a packet-path CPU had found before a remap and counts
+    /// after it (the kernel's atomic add lands in the new period). The flow must be in the table.
+    /// </summary>
+    public void AddToFlow(uint hash, uint segments)
+    {
+        unchecked { _flows[hash].Packets += segments; }
+    }
+
     /// <summary><paramref name="segments"/> steered to <paramref name="queue"/> outside the mapper (XDP): untracked load.</summary>
     public void Count(ushort queue, uint segments)
     {

@@ -44,9 +44,9 @@ public sealed record RemapOp(uint Queues) : TraceOp
 }
 
 /// <summary>
-/// A remap during which a packet-path CPU holds a read of its flow's counter: it writes
-/// the counter plus <see cref="Segments"/> back after the remap. Decides as a remap does:
-/// the straggling segments belong to the period that just ended.
+/// A remap during which a packet-path CPU holds its flow (found before the remap): it
+/// adds <see cref="Segments"/> after the remap, so they belong to the new period if the
+/// flow is still in the table, and are lost with the entry if the remap dropped it.
 /// </summary>
 public sealed record StraggleOp(uint Hash, uint Segments, uint Queues) : TraceOp
 {
@@ -125,8 +125,11 @@ public sealed record Trace(uint Threshold, IReadOnlyList<TraceOp> Ops)
                     lines.AddRange(StateLines(model));
                     break;
                 case StraggleOp s:
-                    // the straggler's read and write straddle the remap: its segments are lost
+                    // the straggler found its flow before the remap and adds after it
+                    bool holds = model.TryGetFlow(s.Hash, out var held) && held.Queue < s.Queues;
                     lines.Add(model.Remap(s.Queues) ? "R 1" : "R 0");
+                    if (holds && model.TryGetFlow(s.Hash, out _))
+                        model.AddToFlow(s.Hash, s.Segments);
                     lines.AddRange(StateLines(model));
                     break;
                 case DetachOp d:

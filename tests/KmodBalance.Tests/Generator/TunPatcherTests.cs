@@ -76,15 +76,18 @@ public class TunPatcherTests
         var init = Body(patched, "static void tun_flow_init(struct tun_struct *tun)");
         init.TrimEnd().Should().EndWith("tun_balance_setup(tun);");
         var uninit = Body(patched, "static void tun_flow_uninit(struct tun_struct *tun)");
-        uninit.TrimStart().Should().StartWith($"tun_balance_disable(tun);\n\t{profile.TimerDeleteSync}(&tun->flow_gc_timer);");
-        patched.Should().Contain("\tstruct tun_balance __rcu *balance;\n\tbool balance_requested;\n};");
+        uninit.TrimStart().Should().StartWith($"tun_balance_destroy(tun);\n\t{profile.TimerDeleteSync}(&tun->flow_gc_timer);");
         patched.Should().Contain("rcu_assign_pointer(tun->balance, bal);");
         var disable = Body(patched, "static void tun_balance_disable(struct tun_struct *tun)");
         disable.IndexOf("RCU_INIT_POINTER(tun->balance, NULL);", StringComparison.Ordinal)
             .Should().BeLessThan(disable.IndexOf("synchronize_net();", StringComparison.Ordinal), "unpublish, then wait for readers")
             .And.BeGreaterThanOrEqualTo(0);
         disable.IndexOf("synchronize_net();", StringComparison.Ordinal)
-            .Should().BeLessThan(disable.IndexOf($"{profile.StateFree(policy == Policy.Dynamic)}(bal);", StringComparison.Ordinal), "free only after the grace period");
+            .Should().BeLessThan(disable.IndexOf("tun_balance_free(bal);", StringComparison.Ordinal), "free only after the grace period");
+        Body(patched, "static void tun_balance_destroy(struct tun_struct *tun)")
+            .Should().NotContain("synchronize", "unregistering already waited for the packet paths");
+        Body(patched, "static void tun_balance_free(struct tun_balance *bal)")
+            .Should().Contain($"{profile.StateFree(policy == Policy.Dynamic)}(bal);");
     }
 
     [Theory]
@@ -100,7 +103,7 @@ public class TunPatcherTests
         if (profile.HasAutomqFunction)
         {
             patched.Should().Contain(Body(original, "static u16 tun_automq_select_queue(struct tun_struct *tun, struct sk_buff *skb)"));
-            select.Should().Contain("else if (bal)\n\t\tret = tun_balance_select_queue(tun, bal, skb);\n\telse\n\t\tret = tun_automq_select_queue(tun, skb);");
+            select.Should().Contain("ret = bal ? tun_balance_select_queue(tun, bal, skb) :\n\t\t\t    tun_automq_select_queue(tun, skb);");
         }
         else
         {
@@ -126,8 +129,11 @@ public class TunPatcherTests
     {
         var patched = Patch(generation, Policy.Hash);
 
-        patched.Contains("if (rcu_dereference(tun->steering_prog))\n\t\tret = tun_ebpf_select_queue(tun, skb);\n\telse if (bal)")
+        patched.Contains("if (rcu_dereference(tun->steering_prog)) {\n\t\tret = tun_ebpf_select_queue(tun, skb);\n\t} else {\n\t\tbal = rcu_dereference(tun->balance);")
             .Should().Be(steering);
+        patched.Contains("steering_prog;\n\tstruct tun_balance __rcu *balance;\n").Should().Be(steering, "balance sits beside steering_prog");
+        if (!steering)
+            patched.Should().Contain("\tstruct tun_balance __rcu *balance;\n};", "else at the end of tun_struct");
     }
 
     [Theory]
@@ -178,11 +184,11 @@ public class TunPatcherTests
 
     [Theory]
     [MemberData(nameof(Generations))]
-    public void Dynamic_hears_of_every_detach_before_numqueues_drops(string generation)
+    public void Dynamic_hears_of_every_detach_once_the_packet_paths_have_seen_it(string generation)
     {
         var detach = Body(Patch(generation, Policy.Dynamic), "static void __tun_detach(struct tun_file *tfile, bool clean)");
 
-        detach.Should().Contain("\ttun_balance_queue_moved(tun, index, tun->numqueues - 1);\n\t--tun->numqueues;");
+        detach.Should().Contain("--tun->numqueues;\n\tsynchronize_net();\n\ttun_balance_queue_moved(tun, index, tun->numqueues);\n\ttun_flow_delete_by_queue(");
         Patch(generation, Policy.Hash).Should().NotContain("tun_balance_queue_moved", "hash keeps no per-flow state");
     }
 
@@ -193,7 +199,7 @@ public class TunPatcherTests
     {
         var patched = Patch(generation, Policy.Dynamic);
 
-        patched.Contains("\tif (unlikely(!tfile))\n\t\treturn -ENXIO;\n\ttun_balance_count_xdp(tun, tfile->queue_index, n);\n")
+        patched.Contains("\tif (unlikely(!tfile))\n\t\treturn -ENXIO;\n\ttun_balance_count_xdp(tun, smp_processor_id() % numqueues, n);\n")
             .Should().Be(xdp);
         patched.Contains("static void tun_balance_count_xdp(").Should().Be(xdp, "an unused static function would warn");
     }
@@ -251,7 +257,9 @@ public class TunPatcherTests
 
             patched.Should().Contain("static DEVICE_ATTR_RW(balance);\n\nstatic struct attribute *tun_dev_attrs[] = {");
             patched.Should().Contain("\t&dev_attr_tun_flags.attr,\n\t&dev_attr_balance.attr,\n\tNULL\n};");
-            patched.Should().Contain("return scnprintf(buf, PAGE_SIZE, \"%d\\n\", READ_ONCE(tun->balance_requested));", "the fixture has no sysfs_emit");
+            patched.Should().Contain("return scnprintf(buf, PAGE_SIZE, \"%d\\n\", !!rcu_access_pointer(tun->balance));", "the fixture has no sysfs_emit");
+            Body(patched, "static ssize_t balance_store(struct device *dev, struct device_attribute *attr,\n\t\t\t     const char *buf, size_t count)")
+                .Should().Contain("if (tun->dev->num_tx_queues < 2)\n\t\treturn -EOPNOTSUPP;", "a single-queue device never balances");
             patched.Should().Contain("if (!rtnl_trylock())\n\t\treturn restart_syscall();");
         }
     }

@@ -46,6 +46,8 @@ static void __tun_detach(struct tun_file *tfile, bool clean)
 
 	tun->tfiles[index] = tun->tfiles[tun->numqueues - 1];
 	--tun->numqueues;
+	synchronize_net();
+	tun_flow_delete_by_queue(tun, tun->numqueues + 1);
 }
 
 static void tun_flow_init(struct tun_struct *tun)
