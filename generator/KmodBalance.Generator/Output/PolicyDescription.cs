@@ -19,6 +19,8 @@ public static class PolicyDescription
             instead: the static baseline of Han Jang-won's 2013 thesis "Dynamic
             Packet Load Balancing Mechanism for Multi-queue Virtual Network
             Adapter", against which a dynamic policy is measured.
+
+            /sys/kernel/debug/tun_balance lists the devices that balance.
             """ + "\n\n" + OptIn,
         Policy.Dynamic => $"""
             Static flow hashing lets several flows share a queue, and so one guest
@@ -38,13 +40,19 @@ public static class PolicyDescription
             steered by hash, and its segments still count in its queue's load,
             as do XDP frames.
 
-            Known flows are found under RCU and counted in a per-period slot of
-            their own entry, so the packet path takes no lock and the remapper's
-            reset cannot be undone by a racing increment. New flows and the
+            Known flows are found under RCU and counted with atomic_add() in
+            their own entry, so the packet path takes no lock; the remapper
+            takes each count with atomic_xchg(), so a racing increment lands in
+            one period or the next and is never carried over. New flows and the
             remapper (a deferrable timer that stops when no flow is left) take
             the balancer's spinlock, never with IRQs disabled (netpoll steers
             such packets by hash). Detaching a queue re-places the flows of both
-            indexes that tun_detach() swaps.
+            indexes that __tun_detach() swaps, once the packet paths have seen
+            the new queue count.
+
+            /sys/kernel/debug/tun_balance shows, per balancing device, the
+            flows, migrations and periods and, per queue, the last period's
+            load and flows.
 
             Two module parameters tune it at run time:
               balance_threshold  load gap in segments per period (default {tunables.Threshold})
@@ -57,12 +65,10 @@ public static class PolicyDescription
         Every device stays on automq until balancing is turned on: per device
         with /sys/class/net/DEV/balance, or for new devices with the module
         parameter balance_default. Turning it off frees the state and restores
-        automq. Only devices created with IFF_MULTI_QUEUE get state. While a
-        device balances, automq's flow learning is skipped unless RFS is in
-        use, in which case the flow's hash is still saved for RFS. An eBPF
-        steering program, when set, still takes precedence.
-
-        /sys/kernel/debug/tun_balance lists every balancing device and, per
-        queue, the last period's load and flows.
+        automq. Only devices created with IFF_MULTI_QUEUE can balance; writing
+        1 for a single-queue device fails with EOPNOTSUPP. While a device
+        balances, automq's flow learning is skipped unless RFS is in use, in
+        which case the flow's hash is still saved for RFS. An eBPF steering
+        program, when set, still takes precedence.
         """;
 }
