@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using KmodBalance.Generator.Build;
 
 namespace KmodBalance.Generator.Kernels;
 
@@ -55,6 +56,12 @@ public sealed record KernelRecord(
     public IReadOnlyList<string> RequiredPaths =>
         [Vmlinuz, ModulesDir, Path.Combine(HeadersDir, "Makefile"), SourceTarball, TunC, Checkpatch,
             .. CompilerFetched ? new[] { CompilerCommand } : []];
+
+    /// <summary>
+    /// This kernel in the shape the lab takes for the installed one (vmlinuz, modules; its
+    /// HeadersDir, modules/build, is re-pointed at the unpacked headers), so a lab can boot it.
+    /// </summary>
+    public InstalledKernel AsKernel() => new(Release, Vmlinuz, ModulesDir);
 
     public string ToJson() => JsonSerializer.Serialize(this, Options) + "\n";
 

@@ -155,6 +155,9 @@ public class FetchedKernelTests(FetchedKernels kernels) : IClassFixture<FetchedK
         var build = new DirectoryInfo(Path.Combine(record.ModulesDir, "build"));
 
         build.LinkTarget.Should().NotStartWith("/");
+        record.AsKernel().HeadersDir.Should().Be(build.FullName);
+        File.Exists(Path.Combine(record.AsKernel().HeadersDir, "include", "generated", "utsrelease.h")).Should().BeTrue();
+        File.Exists(record.AsKernel().VmlinuzPath).Should().BeTrue();
         build.ResolveLinkTarget(returnFinalTarget: true)!.FullName.Should().Be(record.HeadersDir);
         File.ReadAllText(Path.Combine(record.HeadersDir, "Makefile")).Should().NotContain("include /usr/src/");
     }
