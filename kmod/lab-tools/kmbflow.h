@@ -14,11 +14,13 @@
 
 #include <stdint.h>
 
-#define KMBFLOW_MAGIC	0x4b4d4246u	/* "KMBF" */
+#define KMBFLOW_MAGIC	0x4b4d4246u	/* "KMBF": a datagram of a paced flow */
+#define KMBFLOOD_MAGIC	0x4b4d4244u	/* "KMBD": a one-datagram flood flow */
+#define KMBREPLY_MAGIC	0x4b4d4252u	/* "KMBR": a "guest reply" mqtap writes */
 
 struct kmbflow_payload {
 	uint32_t magic;		/* big endian */
-	uint32_t seq;		/* big endian, 0 .. count - 1 */
+	uint32_t seq;		/* big endian, 0 .. count - 1 (flood: its index) */
 	uint64_t sent_ns;	/* big endian, CLOCK_MONOTONIC */
 } __attribute__((packed));
 

@@ -8,7 +8,9 @@
  * number udpflows wrote into it, and is timed by the send time it carries
  * (see kmbflow.h), so a queue decision is placed in time to microseconds
  * whatever the reading latency. Queues can be detached and re-attached
- * (TUNSETQUEUE) at given times while the traffic flows.
+ * (TUNSETQUEUE) at given times while the traffic flows, balancing can be
+ * turned on and off (/sys/class/net/IFNAME/balance), and "guest replies" can
+ * be written on chosen queues so that stock tun's automq learns them.
  *
  * Everything is printed when the run ends, as "key=value" lines; see
  * README.md for the format.
@@ -42,7 +44,13 @@
 #define MQTAP_MAX_STATS		4096
 #define MQTAP_MAX_SEQ		(1u << 22)
 #define MQTAP_MAX_GAP_LINES	2000
-#define MQTAP_STATS_BYTES	8192
+#define MQTAP_STATS_BYTES	16384
+#define MQTAP_MAX_REPLIES	4096
+#define MQTAP_REPLY_MS		100	/* a flow's replies are this far apart */
+#define MQTAP_FLOOD_BUCKET_MS	10
+#define MQTAP_FLOOD_BUCKETS	6000	/* 60 s after mqtap started */
+#define MQTAP_DRAIN_BATCH	64	/* frames per queue per round */
+#define MQTAP_DEBUGFS		"/sys/kernel/debug/tun_balance"
 
 /* One open file of the tap: a queue while attached. */
 struct mq_slot {
@@ -51,6 +59,8 @@ struct mq_slot {
 	unsigned long frames;		/* flow datagrams read */
 	unsigned long other;		/* any other frame read */
 	unsigned long detached_reads;	/* frames read while detached */
+	unsigned long flood;		/* flood datagrams read */
+	unsigned long netcons;		/* netconsole datagrams read */
 };
 
 /* A flow: per sequence number, the slot it was read from and its send time. */
@@ -64,12 +74,31 @@ struct mq_flow {
 	unsigned long beyond;		/* sequence numbers past MQTAP_MAX_SEQ */
 	uint32_t max_seq;
 	bool any;
+	/* "guest replies" (-r): on file reply_slot, every MQTAP_REPLY_MS */
+	int reply_shift;		/* -1: none; else + this to the first slot */
+	int reply_slot;			/* -1 until the first datagram is read */
+	long long last_reply_ns;
+	unsigned char peer[ETH_ALEN];	/* the frame's source: the tap's MAC */
+	unsigned char self[ETH_ALEN];	/* the frame's destination */
+	uint32_t saddr, daddr;		/* of the datagrams, network order */
+	uint16_t dport;			/* network order */
 };
+
+struct mq_reply {
+	unsigned int sport;
+	int slot;
+	long long begin_ns;
+	long long end_ns;
+	int rc;
+	int err;
+};
+
+enum mq_op { MQ_DETACH, MQ_ATTACH, MQ_BALANCE };
 
 struct mq_event {
 	long long at_ms;		/* after the first datagram's send time */
-	bool attach;
-	int slot;
+	enum mq_op op;
+	int slot;			/* MQ_BALANCE: the value written */
 	bool done;
 	int rc;
 	int err;
@@ -77,6 +106,7 @@ struct mq_event {
 	long long end_ns;
 	unsigned long drained_before;
 	unsigned long drained_after;
+	int read;			/* MQ_BALANCE: the attribute read back */
 	int map[MQTAP_MAX_QUEUES];	/* slot -> queue index after the event */
 };
 
@@ -96,6 +126,19 @@ static int nevents;
 static struct mq_stats_sample stats[MQTAP_MAX_STATS];
 static int nstats;
 static bool stats_dropped;
+static struct mq_reply replies[MQTAP_MAX_REPLIES];
+static int nreplies;
+static bool replies_dropped;
+static unsigned int flood_counts[MQTAP_FLOOD_BUCKETS][MQTAP_MAX_QUEUES];
+static unsigned long flood_late;	/* flood datagrams beyond the buckets */
+static long long flood_base_ns;		/* bucket 0 starts here (mqtap's start) */
+static unsigned int netcons_port;	/* -N: UDP destination port of netconsole */
+static long long netcons_first_ns = -1, netcons_last_ns = -1;
+static bool single_queue;		/* -s: no IFF_MULTI_QUEUE */
+static char balance_path[128];
+static int balance_fd = -1, stats_fd = -1;	/* -S: what is sampled */
+static const char *stats_ifname = "";
+static long long flood_first_ns = -1;	/* earliest flood send time read */
 static long long first_sent_ns = -1;	/* send time of the first datagram read */
 static long long last_data_ns;		/* when a datagram was last read */
 static unsigned char frame[65536];
@@ -105,15 +148,24 @@ static void die_usage(const char *why)
 	if (why)
 		fprintf(stderr, "%s: %s\n", prog, why);
 	fprintf(stderr,
-		"usage: %s [-q QUEUES] [-b BUCKET_MS] [-t MAX_S] [-i IDLE_MS] [-S STATS_MS] [-e EVENT]... IFNAME\n"
+		"usage: %s [-q QUEUES | -s] [-b BUCKET_MS] [-t MAX_S] [-i IDLE_MS] [-S STATS_MS] [-D FILE]\n"
+		"       [-B 0|1] [-e EVENT]... [-r SPORT:+K|SPORT:=SLOT]... [-N PORT] IFNAME\n"
 		"  -q QUEUES    queues (files) to open, 1..%d (default 4)\n"
+		"  -s           a single-queue tap (no IFF_MULTI_QUEUE, one file)\n"
 		"  -b BUCKET_MS width of the per-flow time buckets (default 50)\n"
 		"  -t MAX_S     stop after MAX_S seconds in any case (default 20)\n"
 		"  -i IDLE_MS   stop IDLE_MS after the last datagram, once traffic was seen (default 500)\n"
-		"  -S STATS_MS  sample /sys/class/net/IFNAME/balance_stats every STATS_MS, 0 = never (default 5)\n"
-		"  -e EVENT     detach:SLOT@MS or attach:SLOT@MS: TUNSETQUEUE on file SLOT, MS after\n"
-		"               the send time of the first datagram read\n",
-		prog, MQTAP_MAX_QUEUES);
+		"  -S STATS_MS  sample /sys/class/net/IFNAME/balance and IFNAME's block of the balancer\n"
+		"               statistics every STATS_MS, 0 = never (default 5)\n"
+		"  -D FILE      the statistics file (default " MQTAP_DEBUGFS ")\n"
+		"  -B 0|1       write /sys/class/net/IFNAME/balance once the queues are open\n"
+		"  -e EVENT     detach:SLOT@MS or attach:SLOT@MS: TUNSETQUEUE on file SLOT; balance:0@MS or\n"
+		"               balance:1@MS: write the balance attribute; MS after the send time of the\n"
+		"               first datagram read\n"
+		"  -r SPORT:+K  answer flow SPORT on the file K after the one its first datagram came from\n"
+		"  -r SPORT:=SLOT  ... or on file SLOT; a reply every %d ms while the flow is read\n"
+		"  -N PORT      count UDP datagrams to PORT (netconsole) apart from other frames\n",
+		prog, MQTAP_MAX_QUEUES, MQTAP_REPLY_MS);
 	exit(2);
 }
 
@@ -135,13 +187,40 @@ static void parse_event(const char *spec)
 	*at = '\0';
 	e = &events[nevents++];
 	if (!strcmp(buf, "detach"))
-		e->attach = false;
+		e->op = MQ_DETACH;
 	else if (!strcmp(buf, "attach"))
-		e->attach = true;
+		e->op = MQ_ATTACH;
+	else if (!strcmp(buf, "balance"))
+		e->op = MQ_BALANCE;
 	else
-		die_usage("an event is detach:SLOT@MS or attach:SLOT@MS");
-	e->slot = parse_num(colon + 1, 0, MQTAP_MAX_QUEUES - 1, "event SLOT");
+		die_usage("an event is detach:SLOT@MS, attach:SLOT@MS or balance:0|1@MS");
+	if (e->op == MQ_BALANCE)
+		e->slot = parse_num(colon + 1, 0, 1, "balance value");
+	else
+		e->slot = parse_num(colon + 1, 0, MQTAP_MAX_QUEUES - 1, "event SLOT");
 	e->at_ms = parse_num(at + 1, 0, 3600000, "event MS");
+}
+
+static struct mq_flow *flow_get(unsigned int sport);
+
+static void parse_reply(const char *spec)
+{
+	char buf[32], *colon;
+	struct mq_flow *f;
+
+	if (strlen(spec) >= sizeof(buf))
+		die_usage("a reply is SPORT:+K or SPORT:=SLOT");
+	strcpy(buf, spec);
+	colon = strchr(buf, ':');
+	if (!colon || (colon[1] != '+' && colon[1] != '='))
+		die_usage("a reply is SPORT:+K or SPORT:=SLOT");
+	*colon = '\0';
+	f = flow_get(parse_num(buf, 1, 65535, "reply SPORT"));
+	if (!f)
+		die_usage("too many flows");
+	f->reply_shift = parse_num(colon + 2, 0, MQTAP_MAX_QUEUES - 1, "reply K or SLOT");
+	if (colon[1] == '=')
+		f->reply_shift += 1000;	/* an absolute slot */
 }
 
 static int tap_open(const char *ifname)
@@ -155,7 +234,7 @@ static int tap_open(const char *ifname)
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (single_queue ? 0 : IFF_MULTI_QUEUE);
 	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		fprintf(stderr, "%s: TUNSETIFF %s: %s\n", prog, ifname, strerror(errno));
@@ -194,12 +273,59 @@ static long long read_counter(const char *ifname, const char *name)
 	return v;
 }
 
-static void stats_sample(int fd, long long t, bool force)
+/* Write @value to the balance attribute; the value read back, or -1. */
+static int balance_write(int value, int *err)
 {
-	static char buf[MQTAP_STATS_BYTES];
-	const char *prev = nstats ? stats[nstats - 1].text : NULL;
+	char buf[16];
+	int fd, rc = -1;
 
-	if (sysfs_read(fd, buf, sizeof(buf)) < 0)
+	*err = 0;
+	fd = open(balance_path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, value ? "1\n" : "0\n", 2) != 2)
+		*err = errno;
+	else
+		rc = 0;
+	if (fd >= 0)
+		close(fd);
+	fd = open(balance_path, O_RDONLY | O_CLOEXEC);
+	if (sysfs_read(fd, buf, sizeof(buf)) > 0 && rc == 0)
+		rc = atoi(buf);
+	else if (rc == 0)
+		rc = -1;
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/*
+ * One sample: the device's balance attribute, the statistics file's
+ * "balancers" line and IFNAME's block ("device IFNAME ..." and the "queue"
+ * lines after it), one line each; other devices' blocks are left out.
+ */
+static void stats_sample(int balance_fd, int stats_fd, const char *ifname,
+			 long long t, bool force)
+{
+	static char file[MQTAP_STATS_BYTES * 4], buf[MQTAP_STATS_BYTES];
+	const char *prev = nstats ? stats[nstats - 1].text : NULL;
+	char attr[16], *line, *save = NULL;
+	size_t len = 0, nlen = strlen(ifname);
+	bool mine = false;
+	ssize_t n;
+
+	buf[0] = '\0';
+	if (sysfs_read(balance_fd, attr, sizeof(attr)) > 0)
+		len += snprintf(buf + len, sizeof(buf) - len, "balance %d\n", atoi(attr));
+	n = sysfs_read(stats_fd, file, sizeof(file));
+	for (line = n > 0 ? strtok_r(file, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "device ", 7))
+			mine = !strncmp(line + 7, ifname, nlen) && line[7 + nlen] == ' ';
+		else if (strncmp(line, "queue ", 6))
+			mine = false;
+		if ((mine || !strncmp(line, "balancers ", 10)) && len < sizeof(buf))
+			len += snprintf(buf + len, sizeof(buf) - len, "%s\n", line);
+	}
+	if (!len)
 		return;
 	if (!force && prev && !strcmp(prev, buf))
 		return;
@@ -226,6 +352,8 @@ static struct mq_flow *flow_get(unsigned int sport)
 	f = &flows[nflows++];
 	memset(f, 0, sizeof(*f));
 	f->sport = sport;
+	f->reply_shift = -1;
+	f->reply_slot = -1;
 	return f;
 }
 
@@ -255,14 +383,12 @@ static bool flow_reserve(struct mq_flow *f, uint32_t seq)
 	return true;
 }
 
-/* The flow payload of an Ethernet frame, or NULL if it carries none. */
-static const struct kmbflow_payload *frame_payload(const unsigned char *buf,
-						   ssize_t len, unsigned int *sport)
+/* The UDP header of an unfragmented IPv4 UDP Ethernet frame, or NULL. */
+static const struct udphdr *frame_udp(const unsigned char *buf, ssize_t len,
+				      const struct iphdr **ipp)
 {
 	const struct ethhdr *eth = (const struct ethhdr *)buf;
 	const struct iphdr *ip;
-	const struct udphdr *udp;
-	const struct kmbflow_payload *p;
 	size_t ihl;
 
 	if (len < (ssize_t)(sizeof(*eth) + sizeof(*ip)) ||
@@ -273,34 +399,144 @@ static const struct kmbflow_payload *frame_payload(const unsigned char *buf,
 	if (ip->protocol != IPPROTO_UDP || ihl < sizeof(*ip) ||
 	    (be16toh(ip->frag_off) & 0x3fff))
 		return NULL;
-	if (len < (ssize_t)(sizeof(*eth) + ihl + sizeof(*udp) + sizeof(*p)))
+	if (len < (ssize_t)(sizeof(*eth) + ihl + sizeof(struct udphdr)))
 		return NULL;
-	udp = (const struct udphdr *)(buf + sizeof(*eth) + ihl);
+	*ipp = ip;
+	return (const struct udphdr *)(buf + sizeof(*eth) + ihl);
+}
+
+/* The payload of one of our datagrams (any KMB magic), or NULL. */
+static const struct kmbflow_payload *frame_payload(const unsigned char *buf,
+						   ssize_t len,
+						   const struct iphdr **ipp,
+						   const struct udphdr **udpp)
+{
+	const struct kmbflow_payload *p;
+	const struct udphdr *udp = frame_udp(buf, len, ipp);
+	uint32_t magic;
+
+	if (!udp || (const unsigned char *)(udp + 1) + sizeof(*p) > buf + len)
+		return NULL;
 	p = (const struct kmbflow_payload *)(udp + 1);
-	if (be32toh(p->magic) != KMBFLOW_MAGIC)
+	magic = be32toh(p->magic);
+	if (magic != KMBFLOW_MAGIC && magic != KMBFLOOD_MAGIC)
 		return NULL;
-	*sport = be16toh(udp->source);
+	*udpp = udp;
 	return p;
+}
+
+static uint16_t ip_checksum(const void *data, size_t len)
+{
+	const uint16_t *w = data;
+	uint32_t sum = 0;
+
+	for (; len > 1; len -= 2)
+		sum += *w++;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/*
+ * A "guest reply" to flow @f on file f->reply_slot: a UDP datagram from the
+ * flow's destination back to its source, as a guest would answer. tun's
+ * automq (tun_flow_update()) records the queue it was written on for the
+ * flow's symmetric hash, so stock tun then steers the flow to that queue.
+ */
+static void reply_send(struct mq_flow *f, long long t)
+{
+	struct {
+		struct ethhdr eth;
+		struct iphdr ip;
+		struct udphdr udp;
+		struct kmbflow_payload p;
+	} __attribute__((packed)) r;
+	struct mq_reply *rec = nreplies < MQTAP_MAX_REPLIES ? &replies[nreplies] : NULL;
+	long long begin;
+	ssize_t n;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.eth.h_dest, f->peer, ETH_ALEN);
+	memcpy(r.eth.h_source, f->self, ETH_ALEN);
+	r.eth.h_proto = htobe16(ETH_P_IP);
+	r.ip.version = 4;
+	r.ip.ihl = 5;
+	r.ip.ttl = 64;
+	r.ip.protocol = IPPROTO_UDP;
+	r.ip.frag_off = htobe16(0x4000);
+	r.ip.tot_len = htobe16(sizeof(r) - sizeof(r.eth));
+	r.ip.saddr = f->daddr;
+	r.ip.daddr = f->saddr;
+	r.ip.check = ip_checksum(&r.ip, sizeof(r.ip));
+	r.udp.source = f->dport;
+	r.udp.dest = htobe16(f->sport);
+	r.udp.len = htobe16(sizeof(r.udp) + sizeof(r.p));
+	r.p.magic = htobe32(KMBREPLY_MAGIC);
+	r.p.sent_ns = htobe64((uint64_t)t);
+
+	begin = now_ns();
+	n = write(slots[f->reply_slot].fd, &r, sizeof(r));
+	f->last_reply_ns = begin;
+	if (!rec) {
+		replies_dropped = true;
+		return;
+	}
+	rec->sport = f->sport;
+	rec->slot = f->reply_slot;
+	rec->begin_ns = begin;
+	rec->end_ns = now_ns();
+	rec->rc = n == (ssize_t)sizeof(r) ? 0 : -1;
+	rec->err = n < 0 ? errno : 0;
+	nreplies++;
+}
+
+static void flood_count(int s, const struct kmbflow_payload *p)
+{
+	long long b = ((long long)be64toh(p->sent_ns) - flood_base_ns) /
+		      (MQTAP_FLOOD_BUCKET_MS * NSEC_PER_MSEC);
+
+	slots[s].flood++;
+	if (flood_first_ns < 0 || (long long)be64toh(p->sent_ns) < flood_first_ns)
+		flood_first_ns = (long long)be64toh(p->sent_ns);
+	if (b < 0 || b >= MQTAP_FLOOD_BUCKETS)
+		flood_late++;
+	else
+		flood_counts[b][s]++;
 }
 
 static void frame_count(int s, const unsigned char *buf, ssize_t len, long long t)
 {
 	const struct kmbflow_payload *p;
+	const struct udphdr *udp = NULL;
+	const struct iphdr *ip = NULL;
 	struct mq_flow *f;
 	unsigned int sport;
 	uint32_t seq;
 
 	if (slots[s].index < 0)
 		slots[s].detached_reads++;
-	p = frame_payload(buf, len, &sport);
+	p = frame_payload(buf, len, &ip, &udp);
 	if (!p) {
+		udp = frame_udp(buf, len, &ip);
+		if (netcons_port && udp && be16toh(udp->dest) == netcons_port) {
+			slots[s].netcons++;
+			if (netcons_first_ns < 0)
+				netcons_first_ns = t;
+			netcons_last_ns = t;
+			return;
+		}
 		slots[s].other++;
 		return;
 	}
-	slots[s].frames++;
 	last_data_ns = t;
 	if (first_sent_ns < 0)
 		first_sent_ns = (long long)be64toh(p->sent_ns);
+	if (be32toh(p->magic) == KMBFLOOD_MAGIC) {
+		flood_count(s, p);
+		return;
+	}
+	slots[s].frames++;
+	sport = be16toh(udp->source);
 	f = flow_get(sport);
 	if (!f) {
 		unknown_flows++;
@@ -308,6 +544,24 @@ static void frame_count(int s, const unsigned char *buf, ssize_t len, long long 
 	}
 	f->frames++;
 	seq = be32toh(p->seq);
+	if (f->reply_shift >= 0) {
+		if (f->reply_slot < 0) {
+			const struct ethhdr *eth = (const struct ethhdr *)buf;
+
+			f->reply_slot = f->reply_shift >= 1000 ? f->reply_shift - 1000 :
+					(s + f->reply_shift) % nslots;
+			if (f->reply_slot >= nslots)
+				f->reply_slot = nslots - 1;
+			memcpy(f->peer, eth->h_source, ETH_ALEN);
+			memcpy(f->self, eth->h_dest, ETH_ALEN);
+			f->saddr = ip->saddr;
+			f->daddr = ip->daddr;
+			f->dport = udp->dest;
+			reply_send(f, t);
+		} else if (t - f->last_reply_ns >= MQTAP_REPLY_MS * NSEC_PER_MSEC) {
+			reply_send(f, t);
+		}
+	}
 	if (!flow_reserve(f, seq)) {
 		f->beyond++;
 		return;
@@ -323,13 +577,13 @@ static void frame_count(int s, const unsigned char *buf, ssize_t len, long long 
 	f->any = true;
 }
 
-/* Read everything waiting on slot @s; returns the number of frames. */
-static unsigned long slot_drain(int s)
+/* Read up to @max frames waiting on slot @s (0: all); returns how many. */
+static unsigned long slot_drain(int s, unsigned long max)
 {
 	unsigned long n = 0;
 	long long t = now_ns();
 
-	for (;;) {
+	while (!max || n < max) {
 		ssize_t len = read(slots[s].fd, frame, sizeof(frame));
 
 		if (len < 0)
@@ -362,19 +616,29 @@ static void event_run(struct mq_event *e)
 	int s, k, last;
 
 	e->done = true;
+	if (e->op == MQ_BALANCE) {
+		/* the statistics right before and after the switch */
+		stats_sample(balance_fd, stats_fd, stats_ifname, now_ns(), true);
+		e->begin_ns = now_ns();
+		e->read = balance_write(e->slot, &e->err);
+		e->end_ns = now_ns();
+		e->rc = e->err ? -1 : 0;
+		stats_sample(balance_fd, stats_fd, stats_ifname, now_ns(), true);
+		goto out;
+	}
 	if (e->slot >= nslots) {
 		e->rc = -1;
 		e->err = EINVAL;
 		goto out;
 	}
-	e->drained_before = slot_drain(e->slot);
+	e->drained_before = slot_drain(e->slot, 0);
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = e->attach ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
+	ifr.ifr_flags = e->op == MQ_ATTACH ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
 	e->begin_ns = now_ns();
 	e->rc = ioctl(sl->fd, TUNSETQUEUE, &ifr);
 	e->err = e->rc < 0 ? errno : 0;
 	e->end_ns = now_ns();
-	if (!e->rc && e->attach) {
+	if (!e->rc && e->op == MQ_ATTACH) {
 		sl->index = attached_count();
 	} else if (!e->rc) {
 		k = sl->index;
@@ -384,7 +648,7 @@ static void event_run(struct mq_event *e)
 				slots[s].index = k;
 		sl->index = -1;
 	}
-	e->drained_after = slot_drain(e->slot);
+	e->drained_after = slot_drain(e->slot, 0);
 out:
 	for (s = 0; s < MQTAP_MAX_QUEUES; s++)
 		e->map[s] = s < nslots ? slots[s].index : -1;
@@ -500,9 +764,33 @@ static void print_flow(const struct mq_flow *f, long long anchor, long long buck
 	       rel_us(t, anchor), gaps);
 }
 
+static void print_flood(long long anchor)
+{
+	unsigned long total = 0;
+	int b, s;
+
+	for (b = 0; b < MQTAP_FLOOD_BUCKETS; b++) {
+		unsigned long sum = 0;
+
+		for (s = 0; s < nslots; s++)
+			sum += flood_counts[b][s];
+		if (!sum)
+			continue;
+		total += sum;
+		printf("flood t_us=%lld width_us=%lld frames=",
+		       rel_us(flood_base_ns + b * MQTAP_FLOOD_BUCKET_MS * NSEC_PER_MSEC, anchor),
+		       MQTAP_FLOOD_BUCKET_MS * 1000LL);
+		for (s = 0; s < nslots; s++)
+			printf("%s%u", s ? "," : "", flood_counts[b][s]);
+		printf("\n");
+	}
+	if (total || flood_late)
+		printf("floodsum frames=%lu late=%lu\n", total + flood_late, flood_late);
+}
+
 static void print_report(const char *ifname, long long bucket_ms, long long start_ns,
 			 long long end_ns, long long tx_before, long long tx_after,
-			 const char *reason)
+			 const char *reason, int balance_req, int balance_read, int balance_err)
 {
 	long long anchor = LLONG_MAX, bucket_ns = bucket_ms * NSEC_PER_MSEC;
 	unsigned long frames = 0, other = 0, detached = 0;
@@ -513,26 +801,45 @@ static void print_report(const char *ifname, long long bucket_ms, long long star
 		for (seq = 0; flows[i].any && seq <= flows[i].max_seq; seq++)
 			if (flows[i].slot[seq] && flows[i].sent_ns[seq] < anchor)
 				anchor = flows[i].sent_ns[seq];
+	if (flood_first_ns >= 0 && flood_first_ns < anchor)
+		anchor = flood_first_ns;
 	if (anchor == LLONG_MAX)
 		anchor = start_ns;
 
 	printf("mqtap ifname=%s queues=%d bucket_ms=%lld anchor_ns=%lld first_sent_us=%lld\n",
 	       ifname, nslots, bucket_ms, anchor,
 	       first_sent_ns < 0 ? 0 : rel_us(first_sent_ns, anchor));
+	if (balance_req >= 0)
+		printf("balance requested=%d read=%d errno=%d multi_queue=%d\n",
+		       balance_req, balance_read, balance_err, !single_queue);
 	for (s = 0; s < MQTAP_MAX_QUEUES; s++)
 		map[s] = s;
 	print_map(map, rel_us(start_ns, anchor));
 	for (i = 0; i < nevents; i++) {
 		struct mq_event *e = &events[i];
 
+		if (e->op == MQ_BALANCE) {
+			printf("event op=balance value=%d at_ms=%lld done=%d rc=%d errno=%d begin_us=%lld end_us=%lld read=%d\n",
+			       e->slot, e->at_ms, e->done, e->rc, e->err,
+			       e->done ? rel_us(e->begin_ns, anchor) : 0,
+			       e->done ? rel_us(e->end_ns, anchor) : 0, e->read);
+			continue;
+		}
 		printf("event op=%s slot=%d at_ms=%lld done=%d rc=%d errno=%d begin_us=%lld end_us=%lld drained_before=%lu drained_after=%lu\n",
-		       e->attach ? "attach" : "detach", e->slot, e->at_ms, e->done,
+		       e->op == MQ_ATTACH ? "attach" : "detach", e->slot, e->at_ms, e->done,
 		       e->rc, e->err, e->done ? rel_us(e->begin_ns, anchor) : 0,
 		       e->done ? rel_us(e->end_ns, anchor) : 0,
 		       e->drained_before, e->drained_after);
 		if (e->done)
 			print_map(e->map, rel_us(e->end_ns, anchor));
 	}
+	for (i = 0; i < nreplies; i++)
+		printf("reply flow=%u slot=%d begin_us=%lld end_us=%lld rc=%d errno=%d\n",
+		       replies[i].sport, replies[i].slot,
+		       rel_us(replies[i].begin_ns, anchor), rel_us(replies[i].end_ns, anchor),
+		       replies[i].rc, replies[i].err);
+	if (replies_dropped)
+		printf("reply truncated=1\n");
 	for (i = 0; i < nstats; i++) {
 		char *c;
 
@@ -545,9 +852,15 @@ static void print_report(const char *ifname, long long bucket_ms, long long star
 		printf("stats truncated=1\n");
 	for (i = 0; i < nflows; i++)
 		print_flow(&flows[i], anchor, bucket_ns);
+	print_flood(anchor);
+	if (netcons_port)
+		printf("netcons port=%u first_us=%lld last_us=%lld\n", netcons_port,
+		       netcons_first_ns < 0 ? 0 : rel_us(netcons_first_ns, anchor),
+		       netcons_last_ns < 0 ? 0 : rel_us(netcons_last_ns, anchor));
 	for (s = 0; s < nslots; s++) {
-		printf("slot slot=%d frames=%lu other=%lu detached_reads=%lu\n", s,
-		       slots[s].frames, slots[s].other, slots[s].detached_reads);
+		printf("slot slot=%d frames=%lu other=%lu detached_reads=%lu flood=%lu netcons=%lu\n", s,
+		       slots[s].frames, slots[s].other, slots[s].detached_reads,
+		       slots[s].flood, slots[s].netcons);
 		frames += slots[s].frames;
 		other += slots[s].other;
 		detached += slots[s].detached_reads;
@@ -562,15 +875,18 @@ int main(int argc, char **argv)
 {
 	long long bucket_ms = 50, max_s = 20, idle_ms = 500, stats_ms = 5;
 	long long start, deadline, next_stats, tx_before, t;
+	int balance_req = -1, balance_read = -1, balance_err = 0;
 	struct pollfd pfd[MQTAP_MAX_QUEUES];
-	const char *ifname, *reason = "deadline";
-	char path[128];
-	int opt, s, i, stats_fd = -1;
+	const char *ifname, *reason = "deadline", *stats_path = MQTAP_DEBUGFS;
+	int opt, s, i;
 
-	while ((opt = getopt(argc, argv, "q:b:t:i:S:e:h")) != -1) {
+	while ((opt = getopt(argc, argv, "q:sb:t:i:S:D:B:e:r:N:h")) != -1) {
 		switch (opt) {
 		case 'q':
 			nslots = parse_num(optarg, 1, MQTAP_MAX_QUEUES, "QUEUES");
+			break;
+		case 's':
+			single_queue = true;
 			break;
 		case 'b':
 			bucket_ms = parse_num(optarg, 1, 60000, "BUCKET_MS");
@@ -584,8 +900,20 @@ int main(int argc, char **argv)
 		case 'S':
 			stats_ms = parse_num(optarg, 0, 60000, "STATS_MS");
 			break;
+		case 'D':
+			stats_path = optarg;
+			break;
+		case 'B':
+			balance_req = parse_num(optarg, 0, 1, "-B");
+			break;
 		case 'e':
 			parse_event(optarg);
+			break;
+		case 'r':
+			parse_reply(optarg);
+			break;
+		case 'N':
+			netcons_port = parse_num(optarg, 1, 65535, "-N PORT");
 			break;
 		case 'h':
 			die_usage(NULL);
@@ -599,9 +927,14 @@ int main(int argc, char **argv)
 	ifname = argv[optind];
 	if (!*ifname || strlen(ifname) >= IFNAMSIZ)
 		die_usage("IFNAME must have 1..15 characters");
+	if (single_queue)
+		nslots = 1;
 	for (i = 0; i < nevents; i++)
-		if (events[i].slot >= nslots)
+		if (events[i].op != MQ_BALANCE && events[i].slot >= nslots)
 			die_usage("an event names a SLOT beyond QUEUES");
+	for (i = 0; i < nflows; i++)
+		if (flows[i].reply_shift >= 1000 + nslots)
+			die_usage("a reply names a SLOT beyond QUEUES");
 
 	for (s = 0; s < nslots; s++) {
 		slots[s].fd = tap_open(ifname);
@@ -611,14 +944,21 @@ int main(int argc, char **argv)
 		pfd[s].fd = slots[s].fd;
 		pfd[s].events = POLLIN;
 	}
-	snprintf(path, sizeof(path), "/sys/class/net/%s/balance_stats", ifname);
-	if (stats_ms)
-		stats_fd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(balance_path, sizeof(balance_path), "/sys/class/net/%s/balance", ifname);
+	if (balance_req >= 0)
+		balance_read = balance_write(balance_req, &balance_err);
+	if (stats_ms) {
+		balance_fd = open(balance_path, O_RDONLY | O_CLOEXEC);
+		stats_fd = open(stats_path, O_RDONLY | O_CLOEXEC);
+		stats_ifname = ifname;
+	}
 	tx_before = read_counter(ifname, "tx_dropped");
 	start = now_ns();
+	flood_base_ns = start;
 	deadline = start + max_s * NSEC_PER_SEC;
 	next_stats = start;
-	printf("READY ifname=%s queues=%d stats=%d\n", ifname, nslots, stats_fd >= 0);
+	printf("READY ifname=%s queues=%d stats=%d balance=%d\n", ifname, nslots,
+	       stats_fd >= 0 || balance_fd >= 0, balance_read);
 	fflush(stdout);
 
 	for (;;) {
@@ -644,9 +984,9 @@ int main(int argc, char **argv)
 			else if (due < wake)
 				wake = due;
 		}
-		if (stats_fd >= 0) {
+		if (stats_fd >= 0 || balance_fd >= 0) {
 			if (next_stats <= t) {
-				stats_sample(stats_fd, t, false);
+				stats_sample(balance_fd, stats_fd, ifname, t, false);
 				next_stats = t + stats_ms * NSEC_PER_MSEC;
 			}
 			if (next_stats < wake)
@@ -663,18 +1003,24 @@ int main(int argc, char **argv)
 			timeout = 100;
 		if (poll(pfd, nslots, timeout) <= 0)
 			continue;
+		/* a bounded batch per queue, so that a flood cannot hold up the
+		 * events and the statistics samples
+		 */
 		for (s = 0; s < nslots; s++)
 			if (pfd[s].revents & POLLIN)
-				slot_drain(s);
+				slot_drain(s, MQTAP_DRAIN_BATCH);
 	}
 
-	if (stats_fd >= 0) {
-		stats_sample(stats_fd, now_ns(), true);
+	if (stats_fd >= 0 || balance_fd >= 0)
+		stats_sample(balance_fd, stats_fd, ifname, now_ns(), true);
+	if (stats_fd >= 0)
 		close(stats_fd);
-	}
+	if (balance_fd >= 0)
+		close(balance_fd);
 	t = now_ns();
 	print_report(ifname, bucket_ms, start, t, tx_before,
-		     read_counter(ifname, "tx_dropped"), reason);
+		     read_counter(ifname, "tx_dropped"), reason,
+		     balance_req, balance_read, balance_err);
 	for (s = 0; s < nslots; s++)
 		close(slots[s].fd);
 	return 0;

@@ -10,7 +10,12 @@
 # usage: check-flows.sh IFNAME PERIOD_MS|- THRESHOLD|- "MQTAP_OPTIONS" FLOW...
 #   FLOW as udpflows takes it: SPORT:PPS:START_MS:COUNT
 # env: KMB_BIN (tools, default /opt/kmb), KMB_DMESG=0 (do not read the kernel log),
-#      KMB_MAX_S (bound of the traffic, default 20)
+#      KMB_MAX_S (bound of the traffic, default 20),
+#      KMB_UDPFLOWS_OPTS (more udpflows options: -P, -L MS, -F COUNT@MS ...),
+#      KMB_NOQUEUE=1 (no qdisc on the tap: every packet tun_select_queue() steers
+#        reaches tun_net_xmit(), read by mqtap or counted in tx_dropped),
+#      KMB_NETCONSOLE=PORT (netconsole bound to the tap, to 198.51.100.2:PORT, while
+#        KMB_KMSG_LINES lines (default 150) are written to /dev/kmsg, 10 ms apart)
 # exit: 0 ran (the output says what happened), 2 usage, 3 module parameter refused,
 #       4 mqtap did not come up, 5 tap setup failed
 set -u
@@ -22,7 +27,12 @@ MAX=${KMB_MAX_S:-20}
 PARAMS=/sys/module/tun/parameters
 OUT=$(mktemp -d /tmp/kmb-chk.XXXXXX) || exit 2
 MQ=""
+LOG=""
+NETCONS=""
+STATS=/sys/kernel/debug/tun_balance
 cleanup() {
+  [ -n "$LOG" ] && kill "$LOG" 2>/dev/null
+  [ -n "$NETCONS" ] && rmmod netconsole 2>/dev/null
   [ -n "$MQ" ] && kill "$MQ" 2>/dev/null
   rm -rf "$OUT"
 }
@@ -37,7 +47,13 @@ setparam() { # NAME VALUE
 }
 setparam balance_period_ms "$PERIOD"
 setparam balance_threshold "$THRESH"
-echo "### params period_ms=$(cat $PARAMS/balance_period_ms 2>/dev/null || echo -) threshold=$(cat $PARAMS/balance_threshold 2>/dev/null || echo -)"
+echo "### params period_ms=$(cat $PARAMS/balance_period_ms 2>/dev/null || echo -) threshold=$(cat $PARAMS/balance_threshold 2>/dev/null || echo -) balance_default=$(cat $PARAMS/balance_default 2>/dev/null || echo -)"
+# the balancer statistics (debugfs) of a patched module; before the tap exists
+if [ -e $PARAMS/balance_default ] && [ ! -e $STATS ]; then
+  mount -t debugfs none /sys/kernel/debug 2>/dev/null
+fi
+echo "### debugfs before"
+cat $STATS 2>/dev/null || echo absent
 
 DMESG0=0
 [ "${KMB_DMESG:-1}" = 1 ] && DMESG0=$(dmesg | wc -l)
@@ -61,9 +77,41 @@ done
   ip link set "$IF" up &&
   ip neigh replace 198.51.100.2 lladdr 02:00:00:00:00:02 dev "$IF" nud permanent ||
   { echo "setting up $IF failed" >&2; exit 5; }
+if [ "${KMB_NOQUEUE:-0}" = 1 ]; then
+  tc qdisc replace dev "$IF" root noqueue || { echo "no qdisc on $IF failed" >&2; exit 5; }
+fi
 
-timeout $((MAX + 5)) "$BIN/udpflows" -b 198.51.100.1 -d 198.51.100.2 -p 9 -T "$MAX" "$@" > "$OUT/udpflows" 2>&1
+NCRC=-
+if [ -n "${KMB_NETCONSOLE:-}" ]; then
+  modprobe netconsole "netconsole=6665@198.51.100.1/$IF,${KMB_NETCONSOLE}@198.51.100.2/02:00:00:00:00:02" \
+    > "$OUT/netconsole" 2>&1
+  NCRC=$?
+  [ $NCRC = 0 ] && NETCONS=1
+  # log while the flows run: every line goes out through netpoll (IRQs off)
+  (
+    i=0
+    while [ $i -lt "${KMB_KMSG_LINES:-150}" ]; do
+      i=$((i + 1))
+      echo "kmb-netpoll line $i" > /dev/kmsg
+      sleep 0.01
+    done
+    echo "$i" > "$OUT/kmsg"
+  ) &
+  LOG=$!
+fi
+
+# shellcheck disable=SC2086 # KMB_UDPFLOWS_OPTS is a list of options
+timeout $((MAX + 5)) "$BIN/udpflows" -b 198.51.100.1 -d 198.51.100.2 -p 9 -T "$MAX" ${KMB_UDPFLOWS_OPTS:-} "$@" \
+  > "$OUT/udpflows" 2>&1
 UF=$?
+if [ -n "$LOG" ]; then
+  wait "$LOG"
+  LOG=""
+fi
+if [ -n "$NETCONS" ]; then
+  rmmod netconsole >> "$OUT/netconsole" 2>&1
+  NETCONS=""
+fi
 wait "$MQ"
 MQRC=$?
 MQ=""
@@ -73,6 +121,12 @@ cat "$OUT/udpflows"
 echo "### mqtap rc=$MQRC"
 cat "$OUT/mqtap"
 [ -s "$OUT/mqtap.err" ] && { echo "### mqtap stderr"; cat "$OUT/mqtap.err"; }
+if [ -n "${KMB_NETCONSOLE:-}" ]; then
+  echo "### netconsole rc=$NCRC lines=$(cat "$OUT/kmsg" 2>/dev/null || echo 0) port=$KMB_NETCONSOLE"
+  cat "$OUT/netconsole"
+fi
+echo "### debugfs after"
+cat $STATS 2>/dev/null || echo absent
 if [ "${KMB_DMESG:-1}" = 1 ]; then
   echo "### dmesg"
   dmesg | tail -n +$((DMESG0 + 1))
