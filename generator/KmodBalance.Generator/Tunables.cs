@@ -17,11 +17,13 @@ public sealed record Tunables(long Threshold = Tunables.DefaultThreshold, long P
     public Tunables Validated()
     {
         if (Threshold < 0 || Threshold > uint.MaxValue)
-            throw new KmbException($"--threshold {Threshold} is out of range: give a load gap in packets per period, 0 to {uint.MaxValue}");
+            throw new KmbException($"--threshold {Threshold} is out of range: give a load gap in segments per period, 0 to {uint.MaxValue}");
         if (PeriodMs <= 0)
             throw new KmbException($"--period-ms {PeriodMs} is not positive: give the remapper period in milliseconds, {MinPeriodMs} to {MaxPeriodMs}");
-        if (PeriodMs < MinPeriodMs || PeriodMs > MaxPeriodMs)
-            throw new KmbException($"--period-ms {PeriodMs} is outside {MinPeriodMs}-{MaxPeriodMs}: below {MinPeriodMs} ms a timer cannot run that often (one jiffy at HZ=100)");
+        if (PeriodMs < MinPeriodMs)
+            throw new KmbException($"--period-ms {PeriodMs} is below the {MinPeriodMs} ms floor: a timer cannot run more often than one jiffy at HZ=100; give {MinPeriodMs} to {MaxPeriodMs}");
+        if (PeriodMs > MaxPeriodMs)
+            throw new KmbException($"--period-ms {PeriodMs} is above the {MaxPeriodMs} ms ceiling; give {MinPeriodMs} to {MaxPeriodMs}");
         return this;
     }
 }

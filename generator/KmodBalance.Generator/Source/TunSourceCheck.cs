@@ -47,7 +47,9 @@ public static class TunSourceCheck
         if (!lastLine.StartsWith('#') && text[brackets.LastCode] is not (';' or '}'))
             return $"its last line ({CSource.LineOf(text, brackets.LastCode)}) ends in the middle of a declaration";
         var init = text.IndexOf("module_init(", StringComparison.Ordinal);
-        if (init >= 0 && ClosingMacros.FirstOrDefault(m => text.IndexOf(m, init, StringComparison.Ordinal) < 0) is { } missing)
+        if (init < 0)
+            return "it has no module_init() (tun.c ends with module_init, module_exit and MODULE_LICENSE)";
+        if (ClosingMacros.FirstOrDefault(m => text.IndexOf(m, init, StringComparison.Ordinal) < 0) is { } missing)
             return $"module_init() is not followed by {missing}...)";
         return null;
     }

@@ -23,5 +23,9 @@ public static class CompareReportWriter
             var consoles = Directory.CreateDirectory(Path.Combine(staging, ConsolesDir)).FullName;
             foreach (var (name, text) in failedTrialConsoles)
                 await File.WriteAllTextAsync(Path.Combine(consoles, Path.GetFileName(name)), text);
-        });
+        }, ownNames: OwnNames);
+
+    /// <summary>What a compare report holds: a previous report may be replaced, nothing else.</summary>
+    private static readonly IReadOnlySet<string> OwnNames = new HashSet<string>(
+        [JsonFile, SummaryFile, JunitFile, ConsolesDir, CompareCharts.PerTrialFile, CompareCharts.MeanFile, CompareCharts.HeatmapFile]);
 }

@@ -133,7 +133,7 @@ public class GenerateTests
 
     [Theory]
     [InlineData("--period-ms", "0", "--period-ms 0 is not positive")]
-    [InlineData("--period-ms", "5", "--period-ms 5 is outside 10-60000")]
+    [InlineData("--period-ms", "5", "--period-ms 5 is below the 10 ms floor")]
     [InlineData("--threshold", "-3", "--threshold -3 is out of range")]
     public async Task The_cli_refuses_bad_tunables_with_exit_code_2_and_writes_nothing(string option, string value, string message)
     {

@@ -15,12 +15,12 @@ public class TunablesTests
     }
 
     [Theory]
-    [InlineData(-1, 200, "--threshold -1*packets per period*")]
+    [InlineData(-1, 200, "--threshold -1*segments per period*")]
     [InlineData(4294967296, 200, "--threshold*out of range*")]
     [InlineData(64, 0, "--period-ms 0 is not positive*")]
     [InlineData(64, -5, "--period-ms -5 is not positive*")]
-    [InlineData(64, 9, "--period-ms 9 is outside 10-60000*")]
-    [InlineData(64, 60001, "--period-ms 60001 is outside*")]
+    [InlineData(64, 9, "--period-ms 9 is below the 10 ms floor*")]
+    [InlineData(64, 60001, "--period-ms 60001 is above the 60000 ms ceiling*")]
     public void Refuses_bad_values_instead_of_clamping(long threshold, long period, string message)
     {
         var validate = () => new Tunables(threshold, period).Validated();

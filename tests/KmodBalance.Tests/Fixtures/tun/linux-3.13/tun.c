@@ -77,3 +77,7 @@ static void tun_cleanup(void)
 {
 	misc_deregister(&tun_miscdev);
 }
+
+module_init(tun_init);
+module_exit(tun_cleanup);
+MODULE_LICENSE("GPL");
