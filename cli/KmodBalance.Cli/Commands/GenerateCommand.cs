@@ -45,7 +45,8 @@ internal static class GenerateCommand
             var tunables = new Tunables(result.GetValue(threshold), result.GetValue(period)).Validated();
             // Checked and locked before the input is read (a tarball takes seconds); written only at the end.
             using var output = await OutputDirectory.OpenAsync(result.GetValue(outDir)!,
-                new[] { result.GetValue(tunC), result.GetValue(kernelSource) }.OfType<string>().ToList(), new ConsoleProgress(), ct);
+                new[] { result.GetValue(tunC), result.GetValue(kernelSource), KernelCommand.SourceTreeOf(result.GetValue(kernel)) }
+                    .OfType<string>().ToList(), new ConsoleProgress(), ct);
             if (result.GetValue(kernel) is not null && (result.GetValue(tunC) ?? result.GetValue(kernelSource)) is not null)
                 throw new KmbException("give --kernel, or --tun-c / --kernel-source, not both");
             var fetched = await KernelCommand.ResolveAsync(result.GetValue(kernel), ct);

@@ -11,7 +11,11 @@ internal static class KernelCommand
 {
     public static Command Create()
     {
-        var generation = new Argument<string>("generation") { Description = $"Kernel generation: {KernelGeneration.SupportedNames}" };
+        var generation = new Argument<string[]>("generation")
+        {
+            Description = $"Kernel generation(s): {KernelGeneration.SupportedNames}",
+            Arity = ArgumentArity.OneOrMore,
+        };
         var refresh = new Option<bool>("--refresh") { Description = "Update the private package lists and fetch a newer kernel of the generation if the archive has one" };
         var fetchState = StateDirOption();
         var fetch = new Command("fetch",
@@ -23,12 +27,16 @@ internal static class KernelCommand
         };
         fetch.SetAction((r, ct) => CommandRunner.RunAsync(async () =>
         {
-            var g = KernelGeneration.Parse(r.GetValue(generation));
+            // Every name is checked before anything is downloaded.
+            var generations = r.GetValue(generation)!.Select(KernelGeneration.Parse).Distinct().ToList();
             var store = new KernelStore(r.GetValue(fetchState)!);
             var progress = new ConsoleProgress();
-            var (record, fetched) = await store.FetchAsync(g, r.GetValue(refresh), progress.Report, ct);
-            if (!fetched) Console.WriteLine($"Linux {g.Name}: already fetched (cached in {store.DirOf(g)})");
-            PrintRecord(record, store.DirOf(g));
+            foreach (var g in generations)
+            {
+                var (record, fetched) = await store.FetchAsync(g, r.GetValue(refresh), progress.Report, ct);
+                if (!fetched) Console.WriteLine($"Linux {g.Name}: already fetched (cached in {store.DirOf(g)})");
+                PrintRecord(record, store.DirOf(g));
+            }
             return 0;
         }));
 
@@ -81,6 +89,10 @@ internal static class KernelCommand
         Description = $"Kernel generation {KernelGeneration.SupportedNames}: {what} (fetched into {KernelStore.DefaultStateDir}/kernels/ on first use). " +
                       "Default: the installed Debian 6.1 cloud kernel",
     };
+
+    /// <summary>Where `generate --kernel NAME` reads tun.c (STATE/kernels/GEN/src), fetched or not; null without --kernel.</summary>
+    public static string? SourceTreeOf(string? name) =>
+        name is null ? null : new KernelStore(KernelStore.DefaultStateDir).SourceDirOf(KernelGeneration.Parse(name));
 
     /// <summary>The fetched record of <paramref name="name"/> (fetching it on first use), or null when no --kernel was given.</summary>
     public static async Task<KernelRecord?> ResolveAsync(string? name, CancellationToken ct)

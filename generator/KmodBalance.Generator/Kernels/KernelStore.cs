@@ -35,6 +35,8 @@ public sealed class KernelStore(string stateDir)
     public string StateDir { get; } = Path.GetFullPath(stateDir);
 
     public string DirOf(KernelGeneration g) => Path.Combine(StateDir, "kernels", g.Name);
+    /// <summary>The partial source tree (tun.c, checkpatch) that `generate --kernel` reads.</summary>
+    public string SourceDirOf(KernelGeneration g) => Path.Combine(DirOf(g), "src");
     public string RecordPath(KernelGeneration g) => Path.Combine(DirOf(g), KernelRecord.FileName);
 
     public KernelRecord? Load(KernelGeneration g) =>
@@ -134,7 +136,7 @@ public sealed class KernelStore(string stateDir)
 
         var root = Path.Combine(dir, "root");
         var toolRoot = Path.Combine(dir, "toolchain");
-        var src = Path.Combine(dir, "src");
+        var src = SourceDirOf(g);
         foreach (var d in new[] { root, toolRoot, src })
             if (Directory.Exists(d)) Directory.Delete(d, recursive: true);
         await StepTimer.TimeAsync(progress, $"unpacking {set.All.Count + toolchain.Count} packages (dpkg-deb -x)", async () =>
