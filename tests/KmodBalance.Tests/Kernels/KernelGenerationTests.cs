@@ -61,6 +61,18 @@ public class KernelGenerationTests
         Directory.EnumerateFileSystemEntries(state.Path).Should().BeEmpty("nothing is fetched for bad input");
     }
 
+    [Fact]
+    public async Task One_bad_name_among_several_fetches_nothing()
+    {
+        using var state = new TempDir();
+
+        var run = await Processes.KmbAsync("kernel", "fetch", "5.10", "6.13", "--state-dir", state.Path);
+
+        run.ExitCode.Should().Be(2);
+        run.StandardError.Should().Contain("'6.13'");
+        Directory.EnumerateFileSystemEntries(state.Path).Should().BeEmpty();
+    }
+
     [Theory]
     [InlineData("generate", "--out", "x", "--kernel", "3.2")]
     [InlineData("build", "nowhere", "--kernel", "3.2")]
