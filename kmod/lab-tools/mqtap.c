@@ -41,7 +41,7 @@
 #define MQTAP_MAX_QUEUES	16
 #define MQTAP_MAX_FLOWS		64
 #define MQTAP_MAX_EVENTS	32
-#define MQTAP_MAX_STATS		4096
+#define MQTAP_MAX_STATS		16384
 #define MQTAP_MAX_SEQ		(1u << 22)
 #define MQTAP_MAX_GAP_LINES	2000
 #define MQTAP_STATS_BYTES	16384
@@ -112,6 +112,7 @@ struct mq_event {
 
 struct mq_stats_sample {
 	long long t_ns;
+	long long prev_ns;	/* the reading before, which still showed the previous sample */
 	char *text;
 };
 
@@ -273,28 +274,26 @@ static long long read_counter(const char *ifname, const char *name)
 	return v;
 }
 
-/* Write @value to the balance attribute; the value read back, or -1. */
+/* Write @value to the balance attribute (*err: the write's errno, or 0);
+ * returns the value read back afterwards, or -1.
+ */
 static int balance_write(int value, int *err)
 {
 	char buf[16];
-	int fd, rc = -1;
+	int fd, read_back = -1;
 
 	*err = 0;
 	fd = open(balance_path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, value ? "1\n" : "0\n", 2) != 2)
-		*err = errno;
-	else
-		rc = 0;
+		*err = errno ? errno : EIO;
 	if (fd >= 0)
 		close(fd);
 	fd = open(balance_path, O_RDONLY | O_CLOEXEC);
-	if (sysfs_read(fd, buf, sizeof(buf)) > 0 && rc == 0)
-		rc = atoi(buf);
-	else if (rc == 0)
-		rc = -1;
+	if (sysfs_read(fd, buf, sizeof(buf)) > 0)
+		read_back = atoi(buf);
 	if (fd >= 0)
 		close(fd);
-	return rc;
+	return read_back;
 }
 
 /*
@@ -306,7 +305,9 @@ static void stats_sample(int balance_fd, int stats_fd, const char *ifname,
 			 long long t, bool force)
 {
 	static char file[MQTAP_STATS_BYTES * 4], buf[MQTAP_STATS_BYTES];
+	static long long last_read_ns;
 	const char *prev = nstats ? stats[nstats - 1].text : NULL;
+	long long before = last_read_ns;
 	char attr[16], *line, *save = NULL;
 	size_t len = 0, nlen = strlen(ifname);
 	bool mine = false;
@@ -327,6 +328,7 @@ static void stats_sample(int balance_fd, int stats_fd, const char *ifname,
 	}
 	if (!len)
 		return;
+	last_read_ns = t;
 	if (!force && prev && !strcmp(prev, buf))
 		return;
 	if (nstats == MQTAP_MAX_STATS) {
@@ -334,6 +336,7 @@ static void stats_sample(int balance_fd, int stats_fd, const char *ifname,
 		return;
 	}
 	stats[nstats].t_ns = t;
+	stats[nstats].prev_ns = before ? before : t;
 	stats[nstats].text = strdup(buf);
 	if (stats[nstats].text)
 		nstats++;
@@ -843,7 +846,8 @@ static void print_report(const char *ifname, long long bucket_ms, long long star
 	for (i = 0; i < nstats; i++) {
 		char *c;
 
-		printf("stats t_us=%lld", rel_us(stats[i].t_ns, anchor));
+		printf("stats t_us=%lld prev_us=%lld", rel_us(stats[i].t_ns, anchor),
+		       rel_us(stats[i].prev_ns, anchor));
 		for (c = strtok(stats[i].text, "\n"); c; c = strtok(NULL, "\n"))
 			printf(" | %s", c);
 		printf("\n");

@@ -14,6 +14,7 @@
 #      KMB_UDPFLOWS_OPTS (more udpflows options: -P, -L MS, -F COUNT@MS ...),
 #      KMB_NOQUEUE=1 (no qdisc on the tap: every packet tun_select_queue() steers
 #        reaches tun_net_xmit(), read by mqtap or counted in tx_dropped),
+#      KMB_BALANCE_DEFAULT=0|1 (balance_default while the tap is created; restored after),
 #      KMB_NETCONSOLE=PORT (netconsole bound to the tap, to 198.51.100.2:PORT, while
 #        KMB_KMSG_LINES lines (default 150) are written to /dev/kmsg, 10 ms apart)
 # exit: 0 ran (the output says what happened), 2 usage, 3 module parameter refused,
@@ -30,7 +31,9 @@ MQ=""
 LOG=""
 NETCONS=""
 STATS=/sys/kernel/debug/tun_balance
+BD_OLD=""
 cleanup() {
+  [ -n "$BD_OLD" ] && echo "$BD_OLD" > $PARAMS/balance_default 2>/dev/null
   [ -n "$LOG" ] && kill "$LOG" 2>/dev/null
   [ -n "$NETCONS" ] && rmmod netconsole 2>/dev/null
   [ -n "$MQ" ] && kill "$MQ" 2>/dev/null
@@ -47,13 +50,24 @@ setparam() { # NAME VALUE
 }
 setparam balance_period_ms "$PERIOD"
 setparam balance_threshold "$THRESH"
-echo "### params period_ms=$(cat $PARAMS/balance_period_ms 2>/dev/null || echo -) threshold=$(cat $PARAMS/balance_threshold 2>/dev/null || echo -) balance_default=$(cat $PARAMS/balance_default 2>/dev/null || echo -)"
+case $(cat $PARAMS/balance_default 2>/dev/null) in # a bool parameter reads Y or N
+  Y|1) BD=1 ;;
+  N|0) BD=0 ;;
+  *) BD=- ;;
+esac
+echo "### params period_ms=$(cat $PARAMS/balance_period_ms 2>/dev/null || echo -) threshold=$(cat $PARAMS/balance_threshold 2>/dev/null || echo -) balance_default=$BD"
 # the balancer statistics (debugfs) of a patched module; before the tap exists
 if [ -e $PARAMS/balance_default ] && [ ! -e $STATS ]; then
   mount -t debugfs none /sys/kernel/debug 2>/dev/null
 fi
 echo "### debugfs before"
 cat $STATS 2>/dev/null || echo absent
+if [ -n "${KMB_BALANCE_DEFAULT:-}" ]; then
+  BD_OLD=$BD
+  echo "$KMB_BALANCE_DEFAULT" > $PARAMS/balance_default 2>/dev/null ||
+    { echo "module parameter balance_default=$KMB_BALANCE_DEFAULT refused" >&2; exit 3; }
+  echo "### balance_default set=$(cat $PARAMS/balance_default)"
+fi
 
 DMESG0=0
 [ "${KMB_DMESG:-1}" = 1 ] && DMESG0=$(dmesg | wc -l)

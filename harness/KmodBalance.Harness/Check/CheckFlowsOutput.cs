@@ -14,7 +14,27 @@ public sealed record CheckFlowsOutput(
     int MqtapExitCode,
     string Mqtap,
     string MqtapStderr,
-    IReadOnlyList<string>? Dmesg);
+    IReadOnlyList<string>? Dmesg)
+{
+    /// <summary>balance_default of the loaded module (null: it has none, a stock tun).</summary>
+    public int? BalanceDefault { get; init; }
+
+    /// <summary>balance_default the scenario set while its tap was created (null: left alone).</summary>
+    public int? BalanceDefaultSet { get; init; }
+
+    /// <summary>/sys/kernel/debug/tun_balance before the tap existed ("absent" for a stock tun; null: not printed).</summary>
+    public string? DebugfsBefore { get; init; }
+
+    /// <summary>The same file after mqtap closed the tap.</summary>
+    public string? DebugfsAfter { get; init; }
+
+    /// <summary>The netconsole section (null: the scenario had none).</summary>
+    public NetconsoleRun? Netconsole { get; init; }
+}
+
+/// <summary>check-flows.sh's netconsole: modprobe's exit code, the kmsg lines the loop wrote, what
+/// modprobe/rmmod printed.</summary>
+public sealed record NetconsoleRun(int ModprobeExitCode, int LinesWritten, int Port, string Output);
 
 public static class CheckFlowsOutputParser
 {
@@ -43,10 +63,28 @@ public static class CheckFlowsOutputParser
         var mq = Find("mqtap rc=") ?? throw new FormatException("check-flows.sh output has no mqtap section");
         var err = Find("mqtap stderr");
         var dmesg = Find("dmesg");
+        var before = Find("debugfs before");
+        int? set = Find("balance_default set=") is { } bd
+            ? ToolOutputParser.Fields(bd.Header)["set"] switch { "Y" or "1" => 1, "N" or "0" => 0, _ => null }
+            : null;
+        var after = Find("debugfs after");
+        NetconsoleRun? netconsole = null;
+        if (Find("netconsole rc=") is { } nc)
+        {
+            var f = ToolOutputParser.Fields(nc.Header);
+            netconsole = new NetconsoleRun(f["rc"] == "-" ? -1 : Rc(nc.Header), OptionalInt(f, "lines") ?? 0, OptionalInt(f, "port") ?? 0, nc.Body.ToString());
+        }
         return new CheckFlowsOutput(
             OptionalInt(pf, "period_ms"), (uint?)OptionalInt(pf, "threshold"),
             Rc(uf.Header), uf.Body.ToString(), Rc(mq.Header), mq.Body.ToString(), err?.Body.ToString() ?? "",
-            dmesg?.Body.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            dmesg?.Body.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            BalanceDefault = OptionalInt(pf, "balance_default"),
+            BalanceDefaultSet = set,
+            DebugfsBefore = before?.Body.ToString(),
+            DebugfsAfter = after?.Body.ToString(),
+            Netconsole = netconsole,
+        };
     }
 
     private static int Rc(string header) =>

@@ -22,7 +22,19 @@ public sealed record ScenarioReport(
     UdpflowsReport? Sent,
     MqtapReport? Mqtap,
     IReadOnlyList<string>? Dmesg,
-    string? Error);
+    string? Error)
+{
+    /// <summary>"on (how)" or "off (stock automq) at first; ..." for this scenario's tap.</summary>
+    public string? Balancing { get; init; }
+
+    /// <summary>/sys/kernel/debug/tun_balance before the tap existed.</summary>
+    public string? DebugfsBefore { get; init; }
+
+    /// <summary>/sys/kernel/debug/tun_balance after the tap was gone.</summary>
+    public string? DebugfsAfter { get; init; }
+
+    public NetconsoleRun? Netconsole { get; init; }
+}
 
 /// <summary>Everything `kmb lab check` produced for one policy.</summary>
 /// <param name="Verdict">pass (every property held), fail (one did not), error (one could not be shown).</param>
@@ -38,6 +50,9 @@ public sealed record CheckReport(
     IReadOnlyDictionary<string, string> Environment)
 {
     public const string ConsoleProperty = "kernel-console-clean";
+
+    /// <summary>How the run turned balancing on.</summary>
+    public string? Balancing { get; init; }
 
     /// <summary>fail if any property failed, else error if any could not be shown (or the run broke), else pass.</summary>
     public static string Combine(IEnumerable<PropertyVerdict> properties, string? error)
@@ -139,6 +154,7 @@ public static class CheckReportWriter
         var md = new StringBuilder();
         md.Append(CultureInfo.InvariantCulture, $"# KmodBalance deterministic check ({report.Policy}): {report.Verdict.ToUpperInvariant()}\n\n");
         md.Append(CultureInfo.InvariantCulture, $"accel {report.Accel}, wall {report.WallSeconds:0.0} s\n\n");
+        if (report.Balancing is not null) md.Append("balancing: ").Append(report.Balancing).Append("\n\n");
         if (report.Error is not null)
             md.Append("## Error\n\n```\n").Append(report.Error.Replace("```", "'''", StringComparison.Ordinal).TrimEnd()).Append("\n```\n\n");
         md.Append("## Properties\n\n| scenario | property | verdict | why |\n|---|---|---|---|\n");
@@ -148,8 +164,9 @@ public static class CheckReportWriter
         foreach (var s in report.Scenarios)
         {
             md.Append(CultureInfo.InvariantCulture, $"## {s.Name} ({s.Seconds:0.0} s)\n\n{s.Description}.");
-            if (s.PeriodMs is { } period) md.Append(CultureInfo.InvariantCulture, $" Period {period} ms, threshold {s.Threshold} packets per period.");
+            if (s.PeriodMs is { } period) md.Append(CultureInfo.InvariantCulture, $" Period {period} ms, threshold {s.Threshold} segments per period.");
             md.Append("\n\n");
+            if (s.Balancing is not null) md.Append("balancing: ").Append(s.Balancing).Append("\n\n");
             if (s.Error is not null) md.Append("Error: ").Append(Cell(s.Error)).Append("\n\n");
             if (s.Mqtap is not { } mq) continue;
             md.Append("| flow | role | pps | start ms | datagrams | queues (sequence numbers, send times) |\n|---:|---|---:|---:|---:|---|\n");
@@ -161,10 +178,19 @@ public static class CheckReportWriter
                 md.Append(CultureInfo.InvariantCulture, $"- {e.Op.ToString().ToLowerInvariant()} slot {e.Slot}: {e.BeginUs / 1000.0:0.0}-{e.EndUs / 1000.0:0.0} ms, rc {e.ReturnCode}\n");
             if (mq.Stats.Count > 0)
             {
-                var last = mq.Stats[^1].Stats;
+                var on = mq.Stats.Where(x => !x.Stats.Off).ToList();
+                var last = on.Count > 0 ? on[^1].Stats : mq.Stats[^1].Stats;
+                var lastText = on.Count == 0 ? "none"
+                    : string.Create(CultureInfo.InvariantCulture, $"policy {last.Policy}, flows {last.Flows}, migrations {last.Migrations}, periods {last.Periods}, loads {string.Join(' ', last.Queues.Select(q => q.Load))}");
                 md.Append(CultureInfo.InvariantCulture,
-                    $"- balance_stats: {mq.Stats.Count} samples; last: flows {last.Flows}, migrations {last.Migrations}, loads {string.Join(' ', last.Queues.Select(q => q.Load))}\n");
+                    $"- tun_balance: {mq.Stats.Count} samples ({on.Count} with the tap's block); last with it: {lastText}; balancers at the end {mq.Stats[^1].Stats.Balancers?.ToString(CultureInfo.InvariantCulture) ?? "-"}\n");
             }
+            if (mq.FloodFrames > 0) md.Append(CultureInfo.InvariantCulture, $"- flood datagrams read: {mq.FloodFrames}\n");
+            if (mq.Replies.Count > 0) md.Append(CultureInfo.InvariantCulture, $"- guest replies written: {mq.Replies.Count}\n");
+            foreach (var t in mq.Toggles)
+                md.Append(CultureInfo.InvariantCulture, $"- balance := {t.Value} at {t.BeginUs / 1000.0:0.0}-{t.EndUs / 1000.0:0.0} ms, read back {t.Read}\n");
+            if (s.Netconsole is { } nc)
+                md.Append(CultureInfo.InvariantCulture, $"- netconsole: modprobe rc {nc.ModprobeExitCode}, {nc.LinesWritten} lines, datagrams per queue {string.Join(' ', mq.Slots.Select(x => x.Netcons))}\n");
             md.Append(CultureInfo.InvariantCulture, $"- tx_dropped {mq.TxDroppedBefore} -> {mq.TxDroppedAfter}; kernel log lines {s.Dmesg?.Count ?? 0}\n\n");
         }
         if (report.Steps.Count > 0)

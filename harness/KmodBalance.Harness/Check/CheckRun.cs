@@ -78,7 +78,11 @@ public sealed class CheckRun(CheckOptions options, IProgress<string> progress)
                 failure?.Split('\n') ?? []));
         }
         var report = new CheckReport(CheckReport.Combine(_properties, error), options.Policy, _accel, _properties, _scenarios,
-            _clock.Timings, Math.Round(_clock.WallSeconds, 2), error, _env);
+            _clock.Timings, Math.Round(_clock.WallSeconds, 2), error, _env)
+        {
+            Balancing = $"on per tap: the module is loaded with balance_default=0 and every scenario writes /sys/class/net/{Tap}/balance itself " +
+                "(optin starts off and switches it on and off under traffic)",
+        };
         try
         {
             CheckReportWriter.Write(options.ReportDir, report, _files);
@@ -127,7 +131,13 @@ public sealed class CheckRun(CheckOptions options, IProgress<string> progress)
         {
             output = CheckFlowsOutputParser.Parse(raw);
             if (output.MqtapExitCode != 0) problem = $"mqtap exited {output.MqtapExitCode}: {output.MqtapStderr.Trim()}";
-            observation = new ScenarioObservation(s, ToolOutputParser.ParseUdpflows(output.Udpflows), ToolOutputParser.ParseMqtap(output.Mqtap), output.Dmesg);
+            observation = new ScenarioObservation(s, ToolOutputParser.ParseUdpflows(output.Udpflows), ToolOutputParser.ParseMqtap(output.Mqtap), output.Dmesg)
+            {
+                DebugfsBefore = output.DebugfsBefore, DebugfsAfter = output.DebugfsAfter, Netconsole = output.Netconsole,
+                BalanceDefaultSet = output.BalanceDefaultSet,
+            };
+            if (output.BalanceDefault is null) problem = "the loaded tun has no balance_default parameter (not a module with the opt-in balancer)";
+            else if (output.BalanceDefault != 0) problem = $"balance_default is {output.BalanceDefault}: the check turns balancing on per tap itself";
             if (s.PeriodMs is { } p && output.PeriodMs != p) problem = $"balance_period_ms is {output.PeriodMs?.ToString(CultureInfo.InvariantCulture) ?? "missing"}, not {p}";
             if (s.Threshold is { } t && output.Threshold != t) problem = $"balance_threshold is {output.Threshold?.ToString(CultureInfo.InvariantCulture) ?? "missing"}, not {t}";
         }
@@ -147,12 +157,25 @@ public sealed class CheckRun(CheckOptions options, IProgress<string> progress)
             progress.Report($"  {s.Name}: ERROR - {problem}");
         }
         _scenarios.Add(new ScenarioReport(s.Name, s.Description, s.Queues, s.PeriodMs, s.Threshold, s.Flows, s.Events,
-            Math.Round(sw.Elapsed.TotalSeconds, 2), observation?.Sent, observation?.Seen, output?.Dmesg, problem));
+            Math.Round(sw.Elapsed.TotalSeconds, 2), observation?.Sent, observation?.Seen, output?.Dmesg, problem)
+        {
+            Balancing = Balancing(s), DebugfsBefore = output?.DebugfsBefore, DebugfsAfter = output?.DebugfsAfter, Netconsole = output?.Netconsole,
+        });
     }
+
+    /// <summary>How the scenario turned balancing on, for the report ("balancing: on (how)").</summary>
+    public static string Balancing(CheckScenario s) =>
+        s.SingleQueue
+            ? $"requested on a single-queue tap: balance_default={s.BalanceDefault} while it was created, then mqtap wrote 1 to /sys/class/net/{Tap}/balance (refused: nothing to balance)"
+            : s.Balance
+            ? $"on ({s.Policy}): mqtap wrote 1 to /sys/class/net/{Tap}/balance when it created the {(s.SingleQueue ? "single-queue" : $"{s.Queues}-queue")} tap"
+            : $"off (stock automq) at first; " + string.Join(", ", s.Events.Where(e => e.Op == QueueOp.Balance)
+                .Select(e => $"{(e.Slot == 1 ? "on" : "off")} at {e.AtMs} ms")) + $" (mqtap writes /sys/class/net/{Tap}/balance)";
 
     /// <summary>The shell command that runs one scenario in L1.</summary>
     public static string Command(CheckScenario s) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"KMB_MAX_S={s.TrafficSeconds} /opt/kmb/check-flows.sh {Tap} {s.PeriodMs?.ToString(CultureInfo.InvariantCulture) ?? "-"} " +
+            $"{string.Join(' ', s.Environment.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{e.Key}='{e.Value}'"))} " +
+            $"/opt/kmb/check-flows.sh {Tap} {s.PeriodMs?.ToString(CultureInfo.InvariantCulture) ?? "-"} " +
             $"{s.Threshold?.ToString(CultureInfo.InvariantCulture) ?? "-"} '{s.MqtapOptions}' {string.Join(' ', s.Flows.Select(f => f.Spec))}");
 }

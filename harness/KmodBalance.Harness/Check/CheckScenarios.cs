@@ -15,12 +15,15 @@ public static class CheckScenarios
     /// <summary>Sender lateness allowed where no property depends on timing (sticky, requeue).</summary>
     public const int TimingFree = 1000;
 
-    /// <summary>The scenarios judged for a policy: hash = sticky + requeue; dynamic = spread4,
-    /// converge + requeue.</summary>
+    /// <summary>The scenarios judged for a policy: hash = sticky, requeue, optin, single-queue, netpoll;
+    /// dynamic = spread4, converge, requeue, optin, flood, single-queue, netpoll. Each runs on a fresh
+    /// tap; all but optin turn balancing on for it as soon as it exists (mqtap -B 1).</summary>
     public static IReadOnlyList<CheckScenario> For(string policy) => policy switch
     {
-        "hash" => [Sticky, Requeue(dynamic: false)],
-        "dynamic" => [Spread4, Converge, Requeue(dynamic: true)],
+        "hash" => [.. new[] { Sticky, Requeue(dynamic: false), OptIn(dynamic: false), SingleQueue(dynamic: false), Netpoll(dynamic: false) }
+            .Select(s => s with { Policy = "hash" })],
+        "dynamic" => [.. new[] { Spread4, Converge, Requeue(dynamic: true), OptIn(dynamic: true), Flood, SingleQueue(dynamic: true), Netpoll(dynamic: true) }
+            .Select(s => s with { Policy = "dynamic" })],
         _ => throw new ArgumentException($"`lab check` knows the policies hash and dynamic, not '{policy}'", nameof(policy)),
     };
 
@@ -67,7 +70,7 @@ public static class CheckScenarios
             new(40001, 500, 600, 600), new(40002, 400, 600, 480), new(40003, 200, 600, 240), new(40004, 200, 600, 240)],
         [],
         [CheckProperties.OnePerQueueWithinTwoPeriods, CheckProperties.LoneFlowNeverMoved],
-        PeriodMs: PeriodMs, Threshold: Threshold);
+        PeriodMs: PeriodMs, Threshold: Threshold) { PairedStart = true };
 
     /// <summary>
     /// dynamic, 6 flows on 4 queues. After the decoys, f1..f6 (400, 400, 200, 225, 150, 125 pps; per
@@ -90,7 +93,7 @@ public static class CheckScenarios
             new(40004, 225, 600, 360), new(40005, 150, 600, 240), new(40006, 125, 600, 200)],
         [],
         [CheckProperties.ConvergesWithinThreshold, CheckProperties.LoneFlowNeverMoved],
-        PeriodMs: PeriodMs, Threshold: Threshold);
+        PeriodMs: PeriodMs, Threshold: Threshold) { PairedStart = true };
 
     /// <summary>Converge is judged this many periods after the test flows start.</summary>
     public const int ConvergePeriods = 3;
@@ -106,5 +109,113 @@ public static class CheckScenarios
         [.. Enumerable.Range(0, 6).Select(i => new FlowPlan(40001 + i, 250, 0, 600))],
         [new(QueueOp.Detach, 1, 600), new(QueueOp.Detach, 2, 1000), new(QueueOp.Attach, 1, 1400), new(QueueOp.Attach, 2, 1800)],
         [CheckProperties.QueueChangeSafe],
-        PeriodMs: dynamic ? PeriodMs : null, Threshold: dynamic ? Threshold : null, MaxSenderLateMs: TimingFree);
+        PeriodMs: dynamic ? PeriodMs : null, Threshold: dynamic ? Threshold : null, MaxSenderLateMs: TimingFree) { PairedStart = dynamic };
+
+    /// <summary>optin: balancing is switched on at this many ms after the first datagram, and off again at <see cref="OptInOffMs"/>.</summary>
+    public const int OptInOnMs = 800;
+    public const int OptInOffMs = 1600;
+
+    /// <summary>
+    /// both policies: balancing starts OFF on the tap (stock automq). 4 flows at 200 pps for 2.4 s;
+    /// mqtap answers 40001 and 40002 like a guest, on the queue one and two after the one each first
+    /// arrived on (every 100 ms while it reads them), so automq learns those queues; 40003 and 40004
+    /// are never answered and keep their hash queue. At 800 ms mqtap turns balancing on (the flows are
+    /// re-steered by the policy: hash = every flow on its hash queue, the one it had before any reply;
+    /// dynamic = fresh state, each flow hash-steered until admitted by its next datagram, the k-th
+    /// admitted on queue k-1, one per queue), at 1600 ms off again (automq's entries, not updated while
+    /// balancing, are younger than its 3 s ageing: the answered flows return to their learnt queue at
+    /// once). While off, every datagram must be on the queue the C# StockAutomq model predicts from the
+    /// replies mqtap wrote; after the switch off the device must be gone from the statistics and the
+    /// balancer count back to its value before.
+    /// </summary>
+    public static CheckScenario OptIn(bool dynamic) => new CheckScenario(
+        "optin",
+        "balancing off: 4 flows at 200 pps, two answered like a guest on other queues (automq learns them); " +
+        $"balancing on at {OptInOnMs} ms, off again at {OptInOffMs} ms",
+        [.. Enumerable.Range(0, 4).Select(i => new FlowPlan(40001 + i, 200, 0, 480))],
+        [new(QueueOp.Balance, 1, OptInOnMs), new(QueueOp.Balance, 0, OptInOffMs)],
+        [CheckProperties.OffSteersAsStock, CheckProperties.OnUnderTrafficBalances, CheckProperties.OffAgainFreesState],
+        PeriodMs: dynamic ? PeriodMs : null, Threshold: dynamic ? Threshold : null, MaxSenderLateMs: TimingFree)
+    {
+        Balance = false,
+        Replies = [new(40001, 1), new(40002, 2)],
+    };
+
+    /// <summary>flood: the paced flows run this long after the flood's last datagram.</summary>
+    public const int FloodTailMs = 1400;
+
+    /// <summary>flood: datagrams of the random-port flood.</summary>
+    public const int FloodCount = 100_000;
+
+    /// <summary>
+    /// dynamic: 100,000 one-datagram flows from random ports, sent as fast as L1 can from the start,
+    /// while 4 paced flows (500/450/400/350 pps, 100/90/80/70 segments per period) start 300 ms in,
+    /// amid the flood, and run until 1.4 s after its last datagram. The tap has no qdisc, so every
+    /// packet tun_select_queue() steers is either read by mqtap or counted in tx_dropped. Where the
+    /// flood leaves the paced flows does not matter: two of them together always outweigh any one
+    /// (70 + 80 &gt; 100), so a queue with two or more is the heaviest, pairs with an empty queue and
+    /// gives away all but its biggest flow within the budget; replayed over all 256 placements the
+    /// remapper reaches one per queue within 3 whole flood-free periods. The samples' "periods" counter
+    /// shows how many whole periods without the flood the kernel ran before the flows ended.
+    /// </summary>
+    public static CheckScenario Flood { get; } = new(
+        "flood",
+        $"{FloodCount:N0} one-datagram random-port flows at L1's highest rate; 4 paced flows (500/450/400/350 pps) start amid it and run " +
+        $"until {FloodTailMs} ms after it",
+        [new(40001, 500, 300, 0, TailMs: FloodTailMs), new(40002, 450, 300, 0, TailMs: FloodTailMs),
+            new(40003, 400, 300, 0, TailMs: FloodTailMs), new(40004, 350, 300, 0, TailMs: FloodTailMs)],
+        [],
+        [CheckProperties.FloodFlowsEndOnePerQueue, CheckProperties.FloodEveryPacketCounted],
+        PeriodMs: PeriodMs, Threshold: Threshold, MaxSenderLateMs: TimingFree)
+    {
+        Flood = new(FloodCount, 0),
+        NoQueue = true,
+        IdleMs = 3 * PeriodMs + 100,
+        TrafficBoundSeconds = 40,
+    };
+
+    /// <summary>flood: whole periods without the flood the remapper needs to reach one flow per queue from any placement.</summary>
+    public const int FloodSettlePeriods = 3;
+
+    /// <summary>
+    /// both: a tap created WITHOUT IFF_MULTI_QUEUE (one queue) while balance_default is 1, and then
+    /// balancing requested on it (mqtap -B 1). BALANCER.md: a single-queue device never gets a second
+    /// queue, so the write fails with EOPNOTSUPP and balance_default leaves it alone; the attribute reads
+    /// 0 and no state is allocated (so there is no remap timer either: it lives in the state). The tap
+    /// never appears in /sys/kernel/debug/tun_balance and the "balancers" count stays at its value
+    /// before the tap, while 2 flows run through it.
+    /// </summary>
+    public static CheckScenario SingleQueue(bool dynamic) => new CheckScenario(
+        "single-queue",
+        "a single-queue tap created with balance_default=1, then balance=1 written: 2 flows at 250 pps for 0.8 s; no balancer state may appear",
+        [new(40001, 250, 0, 200), new(40002, 250, 0, 200)],
+        [],
+        [CheckProperties.SingleQueueNoState],
+        Queues: 1, PeriodMs: dynamic ? PeriodMs : null, Threshold: dynamic ? Threshold : null, MaxSenderLateMs: TimingFree)
+    {
+        SingleQueue = true,
+        BalanceDefault = 1,
+    };
+
+    /// <summary>netpoll: netconsole's UDP port on 198.51.100.2 (a documentation address).</summary>
+    public const int NetconsolePort = 6666;
+
+    /// <summary>
+    /// both: netconsole bound to the balancing 4-queue tap (198.51.100.1 -> 198.51.100.2:6666) while
+    /// 150 lines are written to /dev/kmsg 10 ms apart and 4 flows run at 250 pps for 2 s. netpoll
+    /// transmits with IRQs disabled, so tun_select_queue() must not take the balancer's lock: the
+    /// netconsole flow is steered by hash (never admitted) and every line reaches one queue; the kernel
+    /// log shows no WARN/BUG/lockup, the flows are all delivered (no hang).
+    /// </summary>
+    public static CheckScenario Netpoll(bool dynamic) => new CheckScenario(
+        "netpoll",
+        "netconsole on the balancing tap logs 150 lines while 4 flows at 250 pps run for 2 s",
+        [.. Enumerable.Range(0, 4).Select(i => new FlowPlan(40001 + i, 250, 0, 500))],
+        [],
+        [CheckProperties.NetpollSafe],
+        PeriodMs: dynamic ? PeriodMs : null, Threshold: dynamic ? Threshold : null, MaxSenderLateMs: TimingFree)
+    {
+        NetconsolePort = NetconsolePort,
+        PairedStart = dynamic,
+    };
 }

@@ -11,7 +11,9 @@ public sealed record TrackSegment(int Queue, int Slot, long FirstSeq, long LastS
 public sealed record FlowMoveSeen(int Port, int From, int To, long LastOldUs, long FirstNewUs);
 
 /// <summary>One flow as mqtap saw it, in sequence order.</summary>
-public sealed record FlowTrack(FlowPlan Plan, IReadOnlyList<TrackSegment> Segments)
+/// <param name="BeforeAdmission">Its first datagram when a fresh dynamic balancer steered it by hash
+/// before admitting the flow with the second (BALANCER.md, "Admission"); not part of <paramref name="Segments"/>.</param>
+public sealed record FlowTrack(FlowPlan Plan, IReadOnlyList<TrackSegment> Segments, TrackSegment? BeforeAdmission = null)
 {
     public int Port => Plan.Port;
     public bool Seen => Segments.Count > 0;
@@ -34,11 +36,19 @@ public sealed record FlowTrack(FlowPlan Plan, IReadOnlyList<TrackSegment> Segmen
 }
 
 /// <summary>Joins the plan with mqtap's segments; slots are turned into tun's queue indexes with the
-/// slot map in force when each run started.</summary>
+/// slot map in force when each run started. Where the scenario starts its flows paired on a fresh
+/// dynamic balancer, a first segment holding datagram #0 alone, followed by one from #1, is the
+/// hash-steered datagram before admission: it is set apart, not counted as a move.</summary>
 public static class FlowTracks
 {
     public static IReadOnlyList<FlowTrack> Build(CheckScenario scenario, MqtapReport seen) =>
-        scenario.Flows.Select(plan => new FlowTrack(plan, seen.SegmentsOf(plan.Port)
-            .Select(s => new TrackSegment(seen.QueueOf(s.Slot, s.FirstUs), s.Slot, s.FirstSeq, s.LastSeq, s.Frames, s.FirstUs, s.LastUs))
-            .ToList())).ToList();
+        scenario.Flows.Select(plan =>
+        {
+            var segments = seen.SegmentsOf(plan.Port)
+                .Select(s => new TrackSegment(seen.QueueOf(s.Slot, s.FirstUs), s.Slot, s.FirstSeq, s.LastSeq, s.Frames, s.FirstUs, s.LastUs))
+                .ToList();
+            if (scenario.FirstDatagramBeforeAdmission && segments is [{ FirstSeq: 0, LastSeq: 0 } first, { FirstSeq: 1 }, ..])
+                return new FlowTrack(plan, segments[1..], first);
+            return new FlowTrack(plan, segments);
+        }).ToList();
 }

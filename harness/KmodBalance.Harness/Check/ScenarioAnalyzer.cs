@@ -10,7 +10,20 @@ namespace KmodBalance.Harness.Check;
 public sealed record PropertyVerdict(string Scenario, string Property, string Verdict, string Message, IReadOnlyList<string> Evidence);
 
 /// <summary>What one scenario produced, parsed.</summary>
-public sealed record ScenarioObservation(CheckScenario Scenario, UdpflowsReport Sent, MqtapReport Seen, IReadOnlyList<string>? Dmesg);
+public sealed record ScenarioObservation(CheckScenario Scenario, UdpflowsReport Sent, MqtapReport Seen, IReadOnlyList<string>? Dmesg)
+{
+    /// <summary>/sys/kernel/debug/tun_balance before the tap existed (null: not read).</summary>
+    public string? DebugfsBefore { get; init; }
+
+    /// <summary>The same after mqtap closed the tap.</summary>
+    public string? DebugfsAfter { get; init; }
+
+    /// <summary>balance_default as the scenario set it for its tap (null: left alone).</summary>
+    public int? BalanceDefaultSet { get; init; }
+
+    /// <summary>check-flows.sh's netconsole run (netpoll scenario).</summary>
+    public NetconsoleRun? Netconsole { get; init; }
+}
 
 /// <summary>Judges each property of a scenario exactly from mqtap's record (pure).</summary>
 public static partial class ScenarioAnalyzer
@@ -39,6 +52,13 @@ public static partial class ScenarioAnalyzer
                 CheckProperties.LoneFlowNeverMoved => LoneFlowNeverMoved(s, tracks),
                 CheckProperties.ConvergesWithinThreshold => ConvergesWithinThreshold(o, tracks),
                 CheckProperties.QueueChangeSafe => QueueChangeSafe(o, tracks, invalid),
+                CheckProperties.OffSteersAsStock => OffSteersAsStock(o, tracks),
+                CheckProperties.OnUnderTrafficBalances => OnUnderTrafficBalances(o, tracks),
+                CheckProperties.OffAgainFreesState => OffAgainFreesState(o),
+                CheckProperties.FloodFlowsEndOnePerQueue => FloodFlowsEndOnePerQueue(o, tracks),
+                CheckProperties.FloodEveryPacketCounted => FloodEveryPacketCounted(o),
+                CheckProperties.SingleQueueNoState => SingleQueueNoState(o, tracks),
+                CheckProperties.NetpollSafe => NetpollSafe(o, tracks),
                 _ => throw new ArgumentException($"unknown property {p}"),
             };
         }).ToList();
@@ -55,21 +75,33 @@ public static partial class ScenarioAnalyzer
         {
             var sent = o.Sent.Flows.FirstOrDefault(f => f.Port == plan.Port);
             if (sent is null) { problems.Add($"udpflows did not report flow {plan.Port}"); continue; }
-            if (sent.Sent != plan.Count || sent.Errors != 0)
-                problems.Add($"flow {plan.Port}: sent {sent.Sent} of {plan.Count}, {sent.Errors} send errors");
+            var count = plan.TailMs is null ? plan.Count : sent.Count;
+            if (sent.Sent != count || sent.Errors != 0)
+                problems.Add($"flow {plan.Port}: sent {sent.Sent} of {count}, {sent.Errors} send errors");
             if (sent.MaxLateUs > s.MaxSenderLateMs * 1000L)
                 problems.Add($"flow {plan.Port}: the sender was up to {sent.MaxLateUs / 1000.0:0.0} ms late (the design allows {s.MaxSenderLateMs} ms)");
         }
         if (o.Sent.Stopped) problems.Add("udpflows hit its time bound");
+        if (s.Flood is { } flood && (o.Sent.Flood is not { } fs || fs.Sent != flood.Count || fs.Errors != 0))
+            problems.Add($"the flood sent {o.Sent.Flood?.Sent ?? 0} of {flood.Count} datagrams, {o.Sent.Flood?.Errors ?? 0} send errors");
+        if (o.Seen.Balance is { } b && b.Read != b.Requested && !s.SingleQueue)
+            problems.Add($"mqtap wrote {b.Requested} to the balance attribute but read {b.Read} back (errno {b.Errno})");
+        foreach (var toggle in o.Seen.Toggles.Where(x => !x.Done || x.ReturnCode != 0 || x.Read != x.Value))
+            problems.Add($"balance:{toggle.Value}@{toggle.AtMs} did not take (done {toggle.Done}, rc {toggle.ReturnCode}, errno {toggle.Errno}, read {toggle.Read})");
+        if (o.Seen.Toggles.Count != s.Events.Count(e => e.Op == QueueOp.Balance))
+            problems.Add($"{o.Seen.Toggles.Count} of {s.Events.Count(e => e.Op == QueueOp.Balance)} balance switches ran");
         if (o.Seen.Other > 0) problems.Add($"{o.Seen.Other} frames on the tap that are not the scenario's (they would be flows to the balancer)");
         if (o.Seen.UnknownFlows > 0) problems.Add($"{o.Seen.UnknownFlows} datagrams of flows beyond mqtap's table");
-        if (s.Events.Count == 0)
+        if (!s.Events.Any(e => e.Op != QueueOp.Balance))
         {
             foreach (var t in tracks)
             {
-                var got = t.Segments.Sum(x => x.Frames);
-                if (got != t.Plan.Count)
-                    problems.Add($"flow {t.Port}: {got} of {t.Plan.Count} datagrams read (tx_dropped {o.Seen.TxDroppedBefore} -> {o.Seen.TxDroppedAfter}: the reader fell behind)");
+                var got = t.Segments.Sum(x => x.Frames) + (t.BeforeAdmission?.Frames ?? 0);
+                var planned = t.Plan.TailMs is null ? t.Plan.Count : o.Sent.Flows.FirstOrDefault(f => f.Port == t.Port)?.Sent ?? 0;
+                long dropped = Math.Max(0, o.Seen.TxDroppedAfter - o.Seen.TxDroppedBefore);
+                // under a flood the reader may fall behind: tun drops what its ring cannot hold (tx_dropped)
+                if (got != planned && (s.Flood is null || planned - got > dropped))
+                    problems.Add($"flow {t.Port}: {got} of {planned} datagrams read (tx_dropped {o.Seen.TxDroppedBefore} -> {o.Seen.TxDroppedAfter}: the reader fell behind)");
             }
         }
         return problems.Count == 0 ? null : string.Join("; ", problems);

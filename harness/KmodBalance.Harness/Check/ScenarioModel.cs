@@ -25,8 +25,8 @@ public static class ScenarioModel
         ArgumentNullException.ThrowIfNull(c);
         if (s.PeriodMs is not { } periodMs || s.Threshold is not { } threshold)
             throw new ArgumentException("only scenarios of the dynamic policy can be replayed", nameof(s));
-        if (s.Events.Count > 0)
-            throw new ArgumentException("queue events are not replayed", nameof(s));
+        if (s.Events.Count > 0 || s.Flood is not null || s.Replies.Count > 0 || s.SingleQueue || !s.Balance)
+            throw new ArgumentException("queue events, switches, replies and floods are not replayed", nameof(s));
         var rng = new Random(c.Seed);
         var sel = balancer?.Invoke(threshold) ?? new ModelBalancer(new DynamicBalancer(threshold));
         var hash = s.Flows.ToDictionary(f => f.Port, _ => (uint)rng.NextInt64(0, 1L << 32));
@@ -49,7 +49,7 @@ public static class ScenarioModel
         {
             for (long k = 0; k < f.Count; k++)
             {
-                double t = f.StartMs + k * 1000.0 / f.Pps;
+                double t = f.StartMs + (s.PairedStart ? Math.Max(0, k - 1) : k) * 1000.0 / f.Pps;
                 foreach (var st in stalls)
                     if (t >= st.From && t < st.To) { t = st.To; break; }
                 sends.Add((t, order, f, k));
@@ -119,12 +119,16 @@ public static class ScenarioModel
             0, 0, Other: 0, DetachedReads: 0, UnknownFlows: 0, EndReason: "idle");
     }
 
+    /// <summary>The reference model, one segment per datagram (udpflows' 64-byte datagrams are not GSO).</summary>
     private sealed class ModelBalancer(DynamicBalancer b) : IQueueSelectorForReplay
     {
-        public int Select(uint hash, uint queues) => b.Select(hash, 100, queues);
+        public int Select(uint hash, uint queues) => b.Select(hash, 1, queues);
         public void Remap(uint queues) => b.Remap(queues);
-        public BalanceStats Stats(int queues) => new(false, b.FlowCount, b.Migrations,
-            Enumerable.Range(0, queues).Select(q => new QueueBalance(q, b.LastLoad(q), b.FlowsOnQueue(q))).ToList());
+        public BalanceStats Stats(int queues) => new BalanceStats(false, b.FlowCount, b.Migrations,
+            Enumerable.Range(0, queues).Select(q => new QueueBalance(q, b.LastLoad(q), b.FlowsOnQueue(q))).ToList())
+        {
+            Balancers = 1, Device = "model", Policy = "dynamic", Periods = b.Periods, Requested = 1,
+        };
     }
 }
 

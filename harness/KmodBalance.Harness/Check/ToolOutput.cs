@@ -10,8 +10,33 @@ public sealed record SlotMap(long TimeUs, IReadOnlyList<int> QueueOfSlot);
 public sealed record QueueEventResult(QueueOp Op, int Slot, int AtMs, bool Done, int ReturnCode, int Errno,
     long BeginUs, long EndUs, long DrainedBefore, long DrainedAfter);
 
-/// <summary>balance_stats as mqtap sampled it when it changed.</summary>
-public sealed record StatsSample(long TimeUs, BalanceStats Stats);
+/// <summary>The tap's balance attribute and its block of /sys/kernel/debug/tun_balance as mqtap
+/// sampled them when they changed (every remap changes the block's "periods").</summary>
+public sealed record StatsSample(long TimeUs, BalanceStats Stats)
+{
+    /// <summary>When mqtap last read the file before this sample (it still showed the previous sample):
+    /// a change, such as a remap, happened in (PrevUs, TimeUs]. Null in older output.</summary>
+    public long? PrevUs { get; init; }
+}
+
+/// <summary>mqtap's -B: the value written to /sys/class/net/TAP/balance once the queues were open.</summary>
+public sealed record BalanceRequest(int Requested, int Read, int Errno, bool MultiQueue);
+
+/// <summary>A balance:V@MS event: /sys/class/net/TAP/balance written between BeginUs and EndUs.</summary>
+public sealed record BalanceToggle(int Value, int AtMs, bool Done, int ReturnCode, int Errno, long BeginUs, long EndUs, int Read);
+
+/// <summary>A "guest reply" mqtap wrote for flow <paramref name="Port"/> on file <paramref name="Slot"/>
+/// (tun_get_user() learns the queue for automq inside that write()).</summary>
+public sealed record ReplySent(int Port, int Slot, long BeginUs, long EndUs, int ReturnCode, int Errno);
+
+/// <summary>Flood datagrams sent in [TimeUs, TimeUs + WidthUs), per slot.</summary>
+public sealed record FloodBucket(long TimeUs, long WidthUs, IReadOnlyList<long> FramesPerSlot);
+
+/// <summary>Netconsole datagrams (mqtap's -N PORT): when the first and last were read.</summary>
+public sealed record NetconsSeen(int Port, long FirstUs, long LastUs);
+
+/// <summary>udpflows' flood: one-datagram flows from random ports, as fast as L1 sends.</summary>
+public sealed record FloodSent(long Count, long Sent, long Errors, int StartMs, long FirstNs, long LastNs, long Pps, uint Seed);
 
 /// <summary>Datagrams of a flow sent in [TimeMs, TimeMs + bucket), per slot.</summary>
 public sealed record FlowBucket(int Port, long TimeMs, IReadOnlyList<long> FramesPerSlot);
@@ -27,7 +52,14 @@ public sealed record FlowGap(int Port, long FirstSeq, long LastSeq, long? PrevUs
 
 public sealed record FlowSummary(int Port, long Frames, long Unique, long Duplicates, long Beyond, long MaxSeq, long LastUs, long Gaps);
 
-public sealed record SlotSummary(int Slot, long Frames, long Other, long DetachedReads);
+public sealed record SlotSummary(int Slot, long Frames, long Other, long DetachedReads)
+{
+    /// <summary>Flood datagrams read from the slot.</summary>
+    public long Flood { get; init; }
+
+    /// <summary>Netconsole datagrams read from the slot.</summary>
+    public long Netcons { get; init; }
+}
 
 /// <summary>Everything mqtap reported (see kmod/lab-tools/README.md).</summary>
 public sealed record MqtapReport(
@@ -50,6 +82,20 @@ public sealed record MqtapReport(
     long UnknownFlows,
     string EndReason)
 {
+    /// <summary>What -B wrote to the balance attribute (null: nothing).</summary>
+    public BalanceRequest? Balance { get; init; }
+
+    public IReadOnlyList<BalanceToggle> Toggles { get; init; } = [];
+
+    public IReadOnlyList<ReplySent> Replies { get; init; } = [];
+
+    public IReadOnlyList<FloodBucket> Flood { get; init; } = [];
+
+    /// <summary>Flood datagrams read (including those beyond mqtap's buckets).</summary>
+    public long FloodFrames { get; init; }
+
+    public NetconsSeen? Netcons { get; init; }
+
     /// <summary>The queue index of <paramref name="slot"/> for a datagram sent at <paramref name="timeUs"/>.</summary>
     public int QueueOf(int slot, long timeUs)
     {
@@ -63,7 +109,10 @@ public sealed record MqtapReport(
 /// <summary>udpflows' report of one flow.</summary>
 public sealed record SentFlow(int Port, int Pps, int StartMs, long Count, long Sent, long Errors, long FirstNs, long LastNs, long MaxLateUs);
 
-public sealed record UdpflowsReport(long StartNs, IReadOnlyList<SentFlow> Flows, long WallMs, bool Stopped);
+public sealed record UdpflowsReport(long StartNs, IReadOnlyList<SentFlow> Flows, long WallMs, bool Stopped)
+{
+    public FloodSent? Flood { get; init; }
+}
 
 /// <summary>Pure parsers of mqtap's and udpflows' line output.</summary>
 public static class ToolOutputParser
@@ -81,6 +130,12 @@ public static class ToolOutputParser
         var gaps = new List<FlowGap>();
         var flows = new List<FlowSummary>();
         var slots = new List<SlotSummary>();
+        var toggles = new List<BalanceToggle>();
+        var replies = new List<ReplySent>();
+        var flood = new List<FloodBucket>();
+        BalanceRequest? balance = null;
+        NetconsSeen? netcons = null;
+        long floodFrames = 0;
         foreach (var raw in text.Split('\n'))
         {
             var line = raw.TrimEnd('\r');
@@ -88,6 +143,35 @@ public static class ToolOutputParser
             switch (kind)
             {
                 case "mqtap": header = Fields(line); break;
+                case "balance":
+                {
+                    var f = Fields(line);
+                    balance = new BalanceRequest((int)Int(f, "requested", line), (int)Int(f, "read", line), (int)Int(f, "errno", line),
+                        Int(f, "multi_queue", line) != 0);
+                    break;
+                }
+                case "reply":
+                {
+                    var f = Fields(line);
+                    if (f.ContainsKey("truncated")) throw new FormatException("mqtap: more replies than it could record");
+                    replies.Add(new ReplySent((int)Int(f, "flow", line), (int)Int(f, "slot", line), Long(f, "begin_us", line), Long(f, "end_us", line),
+                        (int)Int(f, "rc", line), (int)Int(f, "errno", line)));
+                    break;
+                }
+                case "flood":
+                {
+                    var f = Fields(line);
+                    flood.Add(new FloodBucket(Long(f, "t_us", line), Long(f, "width_us", line),
+                        Get(f, "frames", line).Split(',').Select(v => ParseLong(v, line)).ToList()));
+                    break;
+                }
+                case "floodsum": floodFrames = Long(Fields(line), "frames", line); break;
+                case "netcons":
+                {
+                    var f = Fields(line);
+                    netcons = new NetconsSeen((int)Int(f, "port", line), Long(f, "first_us", line), Long(f, "last_us", line));
+                    break;
+                }
                 case "map":
                 {
                     var f = Fields(line);
@@ -102,6 +186,13 @@ public static class ToolOutputParser
                 case "event":
                 {
                     var f = Fields(line);
+                    if (Get(f, "op", line) == "balance")
+                    {
+                        toggles.Add(new BalanceToggle((int)Int(f, "value", line), (int)Int(f, "at_ms", line), Int(f, "done", line) == 1,
+                            (int)Int(f, "rc", line), (int)Int(f, "errno", line), Long(f, "begin_us", line), Long(f, "end_us", line),
+                            (int)Int(f, "read", line)));
+                        break;
+                    }
                     var op = Get(f, "op", line) switch
                     {
                         "detach" => QueueOp.Detach,
@@ -117,8 +208,13 @@ public static class ToolOutputParser
                 {
                     var bar = line.IndexOf('|', StringComparison.Ordinal);
                     if (line.StartsWith("stats truncated", StringComparison.Ordinal)) break;
-                    if (bar < 0) throw new FormatException($"mqtap: stats line without balance_stats: '{line}'");
-                    stats.Add(new StatsSample(Long(Fields(line[..bar]), "t_us", line), BalanceStatsParser.Parse(line[(bar + 1)..])));
+                    if (bar < 0) throw new FormatException($"mqtap: stats line without a sample: '{line}'");
+                    if (header is null) throw new FormatException("mqtap: a stats line before the header");
+                    var sf = Fields(line[..bar]);
+                    stats.Add(new StatsSample(Long(sf, "t_us", line), BalanceStatsParser.Parse(line[(bar + 1)..], Get(header, "ifname", "header")))
+                    {
+                        PrevUs = sf.ContainsKey("prev_us") ? Long(sf, "prev_us", line) : null,
+                    });
                     break;
                 }
                 case "bucket":
@@ -154,7 +250,11 @@ public static class ToolOutputParser
                 case "slot":
                 {
                     var f = Fields(line);
-                    slots.Add(new SlotSummary((int)Int(f, "slot", line), Long(f, "frames", line), Long(f, "other", line), Long(f, "detached_reads", line)));
+                    slots.Add(new SlotSummary((int)Int(f, "slot", line), Long(f, "frames", line), Long(f, "other", line), Long(f, "detached_reads", line))
+                    {
+                        Flood = f.ContainsKey("flood") ? Long(f, "flood", line) : 0,
+                        Netcons = f.ContainsKey("netcons") ? Long(f, "netcons", line) : 0,
+                    });
                     break;
                 }
                 case "txdropped": tx = Fields(line); break;
@@ -167,7 +267,10 @@ public static class ToolOutputParser
         return new MqtapReport(Get(header, "ifname", "header"), (int)Int(header, "queues", "header"), (int)Int(header, "bucket_ms", "header"),
             Long(header, "anchor_ns", "header"), maps, events, stats, buckets, segments, gaps, flows, slots,
             tx is null ? -1 : Long(tx, "before", "txdropped"), tx is null ? -1 : Long(tx, "after", "txdropped"),
-            Long(end, "other", "end"), Long(end, "detached_reads", "end"), Long(end, "unknown_flows", "end"), Get(end, "reason", "end"));
+            Long(end, "other", "end"), Long(end, "detached_reads", "end"), Long(end, "unknown_flows", "end"), Get(end, "reason", "end"))
+        {
+            Balance = balance, Toggles = toggles, Replies = replies, Flood = flood, FloodFrames = floodFrames, Netcons = netcons,
+        };
     }
 
     /// <exception cref="FormatException">Not a complete udpflows report.</exception>
@@ -176,10 +279,17 @@ public static class ToolOutputParser
         ArgumentNullException.ThrowIfNull(text);
         Dictionary<string, string>? start = null, end = null;
         var flows = new List<SentFlow>();
+        FloodSent? flood = null;
         foreach (var raw in text.Split('\n'))
         {
             var line = raw.TrimEnd('\r');
             if (line.StartsWith("udpflows start_ns=", StringComparison.Ordinal)) start = Fields(line);
+            else if (line.StartsWith("flood count=", StringComparison.Ordinal))
+            {
+                var f = Fields(line);
+                flood = new FloodSent(Long(f, "count", line), Long(f, "sent", line), Long(f, "errors", line), (int)Int(f, "start_ms", line),
+                    Long(f, "first_ns", line), Long(f, "last_ns", line), Long(f, "pps", line), (uint)Long(f, "seed", line));
+            }
             else if (line.StartsWith("udpflows end ", StringComparison.Ordinal)) end = Fields(line);
             else if (line.StartsWith("sent ", StringComparison.Ordinal))
             {
@@ -190,7 +300,7 @@ public static class ToolOutputParser
         }
         if (start is null) throw new FormatException("udpflows: no 'udpflows start_ns=' line (did it run?)");
         if (end is null) throw new FormatException("udpflows: no 'udpflows end' line (it did not finish)");
-        return new UdpflowsReport(Long(start, "start_ns", "start"), flows, Long(end, "wall_ms", "end"), Int(end, "stopped", "end") != 0);
+        return new UdpflowsReport(Long(start, "start_ns", "start"), flows, Long(end, "wall_ms", "end"), Int(end, "stopped", "end") != 0) { Flood = flood };
     }
 
     /// <summary>key=value tokens of a line (other tokens are ignored).</summary>

@@ -11,8 +11,9 @@ namespace KmodBalance.Harness.Lab;
 /// so a fresh boot per trial is a fresh session with its own registry.</summary>
 public sealed class L1Session
 {
-    private L1Session(Netns netns, string runDir, VmProcess vm, LabSshClient ssh, string tunStatus)
+    private L1Session(Netns netns, string runDir, VmProcess vm, LabSshClient ssh, string tunStatus, int? balanceDefault)
     {
+        BalanceDefault = balanceDefault;
         Netns = netns;
         RunDir = runDir;
         Vm = vm;
@@ -26,6 +27,8 @@ public sealed class L1Session
     public LabSshClient Ssh { get; }
     /// <summary>load-tun.sh's "KMB-TUN srcversion=... taint=..." line.</summary>
     public string TunStatus { get; }
+    /// <summary>The loaded module's balance_default (null: a module without the balancer).</summary>
+    public int? BalanceDefault { get; }
 
     /// <summary>L1 objects created so far, for collecting consoles when a later step fails.</summary>
     public sealed class Started
@@ -34,8 +37,10 @@ public sealed class L1Session
         public LabSshClient? Ssh { get; internal set; }
     }
 
+    /// <param name="balanceDefault">Load the module with balance_default=1 (hash, dynamic), so the tap
+    /// created later balances; the deterministic check turns balancing on per tap instead.</param>
     public static async Task<L1Session> StartAsync(PreparedPolicy policy, Accel accel, string vmlinuz, string stateDir,
-        StepClock clock, CleanupRegistry cleanup, Started started, IProgress<string> progress, CancellationToken ct)
+        StepClock clock, CleanupRegistry cleanup, Started started, IProgress<string> progress, CancellationToken ct, bool balanceDefault = false)
     {
         var netns = await clock.Step("create-netns", async () =>
         {
@@ -58,8 +63,9 @@ public sealed class L1Session
         var ssh = started.Ssh = await clock.Step("ssh-l1", async () => cleanup.Add("closed SSH to L1",
             await LabSshClient.ConnectAsync("ssh-l1", netns.Name, BootL1Step.Ip, 22, image.Keys.ClientKeyPath,
                 image.Keys.HostKeyFingerprint, TimeSpan.FromSeconds(60), ct)), ct);
-        var tunStatus = await clock.Step("load-module", () => LabHostSteps.LoadModuleAsync(ssh, ct), ct);
+        var (tunStatus, balance) = await clock.Step("load-module", () => LabHostSteps.LoadModuleAsync(ssh, balanceDefault, ct), ct);
         progress.Report(tunStatus);
-        return new L1Session(netns, runDir, vm, ssh, tunStatus);
+        progress.Report(balance is { } b ? $"balance_default={b}" : "the module has no balancer (stock)");
+        return new L1Session(netns, runDir, vm, ssh, tunStatus, balance);
     }
 }

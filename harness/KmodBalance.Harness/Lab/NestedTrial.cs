@@ -19,8 +19,12 @@ public sealed record TrialMeasurement(
     MeasureSteps.Snapshot After,
     string Accel)
 {
-    /// <summary>Flows the balancer moved during the measurement; null when the module has no balancer.</summary>
-    public long? Migrations => Before.Balance is { Off: false } b && After.Balance is { Off: false } a ? a.Migrations - b.Migrations : null;
+    /// <summary>"on (how)" or "off (stock)": whether the tap balanced, as L1 showed it after creating it.</summary>
+    public string Balancing { get; init; } = "unknown";
+
+    /// <summary>Flows the dynamic balancer moved during the measurement; null when the tap has no dynamic balancer.</summary>
+    public long? Migrations => Before.Balance is { Off: false, Policy: "dynamic" } b && After.Balance is { Off: false, Policy: "dynamic" } a
+        ? a.Migrations - b.Migrations : null;
 }
 
 /// <summary>
@@ -41,13 +45,21 @@ public sealed class NestedTrial(StepClock clock, IProgress<string> progress)
     public async Task<TrialMeasurement> RunAsync(PreparedPolicy policy, Accel runnerAccel, InstalledKernel kernel, string stateDir,
         TrialSettings settings, CleanupRegistry cleanup, CancellationToken ct)
     {
-        var session = await L1Session.StartAsync(policy, runnerAccel, kernel.VmlinuzPath, stateDir, clock, cleanup, _l1, progress, ct);
+        // hash and dynamic balance the tap created later (stock has no balance_default)
+        var session = await L1Session.StartAsync(policy, runnerAccel, kernel.VmlinuzPath, stateDir, clock, cleanup, _l1, progress, ct,
+            balanceDefault: policy.Policy != "stock");
         Environment["tun"] = session.TunStatus;
         var l1 = session.Ssh;
         var l2Accel = await clock.Step("l1-kvm", () => LabHostSteps.SetupKvmAsync(l1, ct), ct);
         progress.Report(l2Accel.Message);
         var accel = $"l1={Name(runnerAccel)},l2={Name(l2Accel.Accel)}";
         await clock.Step("create-ltap", () => LabHostSteps.CreateTapAsync(l1, ct), ct);
+        var (requested, stats) = await clock.Step("balance-state", () => LabHostSteps.ReadBalanceAsync(l1, ct), ct);
+        var balancing = LabHostSteps.DescribeBalancing(session.BalanceDefault, requested, stats);
+        Environment["balancing"] = balancing;
+        progress.Report("balancing: " + balancing);
+        if (policy.Policy != "stock" && !balancing.StartsWith("on ", StringComparison.Ordinal))
+            throw new LabStepException("balance-state", $"the {policy.Policy} module does not balance {LabHostSteps.Tap}: {balancing}");
 
         var l2Command = BootL2Step.Command(l2Accel.Accel, settings.Queues);
         var l2Ready = await clock.Step("boot-l2", () => BootL2Step.RunAsync(l1, l2Command, progress, ct), ct);
@@ -75,7 +87,7 @@ public sealed class NestedTrial(StepClock clock, IProgress<string> progress)
             Consoles["netperf"] = netperf.RawOutput;
         }, ct);
         var samples = Deltas.Compute(before.Queues, after.Queues, settings.Queues);
-        return new TrialMeasurement(samples, netperf, before, after, accel);
+        return new TrialMeasurement(samples, netperf, before, after, accel) { Balancing = balancing };
     }
 
     /// <summary>After a failure: whatever consoles can still be read (bounded), never throwing.</summary>

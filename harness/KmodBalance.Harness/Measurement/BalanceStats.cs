@@ -2,67 +2,135 @@ using System.Globalization;
 
 namespace KmodBalance.Harness.Measurement;
 
-/// <summary>One queue of /sys/class/net/TAP/balance_stats: packets steered to it in the last
-/// completed period (after that period's migrations) and the flows mapped to it.</summary>
+/// <summary>One queue of a device's block in /sys/kernel/debug/tun_balance: segments steered to it in
+/// the last completed period (after that period's migrations) and the flows mapped to it.</summary>
 public sealed record QueueBalance(int Queue, long Load, long Flows);
 
-/// <summary>/sys/class/net/TAP/balance_stats of the dynamic module, or <see cref="Off"/> when the
-/// device has no balancer (it could not allocate one).</summary>
+/// <summary>
+/// One device's balancer statistics, from /sys/kernel/debug/tun_balance (docs/BALANCER.md,
+/// "Statistics"): <c>device NAME ifindex I policy P flows F migrations M periods K</c> and, for
+/// dynamic, <c>queue Q load L flows C</c> per queue. <see cref="Off"/> when the file has no block for
+/// the device (balancing is off for it, or it is single-queue). <see cref="Balancers"/> is the file's
+/// <c>balancers N</c> (states allocated on the host), <see cref="Requested"/> the device's
+/// /sys/class/net/DEV/balance when the reader sampled it too (mqtap does).
+/// </summary>
 public sealed record BalanceStats(bool Off, long Flows, long Migrations, IReadOnlyList<QueueBalance> Queues)
 {
     public static BalanceStats Disabled { get; } = new(true, 0, 0, []);
 
+    /// <summary>The file's "balancers N" line; null when it was not read.</summary>
+    public long? Balancers { get; init; }
+
+    /// <summary>The device the block belongs to (null: <see cref="Off"/>).</summary>
+    public string? Device { get; init; }
+
+    public int Ifindex { get; init; }
+
+    /// <summary>"dynamic" or "hash" (null: <see cref="Off"/>).</summary>
+    public string? Policy { get; init; }
+
+    /// <summary>Remaps since the state was allocated (0 for hash).</summary>
+    public long Periods { get; init; }
+
+    /// <summary>/sys/class/net/DEV/balance (0 or 1) at the same time; null when not read.</summary>
+    public int? Requested { get; init; }
+
     /// <summary>Largest minus smallest per-queue load (0 without queues).</summary>
     public long LoadSpread => Queues.Count == 0 ? 0 : Queues.Max(q => q.Load) - Queues.Min(q => q.Load);
+
+    /// <summary>Segments of the last completed period over all queues (migrations move load, never lose it).</summary>
+    public long TotalLoad => Queues.Sum(q => q.Load);
 }
 
-/// <summary>Parses balance_stats: "off", or "flows N", "migrations M", then "queue Q load L flows F"
-/// per queue, one per line (mqtap joins the lines with " | ").</summary>
+/// <summary>Parses /sys/kernel/debug/tun_balance, whole or as mqtap's one-line sample (lines joined by
+/// " | ", only its device's block kept, with a leading "balance V" for the sysfs attribute).</summary>
 public static class BalanceStatsParser
 {
-    /// <summary>What the lab's snapshot prints when the tap has no balance_stats (stock and hash modules).</summary>
+    /// <summary>What readers print when the file does not exist (a stock module, or debugfs not mounted).</summary>
     public const string Absent = "absent";
 
-    /// <summary>A lab snapshot's balance_stats: null for a module without the attribute (<see cref="Absent"/> or nothing).</summary>
-    /// <exception cref="FormatException">Text that is not balance_stats.</exception>
-    public static BalanceStats? ParseOptional(string text)
+    /// <summary>The statistics file for lab snapshots and check-flows.sh.</summary>
+    public const string DebugfsPath = "/sys/kernel/debug/tun_balance";
+
+    /// <summary>A shell snippet that prints the file (mounting debugfs first if needed) or <see cref="Absent"/>.</summary>
+    public const string ShellRead =
+        "{ [ -e " + DebugfsPath + " ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null; cat " + DebugfsPath + " 2>/dev/null || echo " + Absent + "; }";
+
+    /// <summary><paramref name="device"/>'s statistics, or null when the file was <see cref="Absent"/> (stock module).</summary>
+    /// <exception cref="FormatException">Text that is not the statistics file.</exception>
+    public static BalanceStats? ParseOptional(string text, string device)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return text.Trim() is "" or Absent ? null : Parse(text);
+        return text.Trim() is "" or Absent ? null : Parse(text, device);
     }
 
-    /// <exception cref="FormatException">Text that is not balance_stats.</exception>
-    public static BalanceStats Parse(string text)
+    /// <summary>Every device block of the file, and its "balancers" count.</summary>
+    /// <exception cref="FormatException">Text that is not the statistics file.</exception>
+    public static (long Balancers, IReadOnlyList<BalanceStats> Devices) ParseFile(string text)
+    {
+        var (balancers, _, devices) = Read(text);
+        if (balancers is null) throw new FormatException($"tun_balance: no 'balancers' line in '{Short(text)}'");
+        return (balancers.Value, devices);
+    }
+
+    /// <summary><paramref name="device"/>'s block (<see cref="BalanceStats.Off"/> when it has none); other
+    /// devices' blocks are skipped. Without <paramref name="device"/> the text must hold at most one block.</summary>
+    /// <exception cref="FormatException">Text that is not the statistics file.</exception>
+    public static BalanceStats Parse(string text, string? device = null)
+    {
+        var (balancers, requested, devices) = Read(text);
+        if (balancers is null && requested is null)
+            throw new FormatException($"tun_balance: neither a 'balancers' nor a 'balance' line in '{Short(text)}'");
+        var mine = device is null ? devices : devices.Where(d => d.Device == device).ToList();
+        if (mine.Count > 1)
+            throw new FormatException($"tun_balance: {mine.Count} blocks for {(device is null ? "the devices" : device)} in '{Short(text)}'");
+        var stats = mine.Count == 1 ? mine[0] : BalanceStats.Disabled;
+        return stats with { Balancers = balancers, Requested = requested };
+    }
+
+    private static (long? Balancers, int? Requested, List<BalanceStats> Devices) Read(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var lines = text.Split(['\n', '|'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (lines is ["off"])
-            return BalanceStats.Disabled;
-        long? flows = null, migrations = null;
-        var queues = new List<QueueBalance>();
-        foreach (var line in lines)
+        long? balancers = null;
+        int? requested = null;
+        var devices = new List<BalanceStats>();
+        List<QueueBalance>? queues = null;
+        foreach (var line in text.Split(['\n', '|'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var w = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             switch (w)
             {
-                case ["flows", var n]: flows = Number(n, line); break;
-                case ["migrations", var n]: migrations = Number(n, line); break;
-                case ["queue", var q, "load", var l, "flows", var f]:
+                case ["balancers", var n]:
+                    balancers = Number(n, line);
+                    break;
+                case ["balance", var v]:
+                    requested = (int)Number(v, line);
+                    break;
+                case ["device", var name, "ifindex", var ifindex, "policy", var policy, "flows", var f, "migrations", var m, "periods", var k]:
+                    queues = [];
+                    devices.Add(new BalanceStats(false, Number(f, line), Number(m, line), queues)
+                    {
+                        Device = name, Ifindex = (int)Number(ifindex, line), Policy = policy, Periods = Number(k, line),
+                    });
+                    break;
+                case ["queue", var q, "load", var l, "flows", var c]:
+                    if (queues is null)
+                        throw new FormatException($"tun_balance: a queue line before any device line: '{line}'");
                     var queue = (int)Number(q, line);
                     if (queue != queues.Count)
-                        throw new FormatException($"balance_stats: queue {queue} out of order in '{line}'");
-                    queues.Add(new QueueBalance(queue, Number(l, line), Number(f, line)));
+                        throw new FormatException($"tun_balance: queue {queue} out of order in '{line}'");
+                    queues.Add(new QueueBalance(queue, Number(l, line), Number(c, line)));
                     break;
-                default: throw new FormatException($"balance_stats: unexpected line '{line}'");
+                default: throw new FormatException($"tun_balance: unexpected line '{line}'");
             }
         }
-        if (flows is null || migrations is null)
-            throw new FormatException($"balance_stats: no 'flows' or 'migrations' line in '{text.Trim()}'");
-        return new BalanceStats(false, flows.Value, migrations.Value, queues);
+        return (balancers, requested, devices);
     }
+
+    private static string Short(string text) => text.Trim().Length > 200 ? text.Trim()[..200] + "..." : text.Trim();
 
     private static long Number(string s, string line) =>
         long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v <= uint.MaxValue
             ? v
-            : throw new FormatException($"balance_stats: '{s}' is not a u32 in '{line}'");
+            : throw new FormatException($"tun_balance: '{s}' is not a u32 in '{line}'");
 }

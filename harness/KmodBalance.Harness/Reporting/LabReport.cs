@@ -20,7 +20,8 @@ public sealed record StepTiming(string Step, double Seconds);
 /// <param name="Evidence">Which counter the shares come from (SpreadVerdict.Evidence), if judged.</param>
 /// <param name="MinShare">The per-queue minimum share the verdict used; drawn as the line in the chart.</param>
 /// <param name="Migrations">Flows the dynamic balancer moved during netperf (null: the module has no balancer).</param>
-/// <param name="Balance">The balancer's balance_stats after netperf (null: no balancer).</param>
+/// <param name="Balance">The tap's block of /sys/kernel/debug/tun_balance after netperf (null: no statistics file, a stock module).</param>
+/// <param name="Balancing">"on (how)" or "off (stock)": whether L1's tap balanced.</param>
 public sealed record LabReport(
     string Verdict,
     string Policy,
@@ -40,7 +41,8 @@ public sealed record LabReport(
     string? Evidence = null,
     double MinShare = 0.10,
     long? Migrations = null,
-    BalanceStats? Balance = null);
+    BalanceStats? Balance = null,
+    string? Balancing = null);
 
 public static class LabVerdicts
 {

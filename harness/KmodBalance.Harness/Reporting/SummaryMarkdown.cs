@@ -15,6 +15,7 @@ public static class SummaryMarkdown
         md.Append("| | |\n|---|---|\n");
         Row(md, "Verdict", $"**{report.Verdict}**");
         Row(md, "Policy", report.Policy);
+        if (report.Balancing is not null) Row(md, "Balancing", report.Balancing);
         Row(md, "Topology", report.Topology);
         Row(md, "Accel", report.Accel);
         Row(md, "Test", $"{report.Test}, {report.Flows} flows x {report.DurationSeconds} s");
@@ -47,11 +48,12 @@ public static class SummaryMarkdown
             md.Append("\n![per-queue shares](queue-shares.png)\n\n");
         }
 
-        if (report.Balance is { } balance)
+        if (report.Balance is { Off: false } balance)
         {
             md.Append(CultureInfo.InvariantCulture,
-                $"## Balancer (balance_stats after netperf)\n\n{balance.Flows} flows tracked, {report.Migrations ?? 0} migrations during netperf ({balance.Migrations} since the tap was created).\n\n");
-            md.Append("| Queue | Load last period (packets) | Flows |\n|---:|---:|---:|\n");
+                $"## Balancer (/sys/kernel/debug/tun_balance after netperf)\n\nPolicy {balance.Policy}, {balance.Flows} flows tracked, " +
+                $"{report.Migrations ?? 0} migrations during netperf ({balance.Migrations} in {balance.Periods} periods since the tap was created).\n\n");
+            md.Append("| Queue | Load last period (segments) | Flows |\n|---:|---:|---:|\n");
             foreach (var q in balance.Queues)
                 md.Append(CultureInfo.InvariantCulture, $"| {q.Queue} | {q.Load} | {q.Flows} |\n");
             md.Append('\n');

@@ -6,48 +6,80 @@ namespace KmodBalance.Tests.Check;
 
 public sealed class BalanceStatsParserTests
 {
+    /// <summary>/sys/kernel/debug/tun_balance with two balancing devices (format of docs/BALANCER.md, "Statistics").</summary>
+    private const string TwoDevices =
+        "balancers 2\n" +
+        "device ltap0 ifindex 4 policy dynamic flows 0 migrations 0 periods 0\n" +
+        "device kmbq0 ifindex 5 policy dynamic flows 4 migrations 3 periods 17\n" +
+        "queue 0 load 812 flows 1\nqueue 1 load 790 flows 1\nqueue 2 load 40 flows 1\nqueue 3 load 41 flows 1\n";
+
     [Fact]
-    public void Sysfs_text_gives_flows_migrations_and_per_queue_load_and_flows()
+    public void The_debugfs_file_gives_one_devices_block()
     {
-        var s = BalanceStatsParser.Parse("flows 4\nmigrations 2\nqueue 0 load 100 flows 1\nqueue 1 load 80 flows 1\nqueue 2 load 40 flows 1\nqueue 3 load 41 flows 1\n");
+        var s = BalanceStatsParser.Parse(TwoDevices, "kmbq0");
 
         s.Off.Should().BeFalse();
-        s.Flows.Should().Be(4);
-        s.Migrations.Should().Be(2);
-        s.Queues.Select(q => q.Load).Should().Equal(100, 80, 40, 41);
+        (s.Balancers, s.Device, s.Ifindex, s.Policy, s.Flows, s.Migrations, s.Periods).Should().Be((2L, "kmbq0", 5, "dynamic", 4L, 3L, 17L));
+        s.Queues.Select(q => q.Load).Should().Equal(812, 790, 40, 41);
         s.Queues.Select(q => q.Flows).Should().Equal(1, 1, 1, 1);
-        s.LoadSpread.Should().Be(60);
+        s.LoadSpread.Should().Be(772);
+        s.TotalLoad.Should().Be(1683);
+        s.Requested.Should().BeNull("the file does not hold the sysfs attribute");
     }
 
     [Fact]
-    public void Mqtaps_joined_form_parses_the_same()
+    public void Another_devices_block_is_skipped_and_a_queueless_block_is_the_hash_policys()
     {
-        var joined = BalanceStatsParser.Parse(" | flows 2 | migrations 0 | queue 0 load 5 flows 2 | queue 1 load 0 flows 0");
+        var other = BalanceStatsParser.Parse(TwoDevices, "ltap0");
+        (other.Off, other.Queues.Count, other.Periods).Should().Be((false, 0, 0L));
+        var hash = BalanceStatsParser.Parse("balancers 1\ndevice kmbq0 ifindex 7 policy hash flows 0 migrations 0 periods 0\n", "kmbq0");
+        (hash.Policy, hash.Queues.Count).Should().Be(("hash", 0));
+    }
+
+    [Fact]
+    public void A_device_without_a_block_is_off_and_keeps_the_balancers_count()
+    {
+        var s = BalanceStatsParser.Parse(TwoDevices, "kmbq9");
+        s.Off.Should().BeTrue();
+        s.Balancers.Should().Be(2);
+        BalanceStatsParser.ParseFile("balancers 0\n").Should().Be((0L, (IReadOnlyList<BalanceStats>)[]));
+    }
+
+    [Fact]
+    public void Mqtaps_joined_sample_parses_with_the_attribute()
+    {
+        // a stats line as mqtap prints it: the attribute, the balancers line and only its device's block
+        var joined = BalanceStatsParser.Parse(" | balance 1 | balancers 1 | device kmbq0 ifindex 5 policy dynamic flows 2 migrations 0 periods 3 | queue 0 load 5 flows 2 | queue 1 load 0 flows 0", "kmbq0");
+        joined.Requested.Should().Be(1);
         joined.Queues.Should().HaveCount(2);
         joined.Queues[0].Should().Be(new QueueBalance(0, 5, 2));
+        BalanceStatsParser.Parse(" | balance 1 | balancers 0", "kmbq0").Should().Match<BalanceStats>(b => b.Off && b.Requested == 1 && b.Balancers == 0);
     }
-
-    [Fact]
-    public void Off_is_a_device_without_balancer() => BalanceStatsParser.Parse("off\n").Off.Should().BeTrue();
 
     [Theory]
     [InlineData("absent\n")]
     [InlineData("")]
-    public void A_module_without_the_attribute_has_no_stats(string text) =>
-        BalanceStatsParser.ParseOptional(text).Should().BeNull();
+    public void A_stock_module_has_no_statistics(string text) =>
+        BalanceStatsParser.ParseOptional(text, "ltap0").Should().BeNull();
 
     [Fact]
-    public void A_snapshot_with_the_attribute_parses_fully() =>
-        BalanceStatsParser.ParseOptional("flows 1\nmigrations 7\nqueue 0 load 3 flows 1\n")!.Migrations.Should().Be(7);
+    public void A_lab_snapshot_with_the_file_parses_fully() =>
+        BalanceStatsParser.ParseOptional(TwoDevices, "kmbq0")!.Migrations.Should().Be(3);
 
     [Theory]
-    [InlineData("migrations 1\nqueue 0 load 1 flows 1")]
-    [InlineData("flows 1\nmigrations 1\nqueue 1 load 1 flows 1")]
-    [InlineData("flows 1\nmigrations x")]
-    [InlineData("flows 1\nmigrations 1\nqueue 0 load 4294967296 flows 1")]
-    [InlineData("flows 1\nmigrations 1\nsomething else")]
+    [InlineData("queue 0 load 1 flows 1")]
+    [InlineData("balancers 1\ndevice kmbq0 ifindex 5 policy dynamic flows 1 migrations 0 periods 1\nqueue 1 load 1 flows 1")]
+    [InlineData("balancers x")]
+    [InlineData("balancers 1\ndevice kmbq0 ifindex 5 policy dynamic flows 1 migrations 0 periods 1\nqueue 0 load 4294967296 flows 1")]
+    [InlineData("balancers 1\nsomething else")]
+    [InlineData("flows 4\nmigrations 2")]
     public void Anything_else_is_refused(string text) =>
-        FluentActions.Invoking(() => BalanceStatsParser.Parse(text)).Should().Throw<FormatException>();
+        FluentActions.Invoking(() => BalanceStatsParser.Parse(text, "kmbq0")).Should().Throw<FormatException>();
+
+    [Fact]
+    public void Two_blocks_for_one_device_are_refused() =>
+        FluentActions.Invoking(() => BalanceStatsParser.Parse("balancers 2\ndevice a ifindex 1 policy hash flows 0 migrations 0 periods 0\n" +
+            "device a ifindex 2 policy hash flows 0 migrations 0 periods 0\n", "a")).Should().Throw<FormatException>();
 }
 
 public sealed class ToolOutputParserTests

@@ -9,14 +9,57 @@ public static class LabHostSteps
     public const string Tap = "ltap0";
     public const string TapCidr = "198.51.100.1/24";
 
-    /// <summary>Refuses a pre-loaded tun, insmods /opt/kmb/tun.ko, checks /sys/module/tun. Returns its status line.</summary>
-    public static async Task<string> LoadModuleAsync(LabSshClient l1, CancellationToken ct)
+    /// <summary>Refuses a pre-loaded tun, insmods /opt/kmb/tun.ko (with balance_default=1 when
+    /// <paramref name="balanceDefault"/> and the module has it), checks /sys/module/tun. Returns its
+    /// "KMB-TUN ..." status line and the module's balance_default (null: a stock module without it).</summary>
+    public static async Task<(string Status, int? BalanceDefault)> LoadModuleAsync(LabSshClient l1, bool balanceDefault, CancellationToken ct)
     {
-        var r = await l1.RunAsync("load-module", "/opt/kmb/load-tun.sh", TimeSpan.FromSeconds(60), ct, check: false);
+        var r = await l1.RunAsync("load-module", $"/opt/kmb/load-tun.sh {(balanceDefault ? 1 : 0)}", TimeSpan.FromSeconds(60), ct, check: false);
         if (r.ExitCode == 3) throw new LabStepException("load-module", "refusing: a tun module is already loaded in L1: " + r.StdErr.Trim());
         if (r.ExitCode != 0) throw new LabStepException("load-module", $"loading /opt/kmb/tun.ko failed (exit {r.ExitCode}): {r.StdErr.Trim()}");
-        return r.StdOut.Trim();
+        return ParseLoadOutput(r.StdOut);
     }
+
+    /// <summary>Pure: load-tun.sh's "KMB-TUN ..." line and "KMB-BALANCE default=N" (or "none").</summary>
+    public static (string Status, int? BalanceDefault) ParseLoadOutput(string output)
+    {
+        var lines = output.Split('\n').Select(l => l.Trim()).ToList();
+        var status = lines.FirstOrDefault(l => l.StartsWith("KMB-TUN ", StringComparison.Ordinal))
+            ?? throw new LabStepException("load-module", $"load-tun.sh printed no KMB-TUN line: {output.Trim()}");
+        var balance = lines.FirstOrDefault(l => l.StartsWith("KMB-BALANCE ", StringComparison.Ordinal));
+        int? value = balance is not null && balance.Split(' ').FirstOrDefault(w => w.StartsWith("default=", StringComparison.Ordinal)) is { } d
+            && int.TryParse(d["default=".Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : null;
+        return (status, value);
+    }
+
+    /// <summary>After the tap exists: its balance attribute (null: the module has none) and the tap's
+    /// block of /sys/kernel/debug/tun_balance (null: no statistics file).</summary>
+    public static async Task<(int? Requested, Measurement.BalanceStats? Stats)> ReadBalanceAsync(LabSshClient l1, CancellationToken ct)
+    {
+        const string sep = "### kmb-section";
+        var r = await l1.RunAsync("balance-state", $"cat /sys/class/net/{Tap}/balance 2>/dev/null || echo -; echo '{sep}'; {Measurement.BalanceStatsParser.ShellRead}",
+            TimeSpan.FromSeconds(30), ct);
+        var parts = r.StdOut.Split(sep + "\n");
+        if (parts.Length != 2) throw new LabStepException("balance-state", "unexpected output: " + r.StdOut.Trim());
+        int? requested = int.TryParse(parts[0].Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : null;
+        try
+        {
+            return (requested, Measurement.BalanceStatsParser.ParseOptional(parts[1], Tap));
+        }
+        catch (FormatException e)
+        {
+            throw new LabStepException("balance-state", e.Message);
+        }
+    }
+
+    /// <summary>Pure: the report's "balancing" line.</summary>
+    public static string DescribeBalancing(int? balanceDefault, int? requested, Measurement.BalanceStats? stats) =>
+        balanceDefault is null
+            ? "off (stock: the module has no balancer)"
+            : requested == 1 && stats is { Off: false } s
+                ? $"on (insmod tun.ko balance_default={balanceDefault}; {Tap} reads balance=1 and is in tun_balance with policy {s.Policy})"
+                : $"off (balance_default={balanceDefault}, {Tap} reads balance={requested?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}" +
+                  $"{(stats is { Off: false } ? "" : ", no balancer state")})";
 
     /// <summary>Loads kvm_amd/kvm_intel in L1 and decides the L2 accelerator by what works.</summary>
     public static async Task<AccelDecision> SetupKvmAsync(LabSshClient l1, CancellationToken ct)

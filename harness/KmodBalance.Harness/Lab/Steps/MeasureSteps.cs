@@ -7,8 +7,8 @@ namespace KmodBalance.Harness.Lab.Steps;
 /// <summary>Raw counter text of one snapshot, kept for the report.</summary>
 public sealed record RawSnapshot(string L2Interrupts, string L2DeviceLink, string L2Ethtool, string L1Tc, string L1BalanceStats);
 
-/// <summary>Per-queue snapshots (L2 /proc/interrupts + ethtool -S, L1 tc mq children and the dynamic
-/// module's balance_stats) and the netperf run.</summary>
+/// <summary>Per-queue snapshots (L2 /proc/interrupts + ethtool -S, L1 tc mq children and the tap's
+/// block of the balancer statistics, /sys/kernel/debug/tun_balance) and the netperf run.</summary>
 public static class MeasureSteps
 {
     private const string Sep = "### kmb-section";
@@ -20,7 +20,7 @@ public static class MeasureSteps
         var t = TimeSpan.FromSeconds(60);
         var guest = l2.RunAsync(step, $"cat /proc/interrupts; echo '{Sep}'; readlink /sys/class/net/eth0/device; echo '{Sep}'; ethtool -S eth0", t, ct);
         var host = l1.RunAsync(step, $"tc -s qdisc show dev {LabHostSteps.Tap}; echo '{Sep}'; " +
-            $"cat /sys/class/net/{LabHostSteps.Tap}/balance_stats 2>/dev/null || echo {BalanceStatsParser.Absent}", t, ct);
+            BalanceStatsParser.ShellRead, t, ct);
         var parts = (await guest).StdOut.Split(Sep + "\n");
         if (parts.Length != 3) throw new LabStepException(step, "unexpected L2 snapshot output");
         var hostParts = (await host).StdOut.Split(Sep + "\n");
@@ -29,7 +29,7 @@ public static class MeasureSteps
         var virtio = VirtioIndex.Parse(raw.L2DeviceLink);
         return new Snapshot(new QueueSnapshot(InterruptsParser.ParseVirtioInputQueues(raw.L2Interrupts, virtio),
             EthtoolStatsParser.ParseRxQueuePackets(raw.L2Ethtool), TcQdiscParser.ParseMqChildPackets(raw.L1Tc)),
-            BalanceStatsParser.ParseOptional(raw.L1BalanceStats), raw);
+            BalanceStatsParser.ParseOptional(raw.L1BalanceStats, LabHostSteps.Tap), raw);
     }
 
     public sealed record NetperfOutcome(IReadOnlyList<FlowReport> Flows, IReadOnlyList<string> Problems, string RawOutput);
