@@ -234,7 +234,7 @@ public static partial class ScenarioAnalyzer
         foreach (var x in whole)
             evidence.Add($"balance_stats {Ms(x.TimeUs)}: loads {string.Join(' ', x.Stats.Queues.Select(q => q.Load))}, migrations {x.Stats.Migrations}, spread {x.Stats.LoadSpread}");
         if (samples.Count == 0)
-            return Verdict(s, name, LabVerdicts.Error, "no balance_stats samples (is the dynamic module loaded?)", evidence);
+            return Verdict(s, name, LabVerdicts.Error, "no tun_balance samples with the tap's block (is the dynamic module loaded, balancing on?)", evidence);
         if (whole.Count < 2)
             return Verdict(s, name, LabVerdicts.Error, $"only {whole.Count} remaps with a whole period after convergence were sampled", evidence);
         var wide = whole.Where(x => x.Stats.LoadSpread > threshold).ToList();
@@ -306,7 +306,10 @@ public static partial class ScenarioAnalyzer
             }
             foreach (var seg in t.Segments)
             {
-                if (seen.QueueOf(seg.Slot, seg.FirstUs) < 0 || seen.QueueOf(seg.Slot, seg.LastUs) < 0)
+                // a datagram sent while its slot's TUNSETQUEUE(attach) ran may already see the queue
+                long first = seen.Events.FirstOrDefault(e => e.Op == QueueOp.Attach && e.Slot == seg.Slot && e.BeginUs <= seg.FirstUs && seg.FirstUs <= e.EndUs)
+                    is { } attach ? attach.EndUs : seg.FirstUs;
+                if (seen.QueueOf(seg.Slot, first) < 0 || seen.QueueOf(seg.Slot, seg.LastUs) < 0)
                     problems.Add($"flow {t.Port}: datagrams #{seg.FirstSeq}-{seg.LastSeq} read from slot {seg.Slot} while it was detached");
             }
             var lastEvent = seen.Events.Count == 0 ? long.MinValue : seen.Events.Max(e => e.EndUs);
@@ -342,12 +345,12 @@ public static partial class ScenarioAnalyzer
     private static (string Verdict, string Message)? MigrationCheck(ScenarioObservation o, IReadOnlyList<FlowTrack> tracks, List<string> evidence)
     {
         if (o.Seen.Stats.Count == 0)
-            return (LabVerdicts.Error, "no balance_stats samples (is the dynamic module loaded?)");
+            return (LabVerdicts.Error, "no tun_balance samples with the tap's block (is the dynamic module loaded, balancing on?)");
         var moves = tracks.Sum(t => t.Moves().Count());
         var migrations = o.Seen.Stats[^1].Stats.Migrations;
         evidence.Add($"moves seen {moves}, module migrations {migrations}");
         return migrations == moves ? null
-            : (LabVerdicts.Fail, $"balance_stats counts {migrations} migrations but mqtap saw {moves} moves");
+            : (LabVerdicts.Fail, $"tun_balance counts {migrations} migrations but mqtap saw {moves} moves");
     }
 
     /// <summary>Per queue, datagrams of <paramref name="ports"/> per period over the whole buckets inside

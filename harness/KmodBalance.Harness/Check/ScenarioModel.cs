@@ -55,7 +55,8 @@ public static class ScenarioModel
                 sends.Add((t, order, f, k));
             }
         }
-        sends.Sort((a, b) => a.T != b.T ? a.T.CompareTo(b.T) : a.Order.CompareTo(b.Order));
+        // udpflows: due together, in command-line order, a flow's datagrams in sequence (a paired start)
+        sends.Sort((a, b) => a.T != b.T ? a.T.CompareTo(b.T) : a.Order != b.Order ? a.Order.CompareTo(b.Order) : a.Seq.CompareTo(b.Seq));
 
         var queueOf = s.Flows.ToDictionary(f => f.Port, f => new int[f.Count]);
         var timeOf = s.Flows.ToDictionary(f => f.Port, f => new long[f.Count]);

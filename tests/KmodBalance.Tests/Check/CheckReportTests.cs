@@ -81,7 +81,7 @@ public sealed class CheckReportTests
         md.Should().StartWith("# KmodBalance deterministic check (dynamic): FAIL");
         md.Should().Contain($"| spread4 | {CheckProperties.OnePerQueueWithinTwoPeriods} | **pass** |");
         md.Should().Contain("| 40003 | test | 200 | 600 | 240 | q0 #0-19");
-        md.Should().Contain("balance_stats: 16 samples; last: flows 0, migrations 2");
+        md.Should().Contain("tun_balance: 16 samples (16 with the tap's block); last with it: policy dynamic, flows 0, migrations 2, periods 15");
     }
 
     [Fact]
@@ -103,11 +103,19 @@ public sealed class CheckReportTests
 public sealed class CheckScenarioTests
 {
     [Fact]
-    public void Hash_is_checked_with_sticky_and_requeue_and_dynamic_with_all_four_properties()
+    public void Hash_and_dynamic_are_checked_with_their_scenarios_and_the_opt_in_ones()
     {
-        CheckScenarios.For("hash").SelectMany(s => s.Properties).Should().Equal(CheckProperties.OneQueuePerFlow, CheckProperties.QueueChangeSafe);
+        CheckScenarios.For("hash").Select(s => s.Name).Should().Equal("sticky", "requeue", "optin", "single-queue", "netpoll");
+        CheckScenarios.For("dynamic").Select(s => s.Name).Should().Equal("spread4", "converge", "requeue", "optin", "flood", "single-queue", "netpoll");
+        CheckScenarios.For("hash").SelectMany(s => s.Properties).Should().Equal(CheckProperties.OneQueuePerFlow, CheckProperties.QueueChangeSafe,
+            CheckProperties.OffSteersAsStock, CheckProperties.OnUnderTrafficBalances, CheckProperties.OffAgainFreesState,
+            CheckProperties.SingleQueueNoState, CheckProperties.NetpollSafe);
         CheckScenarios.For("dynamic").SelectMany(s => s.Properties).Distinct().Should().BeEquivalentTo(
-            [CheckProperties.OnePerQueueWithinTwoPeriods, CheckProperties.LoneFlowNeverMoved, CheckProperties.ConvergesWithinThreshold, CheckProperties.QueueChangeSafe]);
+            [CheckProperties.OnePerQueueWithinTwoPeriods, CheckProperties.LoneFlowNeverMoved, CheckProperties.ConvergesWithinThreshold, CheckProperties.QueueChangeSafe,
+             CheckProperties.OffSteersAsStock, CheckProperties.OnUnderTrafficBalances, CheckProperties.OffAgainFreesState,
+             CheckProperties.FloodFlowsEndOnePerQueue, CheckProperties.FloodEveryPacketCounted, CheckProperties.SingleQueueNoState, CheckProperties.NetpollSafe]);
+        CheckScenarios.For("dynamic").Concat(CheckScenarios.For("hash")).Where(s => s.Name != "optin").Should().OnlyContain(s => s.Balance, "the check turns balancing on itself");
+        CheckScenarios.For("hash").Should().OnlyContain(s => s.Policy == "hash");
         FluentActions.Invoking(() => CheckScenarios.For("stock")).Should().Throw<ArgumentException>();
     }
 
@@ -118,7 +126,8 @@ public sealed class CheckScenarioTests
         {
             s.Flows.Select(f => f.Port).Should().OnlyHaveUniqueItems(s.Name);
             s.Flows.Should().OnlyContain(f => f.Pps >= 100, "flows must be continuous at the period's scale (gaps <= 10 ms)");
-            s.Flows.Max(f => f.EndMs).Should().BeLessThan(3000, s.Name);
+            if (s.Flood is null) s.Flows.Max(f => f.EndMs).Should().BeLessThan(3000, s.Name);
+            else s.TrafficSeconds.Should().BeLessThanOrEqualTo(40, "the flood is bounded in time");
             s.Flows.GroupBy(f => f.Role).Max(g => g.Sum(f => f.Pps)).Should().BeLessThanOrEqualTo(2000, "L1 runs on TCG (decoys end before the test flows start)");
         }
     }
@@ -128,9 +137,9 @@ public sealed class CheckScenarioTests
     {
         var requeue = CheckScenarios.Requeue(dynamic: true);
         CheckRun.Command(requeue).Should().Be(
-            "KMB_MAX_S=5 /opt/kmb/check-flows.sh kmbq0 200 20 '-q 4 -b 50 -i 400 -S 5 -e detach:1@600 -e detach:2@1000 -e attach:1@1400 -e attach:2@1800' " +
+            "KMB_MAX_S='5' KMB_UDPFLOWS_OPTS='-P' /opt/kmb/check-flows.sh kmbq0 200 20 '-q 4 -b 50 -i 400 -S 5 -B 1 -e detach:1@600 -e detach:2@1000 -e attach:1@1400 -e attach:2@1800' " +
             "40001:250:0:600 40002:250:0:600 40003:250:0:600 40004:250:0:600 40005:250:0:600 40006:250:0:600");
-        CheckRun.Command(CheckScenarios.Sticky).Should().StartWith("KMB_MAX_S=4 /opt/kmb/check-flows.sh kmbq0 - - '-q 4 -b 50 -i 400 -S 5' 40001:250:0:300 ");
+        CheckRun.Command(CheckScenarios.Sticky).Should().StartWith("KMB_MAX_S='4' /opt/kmb/check-flows.sh kmbq0 - - '-q 4 -b 50 -i 400 -S 5 -B 1' 40001:250:0:300 ");
     }
 
     [Fact]

@@ -42,7 +42,8 @@ public sealed class BalanceStatsParserTests
         var s = BalanceStatsParser.Parse(TwoDevices, "kmbq9");
         s.Off.Should().BeTrue();
         s.Balancers.Should().Be(2);
-        BalanceStatsParser.ParseFile("balancers 0\n").Should().Be((0L, (IReadOnlyList<BalanceStats>)[]));
+        var (balancers, devices) = BalanceStatsParser.ParseFile("balancers 0\n");
+        (balancers, devices.Count).Should().Be((0L, 0));
     }
 
     [Fact]
@@ -151,7 +152,7 @@ public sealed class ToolOutputParserTests
         m.Slots.Sum(s => s.Frames).Should().Be(3600);
         (m.TxDroppedBefore, m.TxDroppedAfter).Should().Be((0, 0));
         m.EndReason.Should().Be("idle");
-        m.Stats.Should().BeEmpty("the stock tun has no balance_stats");
+        m.Stats.Should().BeEmpty("the stock tun has no balancer statistics");
     }
 
     [Fact]
@@ -170,7 +171,7 @@ public sealed class ToolOutputParserTests
         const string text = """
             mqtap ifname=kmbq0 queues=2 bucket_ms=50 anchor_ns=100 first_sent_us=0
             map t_us=-5 slot0=0 slot1=1
-            stats t_us=1200 | flows 2 | migrations 1 | queue 0 load 10 flows 1 | queue 1 load 12 flows 1
+            stats t_us=1200 | balance 1 | balancers 1 | device kmbq0 ifindex 3 policy dynamic flows 2 migrations 1 periods 6 | queue 0 load 10 flows 1 | queue 1 load 12 flows 1
             gap flow=40001 first_seq=3 last_seq=4 prev_us=100 next_us=400
             gap flow=40002 first_seq=0 last_seq=0 prev_us=none next_us=50
             flow sport=40001 frames=8 unique=8 dups=0 beyond=0 max_seq=9 last_us=900 gaps=1
@@ -194,4 +195,91 @@ public sealed class ToolOutputParserTests
     [InlineData("mqtap ifname=x queues=1 bucket_ms=50 anchor_ns=1\nmap t_us=0 slot0=0\nseg flow=1 slot=0\nend frames=0 other=0 detached_reads=0 unknown_flows=0 wall_ms=1 reason=idle")]
     public void Incomplete_mqtap_reports_are_refused(string text) =>
         FluentActions.Invoking(() => ToolOutputParser.ParseMqtap(text)).Should().Throw<FormatException>();
+}
+
+/// <summary>The lines the opt-in scenarios added to mqtap's, udpflows' and check-flows.sh's output.</summary>
+public sealed class OptInOutputParserTests
+{
+    [Fact]
+    public void Mqtap_balance_switches_replies_flood_netconsole_and_samples_are_read()
+    {
+        const string text = """
+            mqtap ifname=kmbq0 queues=2 bucket_ms=50 anchor_ns=100 first_sent_us=0
+            balance requested=1 read=0 errno=95 multi_queue=0
+            map t_us=-5 slot0=0 slot1=1
+            event op=balance value=1 at_ms=800 done=1 rc=0 errno=0 begin_us=800420 end_us=800913 read=1
+            event op=balance value=0 at_ms=1600 done=1 rc=0 errno=0 begin_us=1600400 end_us=1603012 read=0
+            reply flow=40001 slot=1 begin_us=2550 end_us=2590 rc=0 errno=0
+            stats t_us=1200 prev_us=1195 | balance 1 | balancers 1 | device kmbq0 ifindex 3 policy dynamic flows 2 migrations 1 periods 4 | queue 0 load 10 flows 1 | queue 1 load 12 flows 1
+            stats t_us=1700 prev_us=1603 | balance 0 | balancers 0
+            flood t_us=-3000 width_us=10000 frames=120,131
+            floodsum frames=251 late=0
+            netcons port=6666 first_us=10 last_us=900
+            slot slot=0 frames=8 other=0 detached_reads=0 flood=120 netcons=7
+            slot slot=1 frames=0 other=0 detached_reads=0 flood=131 netcons=0
+            end frames=8 other=0 detached_reads=0 unknown_flows=0 wall_ms=10 reason=idle
+            """;
+        var m = ToolOutputParser.ParseMqtap(text);
+
+        m.Balance.Should().Be(new BalanceRequest(1, 0, 95, false));
+        m.Toggles.Select(t => (t.Value, t.BeginUs, t.EndUs, t.Read)).Should().Equal((1, 800420L, 800913L, 1), (0, 1600400L, 1603012L, 0));
+        m.Events.Should().BeEmpty("balance switches are not queue changes");
+        m.Replies.Should().Equal(new ReplySent(40001, 1, 2550, 2590, 0, 0));
+        m.Stats.Should().HaveCount(2);
+        m.Stats[0].PrevUs.Should().Be(1195);
+        m.Stats[0].Stats.Should().Match<BalanceStats>(b => !b.Off && b.Periods == 4 && b.Requested == 1 && b.Balancers == 1 && b.Policy == "dynamic");
+        m.Stats[1].Stats.Should().Match<BalanceStats>(b => b.Off && b.Requested == 0 && b.Balancers == 0);
+        m.Flood.Should().ContainSingle().Which.FramesPerSlot.Should().Equal(120, 131);
+        m.FloodFrames.Should().Be(251);
+        m.Netcons.Should().Be(new NetconsSeen(6666, 10, 900));
+        m.Slots.Select(x => (x.Flood, x.Netcons)).Should().Equal((120L, 7L), (131L, 0L));
+    }
+
+    [Fact]
+    public void Udpflows_flood_line_is_read()
+    {
+        var u = ToolOutputParser.ParseUdpflows("""
+            udpflows start_ns=5 flows=1 payload=64
+            sent sport=40001 pps=500 start_ms=300 count=323 sent=323 errors=0 first_ns=1 last_ns=2 max_late_us=28150
+            flood count=100000 sent=100000 errors=0 start_ms=0 first_ns=5417157969686 last_ns=5417501073827 pps=291453 seed=1
+            udpflows end wall_ms=1242 stopped=0
+            """);
+        u.Flood.Should().Be(new FloodSent(100000, 100000, 0, 0, 5417157969686, 5417501073827, 291453, 1));
+        u.Flows.Single().Count.Should().Be(323, "a +TAIL flow reports the count it reached");
+    }
+
+    [Fact]
+    public void Check_flows_sections_of_the_opt_in_scenarios_are_read()
+    {
+        var o = CheckFlowsOutputParser.Parse("""
+            ### params period_ms=200 threshold=20 balance_default=0
+            ### debugfs before
+            balancers 0
+            ### balance_default set=Y
+            ### udpflows rc=0
+            udpflows start_ns=1
+            ### mqtap rc=0
+            mqtap x
+            ### netconsole rc=0 lines=150 port=6666
+            ### debugfs after
+            balancers 0
+            ### end
+            """);
+        o.BalanceDefault.Should().Be(0);
+        o.BalanceDefaultSet.Should().Be(1);
+        o.DebugfsBefore!.Trim().Should().Be("balancers 0");
+        o.DebugfsAfter!.Trim().Should().Be("balancers 0");
+        o.Netconsole.Should().Be(new NetconsoleRun(0, 150, 6666, ""));
+    }
+
+    [Fact]
+    public void A_scenarios_shell_command_carries_its_environment_and_options()
+    {
+        var flood = CheckScenarios.For("dynamic").Single(s => s.Name == "flood");
+        CheckRun.Command(flood).Should().StartWith("KMB_MAX_S='40' KMB_NOQUEUE='1' KMB_UDPFLOWS_OPTS='-F 100000@0' /opt/kmb/check-flows.sh kmbq0 200 20 '-q 4 -b 50 -i 700 -S 5 -B 1' 40001:500:300:+1400 ");
+        var optin = CheckScenarios.For("hash").Single(s => s.Name == "optin");
+        CheckRun.Command(optin).Should().Contain("KMB_UDPFLOWS_OPTS='-L 400'").And.Contain("'-q 4 -b 50 -i 400 -S 5 -e balance:1@800 -e balance:0@1600 -r 40001:+1 -r 40002:+2'");
+        CheckRun.Command(CheckScenarios.For("dynamic").Single(s => s.Name == "single-queue")).Should().Contain("KMB_BALANCE_DEFAULT='1'").And.Contain("'-s -b 50 -i 400 -S 5 -B 1'");
+        CheckRun.Command(CheckScenarios.For("dynamic").Single(s => s.Name == "netpoll")).Should().Contain("KMB_NETCONSOLE='6666'").And.Contain("-N 6666");
+    }
 }

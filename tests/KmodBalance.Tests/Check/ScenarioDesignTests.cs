@@ -141,7 +141,7 @@ public sealed class BrokenBalancerTests
     private class Real(uint threshold) : IQueueSelectorForReplay
     {
         protected readonly KmodBalance.Model.Balancing.DynamicBalancer B = new(threshold);
-        public int Select(uint hash, uint queues) => B.Select(hash, 100, queues);
+        public int Select(uint hash, uint queues) => B.Select(hash, 1, queues);
         public void Remap(uint queues) => B.Remap(queues);
         public virtual BalanceStats Stats(int queues) => new(false, B.FlowCount, B.Migrations,
             Enumerable.Range(0, queues).Select(q => new QueueBalance(q, B.LastLoad(q), B.FlowsOnQueue(q))).ToList());
