@@ -46,21 +46,51 @@ public sealed class LabToolsHostTests(ITestOutputHelper output) : IAsyncLifetime
         return r;
     }
 
-    private async Task<ScenarioObservation> RunScenario(CheckScenario s)
+    private async Task<ScenarioObservation> RunScenario(CheckScenario scenario)
     {
+        // the runner's stock tun has no balancer: nothing to turn on
+        var s = scenario with { Balance = false };
         var args = new List<string> { "netns", "exec", _netns, "sh", Path.Combine(VmImages, "l1", "check-flows.sh"), "kmbq0", "-", "-", s.MqtapOptions };
         args.AddRange(s.Flows.Select(f => f.Spec));
-        var r = await Run("ip", [.. args], TimeSpan.FromSeconds(s.TrafficSeconds + 30), env: new Dictionary<string, string?>
-        {
-            ["KMB_BIN"] = Path.GetDirectoryName(_tools["mqtap"]),
-            ["KMB_DMESG"] = "0",
-            ["KMB_MAX_S"] = s.TrafficSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
+        var env = s.Environment.ToDictionary(e => e.Key, e => (string?)e.Value);
+        env["KMB_BIN"] = Path.GetDirectoryName(_tools["mqtap"]);
+        env["KMB_DMESG"] = "0";
+        var r = await Run("ip", [.. args], TimeSpan.FromSeconds(s.TrafficSeconds + 30), env: env);
         output.WriteLine(r.StandardOutput.Length > 4000 ? r.StandardOutput[..4000] : r.StandardOutput);
         var o = CheckFlowsOutputParser.Parse(r.StandardOutput);
         o.MqtapExitCode.Should().Be(0, o.MqtapStderr);
         o.UdpflowsExitCode.Should().Be(0);
         return new ScenarioObservation(s, ToolOutputParser.ParseUdpflows(o.Udpflows), ToolOutputParser.ParseMqtap(o.Mqtap), o.Dmesg);
+    }
+
+    [Fact]
+    public async Task Guest_replies_teach_the_stock_tun_automq_as_the_model_predicts()
+    {
+        // optin's first phase on the runner's own stock tun: no switch, replies learnt throughout
+        var optin = CheckScenarios.For("hash").Single(x => x.Name == "optin") with { Events = [], Properties = [] };
+        var o = await RunScenario(optin);
+        o.Seen.Replies.Should().NotBeEmpty().And.OnlyContain(r => r.ReturnCode == 0);
+        var tracks = FlowTracks.Build(o.Scenario, o.Seen);
+        foreach (var port in new[] { 40001, 40002 })
+        {
+            var t = tracks.Single(x => x.Port == port);
+            var first = o.Seen.Replies.First(r => r.Port == port);
+            t.Segments.Where(x => x.FirstUs > first.EndUs).Should().OnlyContain(x => x.Slot == first.Slot, $"automq learnt {port}'s queue from the reply");
+            t.Segments[0].Slot.Should().NotBe(first.Slot);
+        }
+        tracks.Where(x => x.Port is 40003 or 40004).Should().OnlyContain(x => x.Segments.Select(y => y.Slot).Distinct().Count() == 1, "unanswered flows keep their hash queue");
+        o.Seen.Other.Should().Be(0, "the replies reach udpflows' sockets: no ICMP goes back out");
+    }
+
+    [Fact]
+    public async Task A_flood_is_counted_per_queue_and_the_paced_flows_run_past_it()
+    {
+        var flood = CheckScenarios.For("dynamic").Single(x => x.Name == "flood") with { Properties = [] };
+        var o = await RunScenario(flood);
+        o.Sent.Flood!.Sent.Should().Be(CheckScenarios.FloodCount);
+        (o.Seen.FloodFrames + o.Seen.TxDroppedAfter - o.Seen.TxDroppedBefore).Should().Be(CheckScenarios.FloodCount);
+        o.Seen.Flood.Sum(b => b.FramesPerSlot.Sum()).Should().Be(o.Seen.FloodFrames);
+        o.Sent.Flows.Should().OnlyContain(f => f.LastNs - o.Sent.Flood.LastNs >= (CheckScenarios.FloodTailMs - 20) * 1_000_000L);
     }
 
     [Fact]
