@@ -7,7 +7,7 @@ namespace KmodBalance.Model.Balancing;
 /// </summary>
 public interface IQueueSelector
 {
-    /// <summary>Short policy name: <c>hash</c>, <c>dynamic</c>, <c>stock</c>.</summary>
+    /// <summary>Short policy name: <c>hash</c>, <c>dynamic</c>, <c>stock</c>, <c>adaptive</c>.</summary>
     string Name { get; }
 
     /// <summary>
@@ -22,6 +22,13 @@ public interface IQueueSelector
 
     /// <summary>The guest sent a packet of flow <paramref name="hash"/> on <paramref name="queue"/> (stock automq learns it).</summary>
     void GuestSent(uint hash, ushort queue, ulong now = 0);
+
+    /// <summary>
+    /// <paramref name="packets"/> packets left <paramref name="queue"/>'s ring (the guest took
+    /// them, or the ring was full and dropped them). Only adaptive uses it, to move a flow
+    /// only once its old queue holds none of its packets; the others ignore it.
+    /// </summary>
+    void Dequeued(ushort queue, uint packets) { }
 }
 
 /// <summary>One flow moved by the remapper, with its segments in the period that moved it.</summary>

@@ -5,7 +5,10 @@ namespace KmodBalance.Model.Simulation;
 /// (infinity = runs to the end), offers <see cref="DemandGbps"/> until
 /// <see cref="ChangeAtSec"/> and <see cref="DemandAfterGbps"/> from then on.
 /// <see cref="PacketBytes"/> is the size tun sees (64 KiB GSO for TCP, 1500 for UDP);
-/// <see cref="Segments"/> is what the balancer counts for it.
+/// <see cref="Segments"/> is what the balancer counts for it. <see cref="AppCpu"/> is the
+/// guest vCPU its receiving application runs on (taken modulo the queue count): the guest
+/// sends the flow's replies from there, which is what stock automq learns; null = the guest
+/// never replies (one-way UDP).
 /// </summary>
 public sealed record FlowSpec(
     int Id,
@@ -14,7 +17,8 @@ public sealed record FlowSpec(
     double SizeBytes,
     double DemandGbps,
     double? ChangeAtSec = null,
-    double DemandAfterGbps = 0)
+    double DemandAfterGbps = 0,
+    int? AppCpu = null)
 {
     public const uint TcpPacketBytes = 65536;
     public const uint UdpPacketBytes = 1500;

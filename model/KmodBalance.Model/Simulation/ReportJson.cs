@@ -5,10 +5,10 @@ namespace KmodBalance.Model.Simulation;
 
 /// <summary>
 /// The <c>--json</c> document. One policy:
-/// <c>{ policy, scenario, options, meanThroughputGbps, meanThroughput, balancedRuns, runs: [ RunMetrics... ] }</c>.
+/// <c>{ policy, scenario, options, meanThroughputGbps, meanThroughput, balancedRuns, reordered, runs: [ RunMetrics... ] }</c>.
 /// Several policies: <c>{ scenario, options, policies: [ the one-policy object ... ], ratios: { "dynamic/hash": x, ... } }</c>.
 /// Run fields: run, throughputGbps, idealGbps, throughput (relative, 1.0 = balanced), jain,
-/// queuesUsed, maxQueueGbps, meanQueueGbps, queueShare[], migrations, reorderRisk,
+/// queuesUsed, maxQueueGbps, meanQueueGbps, queueShare[], migrations, reordered, dropped,
 /// periodsUntilBalanced (null = never), balanced, flows.
 /// </summary>
 public static class ReportJson
@@ -60,6 +60,7 @@ public static class ReportJson
         ["meanThroughputGbps"] = p.MeanThroughputGbps,
         ["meanThroughput"] = p.MeanThroughput,
         ["balancedRuns"] = p.BalancedRuns,
+        ["reordered"] = p.Reordered,
         ["runs"] = JsonSerializer.SerializeToNode(p.Runs, Options),
     };
 

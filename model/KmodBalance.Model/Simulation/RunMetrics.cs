@@ -7,8 +7,10 @@ namespace KmodBalance.Model.Simulation;
 /// <see cref="Jain"/> is Jain's index over per-queue delivered bytes (1 = even, 1/n = one queue).
 /// <see cref="QueuesUsed"/> counts queues that carried at least 1% of the bytes.
 /// <see cref="Migrations"/> counts a flow's packet landing on another queue than its
-/// previous packet; <see cref="ReorderRisk"/> those where the previous packet was less than
-/// 100 us earlier. <see cref="PeriodsUntilBalanced"/> is the number of whole periods before
+/// previous packet. <see cref="Reordered"/> counts packets the guest received before an
+/// earlier packet of the same flow (each queue is a FIFO served by its vCPU, so only a
+/// flow whose packets sit in two queues at once can be reordered); <see cref="Dropped"/>
+/// counts packets that found their queue's ring full. <see cref="PeriodsUntilBalanced"/> is the number of whole periods before
 /// the first period whose throughput reached 99% of ideal (0 = from the start; null = never).</para>
 /// </summary>
 public sealed record RunMetrics(
@@ -22,7 +24,8 @@ public sealed record RunMetrics(
     double MeanQueueGbps,
     IReadOnlyList<double> QueueShare,
     int Migrations,
-    int ReorderRisk,
+    long Reordered,
+    long Dropped,
     int? PeriodsUntilBalanced,
     bool Balanced,
     int Flows);
@@ -33,6 +36,9 @@ public sealed record PolicyResult(string Policy, string Scenario, IReadOnlyList<
     public double MeanThroughputGbps => Runs.Count == 0 ? 0 : Runs.Average(r => r.ThroughputGbps);
     public double MeanThroughput => Runs.Count == 0 ? 0 : Runs.Average(r => r.Throughput);
     public int BalancedRuns => Runs.Count(r => r.Balanced);
+
+    /// <summary>Packets reordered over all runs.</summary>
+    public long Reordered => Runs.Sum(r => r.Reordered);
 }
 
 public static class Fairness

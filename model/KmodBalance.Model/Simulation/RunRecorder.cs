@@ -3,24 +3,37 @@ namespace KmodBalance.Model.Simulation;
 /// <summary>Accumulates one run's measurements tick by tick; <see cref="Finish"/> makes the metrics.</summary>
 internal sealed class RunRecorder(int queues, CapacityModel capacity)
 {
-    /// <summary>A queue change closer than this to the flow's previous packet risks reordering.</summary>
-    public const ulong ReorderWindowUs = 100;
-
     private readonly double[] _queueBytes = new double[queues];
-    private readonly Dictionary<uint, (ushort Queue, ulong Time)> _lastPacket = [];
+    private readonly Dictionary<uint, ushort> _lastQueue = [];
+    private readonly Dictionary<uint, double> _lastDelivery = [];
     private double _delivered, _ideal, _periodDelivered, _periodIdeal;
-    private int _periodIndex, _ticks, _migrations, _reorderRisk;
+    private int _periodIndex, _ticks, _migrations;
+    private long _reordered, _dropped;
     private int? _firstBalancedPeriod;
 
-    public void Packet(uint hash, ushort queue, ulong timeUs)
+    /// <summary>A packet of flow <paramref name="hash"/> was steered to <paramref name="queue"/>.</summary>
+    public void Packet(uint hash, ushort queue)
     {
-        if (_lastPacket.TryGetValue(hash, out var last) && last.Queue != queue)
-        {
+        if (_lastQueue.TryGetValue(hash, out var last) && last != queue)
             _migrations++;
-            if (timeUs - last.Time < ReorderWindowUs)
-                _reorderRisk++;
+        _lastQueue[hash] = queue;
+    }
+
+    /// <summary>
+    /// The guest receives the flow's next packet (in send order) at <paramref name="timeUs"/>, or
+    /// never (null: dropped). Received before an earlier packet of the flow: reordered.
+    /// </summary>
+    public void Delivery(uint hash, double? timeUs)
+    {
+        if (timeUs is not { } t)
+        {
+            _dropped++;
+            return;
         }
-        _lastPacket[hash] = (queue, timeUs);
+        if (_lastDelivery.TryGetValue(hash, out var latest) && t < latest)
+            _reordered++;
+        else
+            _lastDelivery[hash] = t;
     }
 
     public void Tick(ReadOnlySpan<double> deliveredPerQueue, double idealBytes)
@@ -63,7 +76,8 @@ internal sealed class RunRecorder(int queues, CapacityModel capacity)
             Gbps(_queueBytes.Average()),
             share,
             _migrations,
-            _reorderRisk,
+            _reordered,
+            _dropped,
             _firstBalancedPeriod,
             relative >= Fairness.BalancedAt,
             flows);

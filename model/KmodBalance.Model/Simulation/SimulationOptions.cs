@@ -3,27 +3,29 @@ using KmodBalance.Model.Balancing;
 namespace KmodBalance.Model.Simulation;
 
 /// <summary>The policies the simulator can run.</summary>
-public enum Policy { Hash, Dynamic, Stock }
+public enum Policy { Hash, Dynamic, Stock, Adaptive }
 
 public static class Policies
 {
-    public static IReadOnlyList<Policy> All { get; } = [Policy.Hash, Policy.Dynamic, Policy.Stock];
+    public static IReadOnlyList<Policy> All { get; } = [Policy.Hash, Policy.Dynamic, Policy.Stock, Policy.Adaptive];
 
     public static string Name(this Policy p) => p switch
     {
         Policy.Hash => "hash",
         Policy.Dynamic => "dynamic",
         Policy.Stock => "stock",
+        Policy.Adaptive => "adaptive",
         _ => throw new ArgumentOutOfRangeException(nameof(p)),
     };
 
-    /// <summary>Parses <c>hash</c>, <c>dynamic</c>, <c>stock</c> or <c>all</c>; null if unknown.</summary>
+    /// <summary>Parses <c>hash</c>, <c>dynamic</c>, <c>stock</c>, <c>adaptive</c> or <c>all</c>; null if unknown.</summary>
     public static IReadOnlyList<Policy>? Parse(string s) => s.Trim().ToLowerInvariant() switch
     {
         "all" => All,
         "hash" => [Policy.Hash],
         "dynamic" => [Policy.Dynamic],
         "stock" => [Policy.Stock],
+        "adaptive" => [Policy.Adaptive],
         _ => null,
     };
 
@@ -32,6 +34,7 @@ public static class Policies
         Policy.Hash => new HashBalancer(),
         Policy.Dynamic => new DynamicBalancer(o.Threshold, o.MaxFlows),
         Policy.Stock => new StockAutomq(o.MaxFlows),
+        Policy.Adaptive => new AdaptiveBalancer(o.Threshold, o.MaxFlows),
         _ => throw new ArgumentOutOfRangeException(nameof(p)),
     };
 }

@@ -9,10 +9,12 @@ public sealed record SimulationReport(string Scenario, SimulationOptions Options
 /// Time-stepped simulator. Each tick (default 1 ms) every active flow sends the packets its
 /// previous allocation paid for through the policy (which picks their queue), then every
 /// queue's vCPU capacity is shared max-min fairly among the flows whose last packet went
-/// to it. The policy's period ends every <see cref="SimulationOptions.PeriodMs"/>.
-/// TCP flows' guests reply from the vCPU their receiving application runs on; the guest
-/// scheduler spreads receivers round-robin over the vCPUs in order of arrival (only stock
-/// automq uses replies). UDP flows never reply.
+/// to it. Each queue is a FIFO ring its vCPU serves at the queue's capacity: what the guest
+/// receives, and when, comes from the rings, so a flow whose packets sit in two rings at
+/// once can arrive out of order (<see cref="RunMetrics.Reordered"/>). The policy's period
+/// ends every <see cref="SimulationOptions.PeriodMs"/>. A flow's guest replies from the vCPU
+/// its receiving application runs on (<see cref="FlowSpec.AppCpu"/>, a scenario input; stock
+/// automq and adaptive learn from replies); a flow without one never replies.
 /// </summary>
 public static class Simulator
 {
@@ -53,11 +55,10 @@ public static class Simulator
 
         var flows = scenario.Flows.OrderBy(f => f.StartSec).ToArray();
         int count = flows.Length;
+        if (count >= 1 << 24)
+            throw new ArgumentException($"a scenario holds at most {(1 << 24) - 1} flows", nameof(scenario));
         var hash = flows.Select(f => f.Tuple.Hash(hashSeed)).ToArray();
-        var appCpu = new ushort[count];
-        int tcpSeen = 0;
-        for (int i = 0; i < count; i++)
-            appCpu[i] = flows[i].Tuple.IsTcp ? (ushort)(tcpSeen++ % (int)n) : (ushort)0;
+        var appCpu = flows.Select(f => f.AppCpu is { } c ? (int?)(c % (int)n) : null).ToArray();
         var remaining = flows.Select(f => f.SizeBytes).ToArray();
         var credit = new double[count];
         var lastAlloc = new double[count];
@@ -65,7 +66,9 @@ public static class Simulator
         var demand = new double[count];
 
         var rec = new RunRecorder((int)n, cap);
+        var rings = new Rings(selector, rec, n, queueBytes / tickUs, tickUs, ticks);
         var active = new List<int>();
+        var sends = new List<long>();  // (time << 24) | flow: sorts by time, then flow
         var onQueue = Enumerable.Range(0, (int)n).Select(_ => new List<int>()).ToArray();
         var delivered = new double[n];
         int next = 0;
@@ -81,26 +84,30 @@ public static class Simulator
             while (next < count && flows[next].StartSec * 1e6 <= now)
                 active.Add(next++);
 
-            // Send what the last allocation paid for; a new flow sends its first packet at once.
+            // Send what the last allocation paid for (a new flow sends its first packet at once),
+            // every flow's packets spread evenly over the tick, all of them in time order.
+            sends.Clear();
             foreach (int f in active)
             {
-                uint pkt = flows[f].PacketBytes, segs = flows[f].Segments;
+                uint pkt = flows[f].PacketBytes;
                 credit[f] += lastAlloc[f];
                 int m = (int)(credit[f] / pkt);
                 if (queue[f] < 0)
                     m = Math.Max(m, 1);
                 for (int j = 0; j < m; j++)
-                {
-                    ulong t = now + (ulong)((2L * j + 1) * tickUs / (2L * m));
-                    ushort q = selector.Select(hash[f], segs, n, t);
-                    rec.Packet(hash[f], q, t);
-                    queue[f] = q;
-                }
+                    sends.Add((long)(now + (ulong)((2L * j + 1) * tickUs / (2L * m))) << 24 | (long)f);
                 credit[f] -= (double)m * pkt;
+            }
+            sends.Sort();
+            foreach (long send in sends)
+            {
+                int f = (int)(send & 0xFFFFFF);
+                queue[f] = rings.Send(hash[f], flows[f].Segments, flows[f].PacketBytes, (ulong)(send >> 24));
             }
             active.RemoveAll(f => remaining[f] <= 0);
 
-            // Share each queue's vCPU among its flows.
+            // Share each queue's vCPU among its flows: what each may send in the next tick. What still
+            // waits in the ring is served first (the senders are ACK-clocked: no standing queue).
             foreach (var list in onQueue)
                 list.Clear();
             double offered = 0;
@@ -113,17 +120,17 @@ public static class Simulator
             }
             for (int q = 0; q < n; q++)
             {
-                var share = ShareCapacity(queueBytes, [.. onQueue[q].Select(f => demand[f])]);
-                delivered[q] = 0;
+                double free = Math.Max(0, queueBytes - rings.BacklogBytesAt(q, now + (ulong)tickUs));
+                var share = ShareCapacity(free, [.. onQueue[q].Select(f => demand[f])]);
                 for (int i = 0; i < share.Length; i++)
                 {
                     int f = onQueue[q][i];
                     lastAlloc[f] = share[i];
                     remaining[f] -= share[i];
-                    delivered[q] += share[i];
-                    if (share[i] > 0 && flows[f].Tuple.IsTcp)
-                        selector.GuestSent(hash[f], appCpu[f], now + (ulong)tickUs - 1);
+                    if (share[i] > 0 && appCpu[f] is { } cpu)
+                        selector.GuestSent(hash[f], (ushort)cpu, now + (ulong)tickUs - 1);
                 }
+                delivered[q] = rings.ServedIn(q, k);
             }
             rec.Tick(delivered, Math.Min(offered, n * queueBytes));
         }
@@ -131,7 +138,11 @@ public static class Simulator
         return rec.Finish(run, count);
     }
 
-    /// <summary>One open-loop replay of a packet trace: each queue's vCPU carries at most its capacity per tick; the rest is lost.</summary>
+    /// <summary>
+    /// One open-loop replay of a packet trace: each queue's vCPU serves its ring at its capacity; a
+    /// packet arriving at a full ring is lost. The guest's TCP receivers run on vCPUs assigned
+    /// round-robin in order of first appearance (a trace does not say where they run).
+    /// </summary>
     public static RunMetrics RunTrace(IQueueSelector selector, IReadOnlyList<TracePacket> packets, SimulationOptions o, ulong hashSeed, int run = 1)
     {
         var cap = o.Cap;
@@ -144,6 +155,7 @@ public static class Simulator
         var hashOf = new Dictionary<FiveTuple, uint>();
         var appCpu = new Dictionary<uint, ushort>();
         var rec = new RunRecorder((int)n, cap);
+        var rings = new Rings(selector, rec, n, queueBytes / tickUs, tickUs, ticks);
         var offered = new double[n];
         var delivered = new double[n];
         int idx = 0;
@@ -161,8 +173,7 @@ public static class Simulator
                 var p = packets[idx];
                 if (!hashOf.TryGetValue(p.Tuple, out uint h))
                     hashOf[p.Tuple] = h = p.Tuple.Hash(hashSeed);
-                ushort q = selector.Select(h, FlowSpec.SegmentsOf(p.Tuple.IsTcp, p.Size), n, p.TimeUs);
-                rec.Packet(h, q, p.TimeUs);
+                ushort q = rings.Send(h, FlowSpec.SegmentsOf(p.Tuple.IsTcp, p.Size), p.Size, p.TimeUs);
                 offered[q] += p.Size;
                 if (p.Tuple.IsTcp)
                 {
@@ -174,13 +185,44 @@ public static class Simulator
             double total = 0;
             for (int q = 0; q < n; q++)
             {
-                delivered[q] = Math.Min(offered[q], queueBytes);
+                delivered[q] = rings.ServedIn(q, k);
                 total += offered[q];
             }
             rec.Tick(delivered, Math.Min(total, n * queueBytes));
         }
         rec.EndPeriod();
         return rec.Finish(run, hashOf.Values.Distinct().Count());
+    }
+
+    /// <summary>
+    /// The device's queues as FIFO rings in front of the guest's vCPUs. Every packet, in time
+    /// order: the vCPUs run until its time (the policy hears what they took off each ring),
+    /// the policy picks its queue, and its ring delivers it (or drops it when full).
+    /// </summary>
+    private sealed class Rings(IQueueSelector selector, RunRecorder rec, uint n, double bytesPerUs, int tickUs, long ticks)
+    {
+        private readonly QueueFifo[] _fifo = [.. Enumerable.Range(0, (int)n).Select(_ => new QueueFifo(bytesPerUs, tickUs, ticks))];
+
+        public ushort Send(uint hash, uint segments, uint bytes, ulong timeUs)
+        {
+            for (int q = 0; q < _fifo.Length; q++)
+            {
+                uint left = _fifo[q].Advance(timeUs);
+                if (left > 0)
+                    selector.Dequeued((ushort)q, left);
+            }
+            ushort queue = selector.Select(hash, segments, n, timeUs);
+            rec.Packet(hash, queue);
+            var departure = _fifo[queue].Enqueue(timeUs, bytes);
+            if (departure is null)
+                selector.Dequeued(queue, 1);
+            rec.Delivery(hash, departure);
+            return queue;
+        }
+
+        public double ServedIn(int queue, long tick) => _fifo[queue].ServedIn(tick);
+
+        public double BacklogBytesAt(int queue, ulong timeUs) => _fifo[queue].BacklogBytesAt(timeUs);
     }
 
     /// <summary>

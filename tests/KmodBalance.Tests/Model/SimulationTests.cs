@@ -51,10 +51,12 @@ public class SimulationTests
     [Fact]
     public void Paper_hash_collision_costs_what_the_capacity_model_says()
     {
-        // Three flows on one 15 Gbps queue get 15, the fourth alone 5.75: 20.75 of 23.
+        // Three flows on one 15 Gbps queue get at most 15, the fourth alone 5.75: 20.75 of 23 in the
+        // fluid split; a saturated FIFO ring fed whole packets idles now and then, so a little less.
         var report = Simulator.Run("paper", [Policy.Hash], new SimulationOptions(Runs: 20, Seed: 1));
         report.Policies[0].Runs.Where(r => !r.Balanced)
-            .Should().OnlyContain(r => Math.Abs(r.ThroughputGbps - 20.75) < 0.01 || Math.Abs(r.ThroughputGbps - 15.0) < 0.01);
+            .Should().OnlyContain(r => (r.ThroughputGbps <= 20.76 && r.ThroughputGbps > 20.75 * 0.9)
+                || (r.ThroughputGbps <= 15.01 && r.ThroughputGbps > 15.0 * 0.9));
     }
 
     [Fact]
@@ -76,7 +78,7 @@ public class SimulationTests
         var runs = root.GetProperty("runs");
         runs.GetArrayLength().Should().Be(2);
         var run = runs[0];
-        foreach (var key in new[] { "jain", "queuesUsed", "throughput", "throughputGbps", "migrations", "reorderRisk", "queueShare", "periodsUntilBalanced", "maxQueueGbps", "meanQueueGbps" })
+        foreach (var key in new[] { "jain", "queuesUsed", "throughput", "throughputGbps", "migrations", "reordered", "dropped", "queueShare", "periodsUntilBalanced", "maxQueueGbps", "meanQueueGbps" })
             run.TryGetProperty(key, out _).Should().BeTrue(key);
         run.GetProperty("queueShare").GetArrayLength().Should().Be(4);
     }
@@ -89,7 +91,7 @@ public class SimulationTests
         var root = doc.RootElement;
         root.GetProperty("scenario").GetString().Should().Be("paper");
         root.GetProperty("policies").EnumerateArray().Select(p => p.GetProperty("policy").GetString())
-            .Should().Equal("hash", "dynamic", "stock");
+            .Should().Equal("hash", "dynamic", "stock", "adaptive");
         root.GetProperty("policies")[1].GetProperty("runs").GetArrayLength().Should().Be(2);
         root.GetProperty("ratios").TryGetProperty("dynamic/hash", out _).Should().BeTrue();
     }
@@ -113,7 +115,7 @@ public class SimulationTests
             lines.Add($"{i * 25},10.0.0.1,10.0.0.2,{40000 + i % 8},5001,tcp,9000");
         var packets = TraceParser.Parse(string.Join('\n', lines));
         var report = Simulator.RunTrace("t", packets, Policies.All, new SimulationOptions(PeriodMs: 10, Runs: 3));
-        report.Policies.Should().HaveCount(3);
+        report.Policies.Should().HaveCount(4);
         report.Policies.Should().OnlyContain(p => p.Runs.All(r => r.Flows == 8 && r.ThroughputGbps > 0));
     }
 }

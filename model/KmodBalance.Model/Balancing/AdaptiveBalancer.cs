@@ -1,0 +1,380 @@
+using System.Collections;
+
+namespace KmodBalance.Model.Balancing;
+
+/// <summary>
+/// The <c>adaptive</c> balancer, decision for decision as docs/BALANCER.md ("## adaptive")
+/// states it. It keeps dynamic's frame (segments, the admission filter, untracked load,
+/// unplaced flows after a detach, one remap per period) and changes three things:
+/// <list type="bullet">
+/// <item>placement: the queue the guest last sent the flow on (automq's learned queue) unless
+/// that queue is clearly heavier than the lightest, else the lightest by last period's load
+/// plus what was already placed this period (no herding);</item>
+/// <item>remap: a flow moves only when the move lowers the larger of the two queues' loads by at
+/// least a threshold relative to that load, and not again for <see cref="HoldPeriods"/> periods;</item>
+/// <item>a move (and a new flow's first placement) completes only once the old queue's ring
+/// has passed the flow's last packet on it, so no packet of the flow can overtake another.</item>
+/// </list>
+/// All counters are u32 and wrap as in C (queue estimates are u64). Deterministic: no decision
+/// depends on dictionary order.
+/// </summary>
+public sealed class AdaptiveBalancer : IQueueSelector
+{
+    /// <summary>A relative imbalance of 1/2^3 = 12.5% of the heavier load is tolerated.</summary>
+    public const int ImbalanceShift = 3;
+
+    /// <summary>A flow moved by remap number p may move again at remap p + 4 at the earliest.</summary>
+    public const uint HoldPeriods = 4;
+
+    /// <summary>tun's flow ageing (<c>TUN_FLOW_EXPIRE</c>, 3 s) in the units of <c>now</c> (microseconds).</summary>
+    public const ulong LearnedAgeing = 3_000_000;
+
+    private const int SeenShift = 19;
+
+    private sealed class Flow
+    {
+        public ushort Queue;      // where its packets go now
+        public ushort Next;       // where it belongs (== Queue once a move completed)
+        public uint Packets;      // segments this period
+        public uint Mark;         // produced[Queue] at its last packet there
+        public uint HeldUntil;    // first remap number that may move it
+    }
+
+    private readonly Dictionary<uint, Flow> _flows = [];
+    private readonly Dictionary<uint, (ushort Queue, ulong Updated)> _learned = [];
+    private readonly uint[] _lastLoad = new uint[DynamicBalancer.MaxQueues];
+    private readonly uint[] _flowsOn = new uint[DynamicBalancer.MaxQueues];
+    private readonly uint[] _untracked = new uint[DynamicBalancer.MaxQueues];
+    private readonly ulong[] _placed = new ulong[DynamicBalancer.MaxQueues];
+    private readonly uint[] _produced = new uint[DynamicBalancer.MaxQueues];
+    private readonly uint[] _consumed = new uint[DynamicBalancer.MaxQueues];
+    private readonly BitArray _seen = new(DynamicBalancer.SeenBits);
+    private readonly uint[] _seenMark = new uint[DynamicBalancer.SeenBits];
+    private readonly uint _threshold;
+    private readonly uint _maxFlows;
+
+    /// <param name="threshold">Floor of the move threshold in segments per period (the relative part is 1/8 of the heavier load).</param>
+    /// <param name="maxFlows">Flow table bound (tun's <c>MAX_TAP_FLOWS</c>); also bounds the learned table.</param>
+    public AdaptiveBalancer(uint threshold, int maxFlows = DynamicBalancer.MaxTapFlows)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxFlows);
+        _threshold = threshold;
+        _maxFlows = (uint)maxFlows;
+    }
+
+    public string Name => "adaptive";
+
+    /// <summary>Flows the remapper decided to move since creation (u32, wraps).</summary>
+    public uint Migrations { get; private set; }
+
+    /// <summary>Moves that completed on the packet path (old queue drained; includes first placements away from the hash queue).</summary>
+    public uint Switches { get; private set; }
+
+    /// <summary>Flows in the table.</summary>
+    public uint FlowCount { get; private set; }
+
+    /// <summary>Remaps since creation.</summary>
+    public uint Periods { get; private set; }
+
+    /// <summary>What the last <see cref="Remap"/> did.</summary>
+    public RemapResult LastRemap { get; private set; } = RemapResult.None;
+
+    /// <summary><c>flows[q]</c>: flows that belong to <paramref name="q"/> (their <c>next</c>).</summary>
+    public uint FlowsOnQueue(int q) => _flowsOn[CheckQueue(q)];
+
+    /// <summary><c>lastLoad[q]</c>: load of the last completed period, after its moves.</summary>
+    public uint LastLoad(int q) => _lastLoad[CheckQueue(q)];
+
+    /// <summary><c>untracked[q]</c>: segments steered to <paramref name="q"/> this period by flows not in the table.</summary>
+    public uint Untracked(int q) => _untracked[CheckQueue(q)];
+
+    /// <summary><c>placed[q]</c>: estimated segments of the flows placed on <paramref name="q"/> this period.</summary>
+    public ulong Placed(int q) => _placed[CheckQueue(q)];
+
+    /// <summary><c>produced[q]</c>: packets steered to <paramref name="q"/> since creation (u32, wraps).</summary>
+    public uint Produced(int q) => _produced[CheckQueue(q)];
+
+    /// <summary><c>consumed[q]</c>: packets that left <paramref name="q"/>'s ring since creation (u32, wraps).</summary>
+    public uint Consumed(int q) => _consumed[CheckQueue(q)];
+
+    /// <summary>The table entry of flow <paramref name="hash"/>, if it is in the table.</summary>
+    public bool TryGetFlow(uint hash, out AdaptiveFlowState state)
+    {
+        if (_flows.TryGetValue(hash, out var f))
+        {
+            state = new AdaptiveFlowState(f.Queue, f.Next, f.Packets, f.HeldUntil);
+            return true;
+        }
+        state = default;
+        return false;
+    }
+
+    /// <summary>The mapper: called for every packet of <paramref name="segments"/> segments (BALANCER.md adaptive cases 1-5).</summary>
+    public ushort Select(uint hash, uint segments, uint queueCount, ulong now = 0)
+    {
+        CheckQueueCount(queueCount);
+        if (queueCount == 0)
+            return 0;                                                   // case 1
+        if (_flows.TryGetValue(hash, out var flow))
+        {
+            if (flow.Next >= queueCount)                                // case 3: unplaced or detached
+            {
+                if (flow.Next != DynamicBalancer.Unplaced)
+                    _flowsOn[flow.Next]--;
+                flow.Next = Place(hash, queueCount, now);
+                _flowsOn[flow.Next]++;
+            }
+            unchecked { flow.Packets += segments; }                     // case 2
+            return Steer(flow, queueCount);
+        }
+        int bit = (int)(hash >> SeenShift);
+        if (_seen[bit] && FlowCount < _maxFlows)                        // case 4: admitted
+        {
+            flow = new Flow
+            {
+                Queue = HashBalancer.QueueOf(hash, queueCount), // where its first packet went,
+                Mark = _seenMark[bit],                          // as the packet that set the bit
+                Next = Place(hash, queueCount, now),
+                Packets = segments,
+                HeldUntil = Periods,
+            };
+            _flows.Add(hash, flow);
+            _flowsOn[flow.Next]++;
+            FlowCount++;
+            return Steer(flow, queueCount);
+        }
+        _seen[bit] = true;                                              // case 5
+        var q = HashBalancer.QueueOf(hash, queueCount);
+        unchecked
+        {
+            _untracked[q] += segments;
+            _seenMark[bit] = ++_produced[q];
+        }
+        return q;
+    }
+
+    /// <summary>The guest sent a packet of flow <paramref name="hash"/> on <paramref name="queue"/>: automq's learned queue.</summary>
+    public void GuestSent(uint hash, ushort queue, ulong now = 0)
+    {
+        if (_learned.ContainsKey(hash) || _learned.Count < _maxFlows)
+            _learned[hash] = (queue, now);
+    }
+
+    /// <summary><paramref name="packets"/> packets left <paramref name="queue"/>'s ring (delivered to the guest or dropped).</summary>
+    public void Dequeued(ushort queue, uint packets)
+    {
+        unchecked { _consumed[CheckQueue(queue)] += packets; }
+    }
+
+    void IQueueSelector.EndPeriod(uint queueCount) => Remap(queueCount);
+
+    /// <summary>The remapper: called every period (BALANCER.md adaptive steps 1-6). True while the table holds a flow.</summary>
+    public bool Remap(uint queueCount)
+    {
+        CheckQueueCount(queueCount);
+        int n = (int)queueCount;
+
+        // 1. Drop idle flows whose packets have all left their queue (or whose queue is gone).
+        var dropped = new List<uint>();
+        foreach (var (hash, f) in _flows)
+        {
+            if (f.Packets == 0 && (f.Queue >= queueCount || Drained(f)))
+                dropped.Add(hash);
+        }
+        dropped.Sort();
+        foreach (var hash in dropped)
+        {
+            var next = _flows[hash].Next;
+            if (next != DynamicBalancer.Unplaced)
+                _flowsOn[next]--;
+            _flows.Remove(hash);
+            FlowCount--;
+        }
+
+        // 2. Per-queue load: untracked segments plus the flows that belong to the queue.
+        var load = new uint[n];
+        var candidates = new List<(uint Hash, Flow Flow)>[n];
+        for (int q = 0; q < n; q++)
+        {
+            load[q] = _untracked[q];
+            candidates[q] = [];
+        }
+        foreach (var (hash, f) in _flows)
+        {
+            if (f.Next >= queueCount)
+                continue;
+            unchecked { load[f.Next] += f.Packets; }
+            if (f.Queue == f.Next && f.Packets > 0 && unchecked((int)(Periods - f.HeldUntil)) >= 0)
+                candidates[f.Next].Add((hash, f));
+        }
+        foreach (var list in candidates)
+        {
+            list.Sort((a, b) => a.Flow.Packets != b.Flow.Packets
+                ? b.Flow.Packets.CompareTo(a.Flow.Packets)
+                : a.Hash.CompareTo(b.Hash));
+        }
+
+        // 3. Queues by (load, index) ascending. 4. The lightest queue not yet paired takes flows from
+        // the heaviest unpaired queue that has a flow worth moving to it; then the next lightest.
+        var order = Enumerable.Range(0, n).OrderBy(q => load[q]).ThenBy(q => q).ToArray();
+        var paired = new bool[n];
+        var moves = new List<FlowMove>();
+        for (int i = 0; i < n; i++)
+        {
+            int light = order[i];
+            if (paired[light])
+                continue;
+            int heavy = -1;
+            for (int j = n - 1; j > i && heavy < 0; j--)
+            {
+                if (!paired[order[j]] && MovesFrom(candidates[order[j]], load[order[j]], load[light]))
+                    heavy = order[j];
+            }
+            if (heavy < 0)
+                break;  // a heavier light queue could take even less
+            paired[light] = paired[heavy] = true;
+            uint threshold = Threshold(load[heavy]);
+            foreach (var (hash, f) in candidates[heavy])
+            {
+                if (!Worth(f.Packets, load[heavy], load[light], threshold))
+                    continue;
+                f.Next = (ushort)light;
+                f.HeldUntil = unchecked(Periods + HoldPeriods);
+                _flowsOn[heavy]--;
+                _flowsOn[light]++;
+                load[heavy] -= f.Packets;
+                load[light] += f.Packets;
+                unchecked { Migrations++; }
+                moves.Add(new FlowMove(hash, (ushort)heavy, (ushort)light, f.Packets));
+            }
+        }
+
+        // 5. Remember the loads; 6. start a new period.
+        for (int q = 0; q < DynamicBalancer.MaxQueues; q++)
+            _lastLoad[q] = q < n ? load[q] : 0;
+        foreach (var f in _flows.Values)
+            f.Packets = 0;
+        Array.Clear(_untracked);
+        Array.Clear(_placed);
+        _seen.SetAll(false);
+        unchecked { Periods++; }
+        LastRemap = new RemapResult(moves, dropped, load);
+        return FlowCount != 0;
+    }
+
+    /// <summary>
+    /// Queue <paramref name="index"/> was detached and tun moved queue <paramref name="last"/>
+    /// into its place: flows that belong to either are unplaced, flows whose packets go to either
+    /// switch at their next packet, and neither queue's load, placement or ring counters survive.
+    /// </summary>
+    public void Detach(ushort index, ushort last)
+    {
+        CheckQueue(index);
+        CheckQueue(last);
+        foreach (var f in _flows.Values)
+        {
+            if (f.Next == index || f.Next == last)
+            {
+                _flowsOn[f.Next]--;
+                f.Next = DynamicBalancer.Unplaced;
+            }
+            if (f.Queue == index || f.Queue == last)
+                f.Queue = DynamicBalancer.Unplaced;
+        }
+        foreach (var q in new[] { index, last })
+        {
+            _lastLoad[q] = _untracked[q] = _produced[q] = _consumed[q] = 0;
+            _placed[q] = 0;
+        }
+    }
+
+    /// <summary>The move threshold for a heavy queue of <paramref name="heavyLoad"/>: 1/8 of it, at least the floor.</summary>
+    private uint Threshold(uint heavyLoad) => Math.Max(_threshold, heavyLoad >> ImbalanceShift);
+
+    /// <summary>
+    /// Moving a flow of <paramref name="packets"/> from heavy to light lowers the larger of the two
+    /// loads by at least the threshold: <c>packets &gt;= t</c> and <c>light + packets + t &lt;= heavy</c>.
+    /// </summary>
+    private static bool Worth(uint packets, uint heavy, uint light, uint threshold) =>
+        packets >= threshold && (ulong)light + packets + threshold <= heavy;
+
+    /// <summary>Whether any of a heavy queue's candidates (sorted) is worth moving to the light queue.</summary>
+    private bool MovesFrom(List<(uint Hash, Flow Flow)> candidates, uint heavy, uint light)
+    {
+        uint threshold = Threshold(heavy);
+        return candidates.Any(c => Worth(c.Flow.Packets, heavy, light, threshold));
+    }
+
+    /// <summary>
+    /// Answers the flow's queue: it switches to <c>next</c> once its old queue is gone or has
+    /// passed its last packet there; the packet is then the newest on that queue.
+    /// </summary>
+    private ushort Steer(Flow flow, uint queueCount)
+    {
+        if (flow.Queue != flow.Next && (flow.Queue >= queueCount || Drained(flow)))
+        {
+            flow.Queue = flow.Next;
+            unchecked { Switches++; }
+        }
+        unchecked { flow.Mark = ++_produced[flow.Queue]; }
+        return flow.Queue;
+    }
+
+    /// <summary>The flow's queue has passed its last packet there: <c>(s32)(consumed[queue] - mark) &gt;= 0</c>.</summary>
+    private bool Drained(Flow flow) => unchecked((int)(_consumed[flow.Queue] - flow.Mark)) >= 0;
+
+    /// <summary>
+    /// Where a flow starts: its learned queue unless that is more than 1/8 (of its load with the
+    /// flow) above the lightest estimate, else the lightest by (estimate, flows, index). The
+    /// estimate is last period's load plus the flows placed this period, each counted as the
+    /// mean load of a tracked flow (at least 1).
+    /// </summary>
+    private ushort Place(uint hash, uint n, ulong now)
+    {
+        ulong sum = 0;
+        for (int q = 0; q < n; q++)
+            sum += _lastLoad[q];
+        ulong weight = Math.Max(1, sum / Math.Max(FlowCount, 1u));
+        int least = 0;
+        for (int q = 1; q < n; q++)
+        {
+            ulong e = Estimate(q), best = Estimate(least);
+            if (e < best || (e == best && _flowsOn[q] < _flowsOn[least]))
+                least = q;
+        }
+        int choice = least;
+        if (_learned.TryGetValue(hash, out var learned) && (now <= learned.Updated || now - learned.Updated <= LearnedAgeing) && learned.Queue < n)
+        {
+            ulong g = Estimate(learned.Queue);
+            if (g <= Estimate(least) + ((g + weight) >> ImbalanceShift))
+                choice = learned.Queue;
+        }
+        _placed[choice] += weight;
+        return (ushort)choice;
+    }
+
+    private ulong Estimate(int q) => _lastLoad[q] + _placed[q];
+
+    private static void CheckQueueCount(uint queueCount)
+    {
+        if (queueCount > DynamicBalancer.MaxQueues)
+            throw new ArgumentOutOfRangeException(nameof(queueCount), queueCount, $"tun supports at most {DynamicBalancer.MaxQueues} queues");
+    }
+
+    private static int CheckQueue(int q)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(q);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(q, DynamicBalancer.MaxQueues);
+        return q;
+    }
+}
+
+/// <summary>
+/// A snapshot of one adaptive flow-table entry: the queue its packets go to now, the queue it
+/// belongs to (they differ while a move waits for the old queue to drain), its segments this
+/// period, and the first remap number that may move it.
+/// </summary>
+public readonly record struct AdaptiveFlowState(ushort Queue, ushort Next, uint Packets, uint HeldUntil)
+{
+    public bool Moving => Queue != Next;
+}

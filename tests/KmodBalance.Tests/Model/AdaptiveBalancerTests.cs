@@ -1,0 +1,235 @@
+using FluentAssertions;
+using KmodBalance.Model.Balancing;
+using Xunit;
+
+namespace KmodBalance.Tests.Model;
+
+/// <summary>adaptive's decisions (docs/BALANCER.md "## adaptive"), one rule at a time.</summary>
+public class AdaptiveBalancerTests
+{
+    // Hashes whose admission bits (hash >> 19) differ and that hash to queues 0, 1, 2, 3 of 4.
+    private const uint A = 0x10000000, B = 0x50000000, C = 0x90000000, D = 0xD0000000, E = 0x30000000;
+
+    /// <summary>The guest took every packet off every queue: each ring is empty.</summary>
+    private static void DrainAll(AdaptiveBalancer b, uint n)
+    {
+        for (ushort q = 0; q < n; q++)
+            b.Dequeued(q, b.Produced(q) - b.Consumed(q));
+    }
+
+    private static ushort Send(AdaptiveBalancer b, uint hash, int packets, uint n, ulong now = 0)
+    {
+        ushort q = 0;
+        for (int i = 0; i < packets; i++)
+            q = b.Select(hash, 1, n, now);
+        return q;
+    }
+
+    private static AdaptiveFlowState Flow(AdaptiveBalancer b, uint hash)
+    {
+        b.TryGetFlow(hash, out var state).Should().BeTrue();
+        return state;
+    }
+
+    [Fact]
+    public void A_flow_starts_on_the_queue_the_guest_sends_it_on()
+    {
+        var b = new AdaptiveBalancer(threshold: 64);
+        b.Select(A, 1, 4).Should().Be(0, "the first packet is steered by hash and counted as untracked");
+        b.GuestSent(A, 2);
+        b.Dequeued(0, 1);                        // the guest took that first packet
+        b.Select(A, 1, 4).Should().Be(2, "admitted on its second packet, on the learned queue");
+        Flow(b, A).Should().Be(new AdaptiveFlowState(2, 2, 1, 0));
+    }
+
+    [Fact]
+    public void A_new_flow_stays_on_its_hash_queue_until_its_first_packet_has_left_it()
+    {
+        var b = new AdaptiveBalancer(threshold: 64);
+        b.GuestSent(A, 2);
+        b.Select(A, 1, 4).Should().Be(0);
+        b.Select(A, 1, 4).Should().Be(0, "the first packet still waits on queue 0");
+        Flow(b, A).Moving.Should().BeTrue();
+        b.Dequeued(0, 1);
+        b.Select(A, 1, 4).Should().Be(0, "the second packet went to queue 0 too and still waits there");
+        b.Dequeued(0, 2);
+        b.Select(A, 1, 4).Should().Be(2);
+        Flow(b, A).Moving.Should().BeFalse();
+        b.Switches.Should().Be(1u);
+    }
+
+    [Fact]
+    public void The_learned_queue_is_refused_when_it_is_clearly_heavier_than_the_lightest()
+    {
+        var b = new AdaptiveBalancer(threshold: 64);
+        Send(b, A, 2, 4);                        // A -> queue 0 (all empty)
+        DrainAll(b, 4);
+        Send(b, A, 1000, 4);
+        b.Remap(4);                              // lastLoad = [1000, 0, 0, 0]
+        b.GuestSent(B, 0);
+        Send(b, B, 2, 4);
+        Flow(b, B).Next.Should().Be(1, "queue 0 (1000) is far above the lightest (0): B goes to the lightest, queue 1");
+    }
+
+    [Fact]
+    public void Flows_opening_within_one_period_do_not_herd_onto_the_lightest_queue()
+    {
+        // lastLoad [10, 12, 2000, 2000]: dynamic would put every new flow of the period on queue 0.
+        var b = new AdaptiveBalancer(threshold: 64);
+        uint[] old = [A, B, C, D];
+        foreach (var h in old)
+            Send(b, h, 2, 4);
+        old.Select(h => Flow(b, h).Next).Should().Equal((ushort)0, (ushort)1, (ushort)2, (ushort)3);
+        DrainAll(b, 4);
+        b.Remap(4);
+        Send(b, A, 10, 4);
+        Send(b, B, 12, 4);
+        Send(b, C, 2000, 4);
+        Send(b, D, 2000, 4);
+        b.Remap(4);
+        Enumerable.Range(0, 4).Select(b.LastLoad).Should().Equal(10u, 12u, 2000u, 2000u);
+
+        var fresh = Enumerable.Range(1, 8).Select(i => (uint)i * 0x00100000u + 0x01000000u).ToArray();
+        foreach (var h in fresh)
+            Send(b, h, 2, 4);
+        var placed = fresh.Select(h => Flow(b, h).Next).ToArray();
+        placed.GroupBy(q => q).Max(g => g.Count()).Should().BeLessThanOrEqualTo(3, "each placement counts the mean flow load on its queue");
+        placed.Count(q => q == 0).Should().BeLessThan(8);
+
+        var dynamic = new DynamicBalancer(threshold: 64);
+        foreach (var h in old)
+            dynamic.Select(h, 1, 4);
+        foreach (var h in old)
+            dynamic.Select(h, 1, 4);
+        dynamic.Remap(4);
+        foreach (var (h, k) in old.Zip(new[] { 10, 12, 2000, 2000 }))
+            for (int i = 0; i < k; i++)
+                dynamic.Select(h, 1, 4);
+        dynamic.Remap(4);
+        foreach (var h in fresh)
+        {
+            dynamic.Select(h, 1, 4);
+            dynamic.Select(h, 1, 4);
+        }
+        fresh.Select(h => dynamic.FlowQueues[h]).Should().OnlyContain(q => q == 0, "the contrast: dynamic herds");
+    }
+
+    /// <summary>Two flows of 1000 segments on queue 0 (admitted while there was one queue), queue 1 idle.</summary>
+    private static AdaptiveBalancer Pair()
+    {
+        var b = new AdaptiveBalancer(threshold: 64);
+        Send(b, A, 2, 1);
+        Send(b, B, 2, 1);
+        DrainAll(b, 1);
+        b.Remap(1);
+        Send(b, A, 1000, 2);
+        Send(b, B, 1000, 2);
+        return b;
+    }
+
+    [Fact]
+    public void Two_equal_flows_on_one_queue_split_next_to_an_idle_one()
+    {
+        var b = Pair();
+        b.Remap(2);
+        b.LastRemap.Moves.Should().ContainSingle().Which.Should().Be(new FlowMove(A, 0, 1, 1000), "equal flows walk by hash ascending");
+        Enumerable.Range(0, 2).Select(b.LastLoad).Should().Equal(1000u, 1000u);
+        Flow(b, B).Next.Should().Be(0);
+
+        var dynamic = new DynamicBalancer(threshold: 64);
+        foreach (var h in new[] { A, B, A, B })
+            dynamic.Select(h, 1, 1);
+        dynamic.Remap(1);
+        for (int i = 0; i < 1000; i++)
+        {
+            dynamic.Select(A, 1, 2);
+            dynamic.Select(B, 1, 2);
+        }
+        dynamic.Remap(2);
+        dynamic.LastRemap.Moves.Should().BeEmpty("the contrast: packets < (2000 - 0) / 2 holds for neither");
+    }
+
+    [Fact]
+    public void A_move_waits_until_the_old_queue_holds_none_of_the_flows_packets()
+    {
+        var b = Pair();
+        b.Remap(2);
+        Flow(b, A).Should().Be(new AdaptiveFlowState(0, 1, 0, b.Periods - 1 + AdaptiveBalancer.HoldPeriods));
+        b.Consumed(0).Should().BeLessThan(b.Produced(0));
+        Send(b, A, 1, 2).Should().Be(0, "its packets still wait on queue 0");
+        b.Dequeued(0, b.Produced(0) - b.Consumed(0) - 1);
+        Send(b, A, 1, 2).Should().Be(0, "its last packet is still on queue 0");
+        b.Dequeued(0, 2);
+        Send(b, A, 1, 2).Should().Be(1, "queue 0 has passed its last packet");
+        Send(b, A, 1, 2).Should().Be(1);
+        Flow(b, A).Moving.Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_moved_flow_is_held_for_the_hysteresis_periods()
+    {
+        var b = Pair();
+        b.Remap(2);                              // A: 0 -> 1, held until remap Periods - 1 + HoldPeriods
+        DrainAll(b, 2);
+        uint heldUntil = Flow(b, A).HeldUntil;
+        b.GuestSent(E, 1);
+        for (int period = 0; period < AdaptiveBalancer.HoldPeriods + 1; period++)
+        {
+            bool held = unchecked((int)(b.Periods - heldUntil)) < 0;
+            Send(b, A, 1000, 2);
+            Send(b, E, 1000, 2);                 // E joins A on queue 1 (learned; loads were even)
+            Send(b, B, 10, 2);
+            DrainAll(b, 2);
+            b.Remap(2);
+            if (held)
+                b.LastRemap.Moves.Should().NotContain(m => m.Hash == A, $"A moved at most {AdaptiveBalancer.HoldPeriods} remaps ago");
+            DrainAll(b, 2);
+        }
+        b.Migrations.Should().BeGreaterThan(1u);
+    }
+
+    [Fact]
+    public void A_lone_flow_never_moves_and_small_gaps_are_tolerated()
+    {
+        var b = new AdaptiveBalancer(threshold: 64);
+        Send(b, A, 2, 2);
+        DrainAll(b, 2);
+        Send(b, A, 5000, 2);
+        b.Remap(2);
+        b.LastRemap.Moves.Should().BeEmpty("moving the only flow cannot lower the larger load");
+
+        var c = Pair();                          // 1000 + 1000 vs 0
+        c.Remap(2);
+        DrainAll(c, 2);
+        Send(c, A, 1000, 2);
+        Send(c, B, 900, 2);
+        c.Remap(2);
+        c.LastRemap.Moves.Should().BeEmpty("a gap of 100 is below 1/8 of 1000");
+    }
+
+    [Fact]
+    public void A_one_packet_flood_stays_out_of_the_table()
+    {
+        var b = new AdaptiveBalancer(threshold: 64);
+        for (uint i = 0; i < 4096; i++)
+            b.Select(i << 19, 1, 4);
+        b.FlowCount.Should().Be(0u);
+        Enumerable.Range(0, 4).Sum(q => (long)b.Untracked(q)).Should().Be(4096);
+    }
+
+    [Fact]
+    public void Detach_unplaces_the_flows_of_both_indexes()
+    {
+        var b = new AdaptiveBalancer(threshold: 64);
+        foreach (var h in new[] { A, B, C, D })
+            Send(b, h, 2, 4);
+        DrainAll(b, 4);
+        b.Detach(1, 3);
+        Flow(b, B).Next.Should().Be(DynamicBalancer.Unplaced);
+        Flow(b, D).Next.Should().Be(DynamicBalancer.Unplaced);
+        b.FlowsOnQueue(1).Should().Be(0u);
+        Send(b, B, 1, 3).Should().BeLessThan((ushort)3);
+        Send(b, D, 1, 3).Should().BeLessThan((ushort)3);
+        Flow(b, A).Next.Should().Be(0);
+    }
+}
