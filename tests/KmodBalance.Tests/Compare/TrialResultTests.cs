@@ -19,7 +19,7 @@ public class TrialResultTests
     {
         var samples = rx.Select((r, q) => new QueueSample(q, 1, r, r * 2)).ToList();
         var flows = new[] { new FlowReport(1, 10.5), new FlowReport(2, 20.25) };
-        BalanceStats? Stats(long? m) => m is { } v ? new BalanceStats(false, 4, v, []) : null;
+        BalanceStats? Stats(long? m) => m is { } v ? new BalanceStats(false, 4, v, []) { Policy = "dynamic" } : null;
         return new TrialMeasurement(samples, new MeasureSteps.NetperfOutcome(flows, problems ?? [], ""),
             Snapshot(Stats(migrationsBefore)), Snapshot(Stats(migrationsAfter)), "l1=tcg,l2=kvm");
     }

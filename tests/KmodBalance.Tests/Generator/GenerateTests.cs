@@ -121,7 +121,7 @@ public class GenerateTests
         await GenerateAsync("linux-5.10", Policy.Hash, outDir);
         var before = File.ReadAllText(Path.Combine(outDir, "tun.c"));
         var broken = temp.Combine("broken.c");
-        File.WriteAllText(broken, "static int unrelated(void)\n{\n\treturn 1;\n}\n");
+        File.WriteAllText(broken, "static int unrelated(void)\n{\n\treturn 1;\n}\n\nmodule_init(unrelated);\nmodule_exit(unrelated);\nMODULE_LICENSE(\"GPL\");\n");
 
         var run = await Processes.KmbAsync("generate", "--tun-c", broken, "--policy", "dynamic", "--out", outDir);
 

@@ -36,9 +36,16 @@ public class InputRuleTests
     }
 
     [Fact]
+    public void A_file_cut_at_a_function_boundary_before_the_module_macros_is_refused()
+    {
+        TunSourceCheck.Incompleteness("int f(void)\n{\n\treturn 0;\n}\n").Should().Contain("no module_init()");
+    }
+
+    [Fact]
     public void Brackets_in_comments_and_literals_do_not_count()
     {
-        const string text = "/* { ( */\nstatic const char *s = \"}\";\nstatic char c = ')';\n// {\nint f(void)\n{\n\treturn 0;\n}\n";
+        const string text = "/* { ( */\nstatic const char *s = \"}\";\nstatic char c = ')';\n// {\nint f(void)\n{\n\treturn 0;\n}\n" +
+            "module_init(f);\nmodule_exit(f);\nMODULE_LICENSE(\"GPL\");\n";
 
         TunSourceCheck.Incompleteness(text).Should().BeNull();
         TunSourceCheck.Incompleteness(text + "/* no end").Should().Contain("never ends");
