@@ -52,6 +52,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
     private readonly uint[] _seenMark = new uint[DynamicBalancer.SeenBits];
     private readonly uint _threshold;
     private readonly uint _maxFlows;
+    private ulong _weight = 1;
 
     /// <param name="threshold">Floor of the move threshold in segments per period (the relative part is 1/8 of the heavier load).</param>
     /// <param name="maxFlows">Flow table bound (tun's <c>MAX_TAP_FLOWS</c>); also bounds the learned table.</param>
@@ -250,8 +251,13 @@ public sealed class AdaptiveBalancer : IQueueSelector
         }
 
         // 5. Remember the loads; 6. start a new period.
+        ulong sum = 0;
         for (int q = 0; q < DynamicBalancer.MaxQueues; q++)
+        {
             _lastLoad[q] = q < n ? load[q] : 0;
+            sum += _lastLoad[q];
+        }
+        _weight = Math.Max(1, sum / Math.Max(FlowCount, 1u));
         foreach (var f in _flows.Values)
             f.Packets = 0;
         Array.Clear(_untracked);
@@ -327,14 +333,11 @@ public sealed class AdaptiveBalancer : IQueueSelector
     /// Where a flow starts: its learned queue unless that is more than 1/8 (of its load with the
     /// flow) above the lightest estimate, else the lightest by (estimate, flows, index). The
     /// estimate is last period's load plus the flows placed this period, each counted as the
-    /// mean load of a tracked flow (at least 1).
+    /// mean load of a flow at the last remap (<c>weight</c>, at least 1).
     /// </summary>
     private ushort Place(uint hash, uint n, ulong now)
     {
-        ulong sum = 0;
-        for (int q = 0; q < n; q++)
-            sum += _lastLoad[q];
-        ulong weight = Math.Max(1, sum / Math.Max(FlowCount, 1u));
+        ulong weight = _weight;
         int least = 0;
         for (int q = 1; q < n; q++)
         {
