@@ -29,8 +29,6 @@ public sealed class AdaptiveBalancer : IQueueSelector
     /// <summary>tun's flow ageing (<c>TUN_FLOW_EXPIRE</c>, 3 s) in the units of <c>now</c> (microseconds).</summary>
     public const ulong LearnedAgeing = 3_000_000;
 
-    private const int SeenShift = 19;
-
     private sealed class Flow
     {
         public ushort Queue;      // where its packets go now
@@ -81,22 +79,22 @@ public sealed class AdaptiveBalancer : IQueueSelector
     public RemapResult LastRemap { get; private set; } = RemapResult.None;
 
     /// <summary><c>flows[q]</c>: flows that belong to <paramref name="q"/> (their <c>next</c>).</summary>
-    public uint FlowsOnQueue(int q) => _flowsOn[CheckQueue(q)];
+    public uint FlowsOnQueue(int q) => _flowsOn[TunQueues.CheckQueue(q)];
 
     /// <summary><c>lastLoad[q]</c>: load of the last completed period, after its moves.</summary>
-    public uint LastLoad(int q) => _lastLoad[CheckQueue(q)];
+    public uint LastLoad(int q) => _lastLoad[TunQueues.CheckQueue(q)];
 
     /// <summary><c>untracked[q]</c>: segments steered to <paramref name="q"/> this period by flows not in the table.</summary>
-    public uint Untracked(int q) => _untracked[CheckQueue(q)];
+    public uint Untracked(int q) => _untracked[TunQueues.CheckQueue(q)];
 
     /// <summary><c>placed[q]</c>: estimated segments of the flows placed on <paramref name="q"/> this period.</summary>
-    public ulong Placed(int q) => _placed[CheckQueue(q)];
+    public ulong Placed(int q) => _placed[TunQueues.CheckQueue(q)];
 
     /// <summary><c>produced[q]</c>: packets steered to <paramref name="q"/> since creation (u32, wraps).</summary>
-    public uint Produced(int q) => _produced[CheckQueue(q)];
+    public uint Produced(int q) => _produced[TunQueues.CheckQueue(q)];
 
     /// <summary><c>consumed[q]</c>: packets that left <paramref name="q"/>'s ring since creation (u32, wraps).</summary>
-    public uint Consumed(int q) => _consumed[CheckQueue(q)];
+    public uint Consumed(int q) => _consumed[TunQueues.CheckQueue(q)];
 
     /// <summary>The table entry of flow <paramref name="hash"/>, if it is in the table.</summary>
     public bool TryGetFlow(uint hash, out AdaptiveFlowState state)
@@ -113,7 +111,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
     /// <summary>The mapper: called for every packet of <paramref name="segments"/> segments (BALANCER.md adaptive cases 1-5).</summary>
     public ushort Select(uint hash, uint segments, uint queueCount, ulong now = 0)
     {
-        CheckQueueCount(queueCount);
+        TunQueues.CheckQueueCount(queueCount);
         if (queueCount == 0)
             return 0;                                                   // case 1
         if (_flows.TryGetValue(hash, out var flow))
@@ -128,7 +126,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
             unchecked { flow.Packets += segments; }                     // case 2
             return Steer(flow, queueCount);
         }
-        int bit = (int)(hash >> SeenShift);
+        int bit = TunQueues.SeenBit(hash);
         if (_seen[bit] && FlowCount < _maxFlows)                        // case 4: admitted
         {
             flow = new Flow
@@ -164,7 +162,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
     /// <summary><paramref name="packets"/> packets left <paramref name="queue"/>'s ring (delivered to the guest or dropped).</summary>
     public void Dequeued(ushort queue, uint packets)
     {
-        unchecked { _consumed[CheckQueue(queue)] += packets; }
+        unchecked { _consumed[TunQueues.CheckQueue(queue)] += packets; }
     }
 
     void IQueueSelector.EndPeriod(uint queueCount) => Remap(queueCount);
@@ -172,7 +170,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
     /// <summary>The remapper: called every period (BALANCER.md adaptive steps 1-6). True while the table holds a flow.</summary>
     public bool Remap(uint queueCount)
     {
-        CheckQueueCount(queueCount);
+        TunQueues.CheckQueueCount(queueCount);
         int n = (int)queueCount;
 
         // 1. Drop idle flows whose packets have all left their queue (or whose queue is gone).
@@ -275,8 +273,8 @@ public sealed class AdaptiveBalancer : IQueueSelector
     /// </summary>
     public void Detach(ushort index, ushort last)
     {
-        CheckQueue(index);
-        CheckQueue(last);
+        TunQueues.CheckQueue(index);
+        TunQueues.CheckQueue(last);
         foreach (var f in _flows.Values)
         {
             if (f.Next == index || f.Next == last)
@@ -357,19 +355,6 @@ public sealed class AdaptiveBalancer : IQueueSelector
     }
 
     private ulong Estimate(int q) => _lastLoad[q] + _placed[q];
-
-    private static void CheckQueueCount(uint queueCount)
-    {
-        if (queueCount > DynamicBalancer.MaxQueues)
-            throw new ArgumentOutOfRangeException(nameof(queueCount), queueCount, $"tun supports at most {DynamicBalancer.MaxQueues} queues");
-    }
-
-    private static int CheckQueue(int q)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(q);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(q, DynamicBalancer.MaxQueues);
-        return q;
-    }
 }
 
 /// <summary>

@@ -25,8 +25,6 @@ public sealed class DynamicBalancer : IQueueSelector
     /// <summary>The queue of a flow whose queue was taken away by a detach.</summary>
     public const ushort Unplaced = 0xffff;
 
-    private const int SeenShift = 19;
-
     private sealed class Flow
     {
         public ushort Queue;
@@ -70,13 +68,13 @@ public sealed class DynamicBalancer : IQueueSelector
     public RemapResult LastRemap { get; private set; } = RemapResult.None;
 
     /// <summary><c>flows[q]</c>: flows mapped to queue <paramref name="q"/>.</summary>
-    public uint FlowsOnQueue(int q) => _flowsOn[CheckQueue(q)];
+    public uint FlowsOnQueue(int q) => _flowsOn[TunQueues.CheckQueue(q)];
 
     /// <summary><c>lastLoad[q]</c>: load of the last completed period, after its migrations.</summary>
-    public uint LastLoad(int q) => _lastLoad[CheckQueue(q)];
+    public uint LastLoad(int q) => _lastLoad[TunQueues.CheckQueue(q)];
 
     /// <summary><c>untracked[q]</c>: segments steered to <paramref name="q"/> this period by flows not in the table.</summary>
-    public uint Untracked(int q) => _untracked[CheckQueue(q)];
+    public uint Untracked(int q) => _untracked[TunQueues.CheckQueue(q)];
 
     /// <summary>Bits set in the admission filter this period.</summary>
     public int SeenCount
@@ -119,7 +117,7 @@ public sealed class DynamicBalancer : IQueueSelector
 
     private ushort Map(uint hash, uint segments, uint queueCount, bool mayLock, bool mayAllocate)
     {
-        CheckQueueCount(queueCount);
+        TunQueues.CheckQueueCount(queueCount);
         if (queueCount == 0)
             return 0;                                           // case 1
         bool known = _flows.TryGetValue(hash, out var flow);
@@ -137,7 +135,7 @@ public sealed class DynamicBalancer : IQueueSelector
             unchecked { flow.Packets += segments; }
             return flow.Queue;
         }
-        int bit = (int)(hash >> SeenShift);
+        int bit = TunQueues.SeenBit(hash);
         if (mayAllocate && _seen[bit] && FlowCount < _maxFlows) // case 4: admitted
         {
             flow = new Flow { Queue = LeastLoaded(queueCount), Packets = segments };
@@ -164,13 +162,13 @@ public sealed class DynamicBalancer : IQueueSelector
     /// <summary><paramref name="segments"/> steered to <paramref name="queue"/> outside the mapper (XDP): untracked load.</summary>
     public void Count(ushort queue, uint segments)
     {
-        unchecked { _untracked[CheckQueue(queue)] += segments; }
+        unchecked { _untracked[TunQueues.CheckQueue(queue)] += segments; }
     }
 
     /// <summary>The remapper: called every period (BALANCER.md steps 1-6). True while the table holds a flow.</summary>
     public bool Remap(uint queueCount)
     {
-        CheckQueueCount(queueCount);
+        TunQueues.CheckQueueCount(queueCount);
         int n = (int)queueCount;
 
         // 1. Drop idle flows and flows not on an attached queue.
@@ -257,8 +255,8 @@ public sealed class DynamicBalancer : IQueueSelector
     /// </summary>
     public void Detach(ushort index, ushort last)
     {
-        CheckQueue(index);
-        CheckQueue(last);
+        TunQueues.CheckQueue(index);
+        TunQueues.CheckQueue(last);
         foreach (var f in _flows.Values)
         {
             if (f.Queue != index && f.Queue != last)
@@ -285,19 +283,6 @@ public sealed class DynamicBalancer : IQueueSelector
                 best = q;
         }
         return (ushort)best;
-    }
-
-    private static void CheckQueueCount(uint queueCount)
-    {
-        if (queueCount > MaxQueues)
-            throw new ArgumentOutOfRangeException(nameof(queueCount), queueCount, $"tun supports at most {MaxQueues} queues");
-    }
-
-    private static int CheckQueue(int q)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(q);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(q, MaxQueues);
-        return q;
     }
 
     /// <summary>Read-only hash -> queue view over the flow table (no copy).</summary>
