@@ -4,7 +4,7 @@ using KmodBalance.Generator.Source;
 
 namespace KmodBalance.Generator;
 
-/// <summary>generate + build in one call, for the lab: the installed linux-source and headers.</summary>
+/// <summary>generate + build in one call, for the lab: the lab kernel's linux-source and headers.</summary>
 public static class ModulePipeline
 {
     /// <summary>The files kbuild compiles; when they are unchanged the built tun.ko is kept, so the lab's
@@ -12,13 +12,12 @@ public static class ModulePipeline
     private static readonly string[] BuildInputs = ["tun.c", "Kbuild", "Makefile"];
 
     /// <returns>The directory holding the built tun.ko.</returns>
-    public static async Task<string> GenerateAndBuildAsync(string policy, string kernelRelease, string outDir,
+    public static async Task<string> GenerateAndBuildAsync(string policy, InstalledKernel kernel, string outDir,
         IProgress<string> progress, CancellationToken ct, Tunables? tunables = null)
     {
-        var kernel = InstalledKernel.Find(kernelRelease);
         if (!Directory.Exists(kernel.HeadersDir))
-            throw new KmbException($"no headers for the lab kernel {kernelRelease} ({kernel.HeadersDir}): apt-get install linux-headers-{kernelRelease}");
-        var tarball = TunSourceLocator.FindInstalledTarball();
+            throw new KmbException($"no headers for the lab kernel {kernel.Release} ({kernel.HeadersDir}): apt-get install linux-headers-{kernel.Release}");
+        var tarball = kernel.SourceTree ?? TunSourceLocator.FindInstalledTarball();
         // One lock over generate and build: a concurrent lab run waits rather than building into a replaced directory.
         using var output = await OutputDirectory.OpenAsync(outDir, [tarball], progress, ct);
         progress.Report($"generating the {policy} tun.c from {tarball}");

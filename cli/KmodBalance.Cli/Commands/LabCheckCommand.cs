@@ -23,13 +23,19 @@ internal static class LabCheckCommand
         var scenario = new Option<string[]>("--scenario") { Description = "Run only these scenarios (hash: sticky, requeue; dynamic: spread4, converge, requeue)", AllowMultipleArgumentsPerToken = true };
         var stateDir = new Option<string>("--state-dir") { Description = "Where images, keys and caches live", DefaultValueFactory = _ => LabOptions.DefaultStateDir };
         var kernel = new Option<string?>("--kernel-release") { Description = "Lab kernel release (default: newest installed *-cloud-amd64)" };
+        var generation = KernelCommand.KernelOption("build the module for that generation and boot its kernel as L1");
 
         var check = new Command("check", "Deterministic check of a policy's queue selection in the lab host, without a guest")
         {
-            policy, module, report, scenario, stateDir, kernel,
+            policy, module, report, scenario, stateDir, kernel, generation,
         };
         check.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
+            if (r.GetValue(generation) is not null && r.GetValue(kernel) is not null)
+            {
+                Console.Error.WriteLine("kmb lab check: give --kernel or --kernel-release, not both");
+                return 2;
+            }
             var options = new CheckOptions
             {
                 Policy = r.GetValue(policy)!,
@@ -38,6 +44,7 @@ internal static class LabCheckCommand
                 Scenarios = r.GetValue(scenario) ?? [],
                 StateDir = r.GetValue(stateDir)!,
                 KernelRelease = r.GetValue(kernel),
+                Kernel = (await KernelCommand.ResolveAsync(r.GetValue(generation), ct))?.AsKernel(),
             };
             if (options.Validate() is { Count: > 0 } invalid)
             {

@@ -13,6 +13,10 @@ public sealed record InstalledKernel(string Release, string VmlinuzPath, string 
 
     public string HeadersDir => Path.Combine(ModulesDir, "build");
 
+    /// <summary>Where this kernel's tun.c is read (a tree or tarball): null for the installed
+    /// linux-source tarball; a fetched kernel (`kmb kernel fetch`) names its own tree.</summary>
+    public string? SourceTree { get; init; }
+
     /// <summary>The newest /lib/modules/*-cloud-amd64 with a matching /boot/vmlinuz, or <paramref name="release"/>.</summary>
     /// <exception cref="KmbException">No such kernel is installed; the message says what to install.</exception>
     public static InstalledKernel Find(string? release = null)

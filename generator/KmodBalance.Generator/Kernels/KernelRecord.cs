@@ -59,9 +59,10 @@ public sealed record KernelRecord(
 
     /// <summary>
     /// This kernel in the shape the lab takes for the installed one (vmlinuz, modules; its
-    /// HeadersDir, modules/build, is re-pointed at the unpacked headers), so a lab can boot it.
+    /// HeadersDir, modules/build, is re-pointed at the unpacked headers; tun.c is read from its own
+    /// source tree), so the lab can build for it and boot it.
     /// </summary>
-    public InstalledKernel AsKernel() => new(Release, Vmlinuz, ModulesDir);
+    public InstalledKernel AsKernel() => new(Release, Vmlinuz, ModulesDir) { SourceTree = SourceTree };
 
     public string ToJson() => JsonSerializer.Serialize(this, Options) + "\n";
 

@@ -154,6 +154,9 @@ public static class CheckReportWriter
         var md = new StringBuilder();
         md.Append(CultureInfo.InvariantCulture, $"# KmodBalance deterministic check ({report.Policy}): {report.Verdict.ToUpperInvariant()}\n\n");
         md.Append(CultureInfo.InvariantCulture, $"accel {report.Accel}, wall {report.WallSeconds:0.0} s\n\n");
+        // Which kernel the module was built for and loaded into, and what loading it did to the taint.
+        foreach (var key in new[] { "kernel", "vermagic", "tun", "tcg" })
+            if (report.Environment.TryGetValue(key, out var value)) md.Append(key).Append(": ").Append(value).Append("\n\n");
         if (report.Balancing is not null) md.Append("balancing: ").Append(report.Balancing).Append("\n\n");
         if (report.Error is not null)
             md.Append("## Error\n\n```\n").Append(report.Error.Replace("```", "'''", StringComparison.Ordinal).TrimEnd()).Append("\n```\n\n");

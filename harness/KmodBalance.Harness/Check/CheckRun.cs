@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
+using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Lab;
 using KmodBalance.Harness.Measurement;
 using KmodBalance.Harness.Reporting;
 using KmodBalance.Harness.Ssh;
+using KmodBalance.Harness.Vm;
 
 namespace KmodBalance.Harness.Check;
 
@@ -15,6 +17,8 @@ public sealed record CheckOptions
     public string ReportDir { get; init; } = "out/check";
     public string StateDir { get; init; } = LabOptions.DefaultStateDir;
     public string? KernelRelease { get; init; }
+    /// <summary>A fetched kernel (`--kernel GEN`) to build for and boot as L1 instead of the installed one.</summary>
+    public InstalledKernel? Kernel { get; init; }
     public string? VmImagesDir { get; init; }
     /// <summary>Run only these scenarios (all of the policy's when empty).</summary>
     public IReadOnlyList<string> Scenarios { get; init; } = [];
@@ -98,16 +102,18 @@ public sealed class CheckRun(CheckOptions options, IProgress<string> progress)
 
     private async Task RunScenariosAsync(CleanupRegistry cleanup, CancellationToken ct)
     {
-        var kernel = await LabPreparation.CheckToolsAsync(options.KernelRelease, _clock, ct);
+        var kernel = await LabPreparation.CheckToolsAsync(options.KernelRelease, _clock, ct, options.Kernel);
         _env["kernel"] = kernel.Release;
         var vmImages = LabOptions.LocateVmImages(options.VmImagesDir);
         var prepared = await LabPreparation.PreparePolicyAsync(options.Policy, options.ModuleDir, kernel, options.StateDir, vmImages, _clock, progress, ct);
         _env["l1_image"] = prepared.Images.LabHost!.CacheKey[..16];
         _env["module"] = prepared.ModuleDir;
+        _env["vermagic"] = await KbuildRunner.ModinfoAsync(Path.Combine(prepared.ModuleDir, "tun.ko"), "vermagic", ct);
         var accel = await LabPreparation.ProbeRunnerAccelAsync(kernel, _clock, progress, ct);
         _accel = "l1=" + accel.Accel.ToString().ToLowerInvariant();
+        if (accel.Accel == Accel.Tcg) _env["tcg"] = TcgProfile.ForKernel(kernel.Release).Why;
 
-        var session = await L1Session.StartAsync(prepared, accel.Accel, kernel.VmlinuzPath, options.StateDir, _clock, cleanup, _l1, progress, ct);
+        var session = await L1Session.StartAsync(prepared, accel.Accel, kernel, options.StateDir, _clock, cleanup, _l1, progress, ct);
         _env["tun"] = session.TunStatus;
         foreach (var scenario in CheckScenarios.For(options.Policy).Where(s => options.Scenarios.Count == 0 || options.Scenarios.Contains(s.Name)))
             await RunScenarioAsync(session.Ssh, scenario, ct);

@@ -67,9 +67,10 @@ public static class ImagePlanner
         }
         if (modules.Count > 0)
         {
-            var kos = await ModuleClosure.ResolveAsync(kernel.Release, modules, ct);
-            foreach (var ko in kos) entries.Add(new CpioFile(RootfsLayout.Normalize(ko), 0x1A4, ko));
-            foreach (var (name, bytes) in await ModuleClosure.DepmodAsync(kernel.Release, kos, scratchDir, ct))
+            var kos = await ModuleClosure.ResolveAsync(kernel, modules, scratchDir, ct);
+            foreach (var ko in kos)
+                entries.Add(new CpioFile($"/usr/lib/modules/{kernel.Release}/{ko}", 0x1A4, Path.Combine(kernel.ModulesDir, ko)));
+            foreach (var (name, bytes) in await ModuleClosure.DepmodAsync(kernel, kos, scratchDir, ct))
                 entries.Add(new CpioFile($"/usr/lib/modules/{kernel.Release}/{name}", 0x1A4, Content: bytes));
         }
         // Later entries win, as in CpioWriter.

@@ -1,3 +1,4 @@
+using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Lab.Steps;
 using KmodBalance.Harness.Network;
 using KmodBalance.Harness.Processes;
@@ -39,7 +40,7 @@ public sealed class L1Session
 
     /// <param name="balanceDefault">Load the module with balance_default=1 (hash, dynamic), so the tap
     /// created later balances; the deterministic check turns balancing on per tap instead.</param>
-    public static async Task<L1Session> StartAsync(PreparedPolicy policy, Accel accel, string vmlinuz, string stateDir,
+    public static async Task<L1Session> StartAsync(PreparedPolicy policy, Accel accel, InstalledKernel kernel, string stateDir,
         StepClock clock, CleanupRegistry cleanup, Started started, IProgress<string> progress, CancellationToken ct, bool balanceDefault = false)
     {
         var netns = await clock.Step("create-netns", async () =>
@@ -57,7 +58,7 @@ public sealed class L1Session
         cleanup.Add($"removed temp dir {runDir}", () => { Directory.Delete(runDir, true); return ValueTask.CompletedTask; });
 
         var image = policy.Images.LabHost!;
-        var command = BootL1Step.Command(accel, vmlinuz, image.ImagePath, netns.Tap);
+        var command = BootL1Step.Command(accel, kernel, image.ImagePath, netns.Tap);
         var vm = started.Vm = await clock.Step("boot-l1",
             () => BootL1Step.RunAsync(command, netns, Path.Combine(runDir, "l1.console"), cleanup, progress, ct), ct);
         var ssh = started.Ssh = await clock.Step("ssh-l1", async () => cleanup.Add("closed SSH to L1",

@@ -18,7 +18,8 @@ public static class LabPreparation
         ["ip", "qemu-system-x86_64", "busybox", "dash", "dropbear", "dropbearkey", "dropbearconvert", "ethtool", "tc",
          "netperf", "netserver", "kmod", "modprobe", "depmod", "ldd", "timeout", "gcc"];
 
-    public static Task<InstalledKernel> CheckToolsAsync(string? kernelRelease, StepClock clock, CancellationToken ct) =>
+    /// <param name="fetched">A fetched kernel (`--kernel GEN`) to use instead of the installed one.</param>
+    public static Task<InstalledKernel> CheckToolsAsync(string? kernelRelease, StepClock clock, CancellationToken ct, InstalledKernel? fetched = null) =>
         clock.Step("check-tools", () =>
         {
             if (ToolCatalog.Missing(RequiredTools) is { Count: > 0 } missing)
@@ -26,7 +27,7 @@ public static class LabPreparation
                     " (run `setup/install-deps.sh`, or any ./kmb lab verb, which installs them)");
             try
             {
-                return Task.FromResult(InstalledKernel.Find(kernelRelease));
+                return Task.FromResult(fetched ?? InstalledKernel.Find(kernelRelease));
             }
             catch (KmbException e)
             {
@@ -43,7 +44,9 @@ public static class LabPreparation
         {
             try
             {
-                return await ModulePipeline.GenerateAndBuildAsync(policy, kernel.Release, Path.Combine(stateDir, "modules", policy), progress, ct);
+                // A fetched kernel's module lives apart: kbuild's up-to-date check looks at tun.c, not at the headers.
+                var name = kernel.SourceTree is null ? policy : $"{policy}-{kernel.Release}";
+                return await ModulePipeline.GenerateAndBuildAsync(policy, kernel, Path.Combine(stateDir, "modules", name), progress, ct);
             }
             catch (KmbException e)
             {

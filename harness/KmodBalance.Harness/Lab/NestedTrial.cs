@@ -46,7 +46,7 @@ public sealed class NestedTrial(StepClock clock, IProgress<string> progress)
         TrialSettings settings, CleanupRegistry cleanup, CancellationToken ct)
     {
         // hash and dynamic balance the tap created later (stock has no balance_default)
-        var session = await L1Session.StartAsync(policy, runnerAccel, kernel.VmlinuzPath, stateDir, clock, cleanup, _l1, progress, ct,
+        var session = await L1Session.StartAsync(policy, runnerAccel, kernel, stateDir, clock, cleanup, _l1, progress, ct,
             balanceDefault: policy.Policy != "stock");
         Environment["tun"] = session.TunStatus;
         var l1 = session.Ssh;
@@ -61,7 +61,7 @@ public sealed class NestedTrial(StepClock clock, IProgress<string> progress)
         if (policy.Policy != "stock" && !balancing.StartsWith("on ", StringComparison.Ordinal))
             throw new LabStepException("balance-state", $"the {policy.Policy} module does not balance {LabHostSteps.Tap}: {balancing}");
 
-        var l2Command = BootL2Step.Command(l2Accel.Accel, settings.Queues);
+        var l2Command = BootL2Step.Command(l2Accel.Accel, settings.Queues, kernel.Release);
         var l2Ready = await clock.Step("boot-l2", () => BootL2Step.RunAsync(l1, l2Command, progress, ct), ct);
         progress.Report($"L2 ready ({l2Ready})");
         var guestKeys = policy.Images.Guest.Keys;

@@ -1,3 +1,4 @@
+using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Measurement;
 using KmodBalance.Harness.Network;
 using KmodBalance.Harness.Vm;
@@ -10,10 +11,10 @@ public static class BootL1Step
     public const string Ip = "192.0.2.2";
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(180);
 
-    public static QemuCommand Command(Accel accel, string vmlinuz, string initrd, string tap) =>
-        new(Name: "kmb-l1", Accel: accel, Cpus: 2, MemoryMb: 2048, Kernel: vmlinuz, Initrd: initrd,
+    public static QemuCommand Command(Accel accel, InstalledKernel kernel, string initrd, string tap) =>
+        new(Name: "kmb-l1", Accel: accel, Cpus: 2, MemoryMb: 2048, Kernel: kernel.VmlinuzPath, Initrd: initrd,
             KernelArgs: $"console=ttyS0 panic=-1 mitigations=off kmb.ip={Ip}/24",
-            Nic: new TapNic(tap, 1, "52:54:00:4b:4d:01"), Serial: "stdio");
+            Nic: new TapNic(tap, 1, "52:54:00:4b:4d:01"), Serial: "stdio", Tcg: TcgProfile.ForKernel(kernel.Release));
 
     public static async Task<VmProcess> RunAsync(QemuCommand qemu, Netns netns, string consoleLog, CleanupRegistry cleanup,
         IProgress<string> progress, CancellationToken ct)

@@ -15,11 +15,12 @@ public static class BootL2Step
     /// <summary>L2 QEMU's own stdout and stderr: why it exited, when it does.</summary>
     public const string QemuLog = "/tmp/kmb-l2.qemu.log";
 
-    public static QemuCommand Command(Accel accel, int queues) =>
+    /// <param name="kernelRelease">L2 boots the lab kernel too (the image carries L1's vmlinuz).</param>
+    public static QemuCommand Command(Accel accel, int queues, string kernelRelease) =>
         new(Name: "kmb-l2", Accel: accel, Cpus: queues, MemoryMb: 512, Kernel: "/opt/kmb/vmlinuz", Initrd: "/opt/kmb/l2.cpio",
             KernelArgs: $"console=ttyS0 panic=-1 mitigations=off kmb.ip={Ip}/24",
             Nic: new TapNic(LabHostSteps.Tap, queues, "52:54:00:4b:4d:02"), Serial: $"file:{ConsoleFile}",
-            PidFile: PidFile);
+            Tcg: TcgProfile.ForKernel(kernelRelease), PidFile: PidFile);
 
     public static TimeSpan TimeoutFor(Accel accel) => accel == Accel.Kvm ? TimeSpan.FromSeconds(240) : TimeSpan.FromSeconds(900);
 
