@@ -27,8 +27,13 @@ internal static partial class CommandRunner
             await Console.Error.WriteLineAsync($"{verb}: {problems} (see `{verb} --help`)");
             return BadInput;
         }
-        // Off: the default handler prints the stack trace and exits 1.
-        return await RunAsync(() => parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+        // One handler for SIGINT, SIGTERM and SIGHUP for the whole process. System.CommandLine's own is
+        // off (ProcessTerminationTimeout null): it gives a verb 2 s after a signal, then returns 130 and
+        // the process exits under the verb's feet, so a lab's cleanup (netns, run dir) never ran.
+        using var signals = new SignalCancellation(CancellationToken.None, new StderrProgress());
+        // Default exception handler off: it prints the stack trace and exits 1.
+        var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+        return await RunAsync(() => parse.InvokeAsync(invocation, signals.Token));
     }
 
     /// <summary>Runs one verb's body under the error rule.</summary>
@@ -55,6 +60,11 @@ internal static partial class CommandRunner
                 $"({e.GetType().Name}; full trace in {trace}; please report it)");
             return Unexpected;
         }
+    }
+
+    private sealed class StderrProgress : IProgress<string>
+    {
+        public void Report(string value) => Console.Error.WriteLine($"kmb: {value}");
     }
 
     private static IEnumerable<string> VerbPath(System.CommandLine.Parsing.CommandResult? result)

@@ -2,8 +2,10 @@ using System.Runtime.InteropServices;
 
 namespace KmodBalance.Cli;
 
-/// <summary>Turns Ctrl-C, SIGTERM and SIGHUP into a cancellation the lab verbs honour, instead of the
-/// runtime killing the process: their cleanup (QEMU, netns, temp dirs) then still runs.</summary>
+/// <summary>Turns Ctrl-C, SIGTERM and SIGHUP into a cancellation every verb honours, instead of the
+/// runtime killing the process: cleanup (QEMU, netns, run and temp dirs) then still runs, and the
+/// process ends only when the verb has returned. <see cref="CommandRunner"/> makes the one instance
+/// and hands its token to every verb.</summary>
 internal sealed class SignalCancellation : IDisposable
 {
     private readonly CancellationTokenSource _cts;

@@ -1,3 +1,4 @@
+using KmodBalance.Generator.Output;
 using System.CommandLine;
 using KmodBalance.Generator;
 using KmodBalance.Generator.Build;
@@ -13,7 +14,7 @@ internal static class ImageCommand
     public static Command Create()
     {
         var module = new Option<string?>("--module") { Description = "Directory with a built tun.ko (from `kmb build`); without it only the L2 guest image is built" };
-        var stateDir = new Option<string>("--state-dir") { Description = "Where images, keys and caches live", DefaultValueFactory = _ => LabOptions.DefaultStateDir };
+        var stateDir = new Option<string>("--state-dir") { Description = "Where images, keys and caches live", DefaultValueFactory = _ => StateDirectory.DefaultPath };
         var kernel = new Option<string?>("--kernel-release") { Description = "Guest kernel release (default: newest installed *-cloud-amd64)" };
         var build = new Command("build", "Build (or reuse from cache) the lab's guest and lab-host initramfs images") { module, stateDir, kernel };
         build.SetAction(async (ParseResult r, CancellationToken ct) =>

@@ -64,7 +64,7 @@ internal static class KernelCommand
     private static Option<string> StateDirOption() => new("--state-dir")
     {
         Description = "Where fetched kernels are cached (STATE/kernels/GEN/)",
-        DefaultValueFactory = _ => KernelStore.DefaultStateDir,
+        DefaultValueFactory = _ => StateDirectory.DefaultPath,
     };
 
     private static void PrintRecord(KernelRecord r, string dir)
@@ -86,13 +86,13 @@ internal static class KernelCommand
     /// <summary>The `--kernel` option of the verbs that build for a kernel.</summary>
     public static Option<string?> KernelOption(string what) => new("--kernel")
     {
-        Description = $"Kernel generation {KernelGeneration.SupportedNames}: {what} (fetched into {KernelStore.DefaultStateDir}/kernels/ on first use). " +
+        Description = $"Kernel generation {KernelGeneration.SupportedNames}: {what} (fetched into {StateDirectory.DefaultPath}/kernels/ on first use). " +
                       "Default: the installed Debian 6.1 cloud kernel",
     };
 
     /// <summary>Where `generate --kernel NAME` reads tun.c (STATE/kernels/GEN/src), fetched or not; null without --kernel.</summary>
     public static string? SourceTreeOf(string? name) =>
-        name is null ? null : new KernelStore(KernelStore.DefaultStateDir).SourceDirOf(KernelGeneration.Parse(name));
+        name is null ? null : new KernelStore(StateDirectory.DefaultPath).SourceDirOf(KernelGeneration.Parse(name));
 
     /// <summary>The fetched record of <paramref name="name"/> (fetching it on first use), or null when no --kernel was given.</summary>
     public static async Task<KernelRecord?> ResolveAsync(string? name, CancellationToken ct)
@@ -100,7 +100,7 @@ internal static class KernelCommand
         if (name is null) return null;
         var g = KernelGeneration.Parse(name);
         var progress = new ConsoleProgress();
-        return await new KernelStore(KernelStore.DefaultStateDir).EnsureAsync(g, progress.Report, ct);
+        return await new KernelStore(StateDirectory.DefaultPath).EnsureAsync(g, progress.Report, ct);
     }
 
     /// <summary>A note when <paramref name="moduleDir"/> was generated from another tun.c than <paramref name="record"/>'s.</summary>
@@ -121,7 +121,7 @@ internal static class KernelCommand
     {
         if (!File.Exists(Path.Combine(moduleDir, Manifest.FileName))) return null;
         var manifest = Manifest.Read(moduleDir);
-        var store = new KernelStore(KernelStore.DefaultStateDir);
+        var store = new KernelStore(StateDirectory.DefaultPath);
         foreach (var g in KernelGeneration.All.Where(g => g != KernelGeneration.Linux6_1))
         {
             if (store.Decide(g).Fetch) continue;

@@ -1,3 +1,4 @@
+using KmodBalance.Generator.Output;
 using System.CommandLine;
 using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Check;
@@ -21,7 +22,7 @@ internal static class LabCheckCommand
         var module = new Option<string?>("--module") { Description = "Directory with the built tun.ko (default: generated and built for the policy)" };
         var report = new Option<string>("--report") { Description = "Report directory (report.json, junit.xml, summary.md, raw/, consoles/)", DefaultValueFactory = _ => "out/check" };
         var scenario = new Option<string[]>("--scenario") { Description = "Run only these scenarios (hash: sticky, requeue; dynamic: spread4, converge, requeue)", AllowMultipleArgumentsPerToken = true };
-        var stateDir = new Option<string>("--state-dir") { Description = "Where images, keys and caches live", DefaultValueFactory = _ => LabOptions.DefaultStateDir };
+        var stateDir = new Option<string>("--state-dir") { Description = "Where images, keys and caches live", DefaultValueFactory = _ => StateDirectory.DefaultPath };
         var kernel = new Option<string?>("--kernel-release") { Description = "Lab kernel release (default: newest installed *-cloud-amd64)" };
         var generation = KernelCommand.KernelOption("build the module for that generation and boot its kernel as L1");
 
@@ -55,8 +56,7 @@ internal static class LabCheckCommand
             if (options.ModuleDir is { } moduleDir)
                 BuiltModule.Verify(moduleDir, options.Policy);
             var progress = new ConsoleProgress();
-            using var signals = new SignalCancellation(ct, progress);
-            var outcome = await new CheckRun(options, progress).RunAsync(signals.Token);
+            var outcome = await new CheckRun(options, progress).RunAsync(ct);
             var rep = outcome.Report;
             Console.WriteLine("step timings:");
             foreach (var s in rep.Steps) Console.WriteLine($"  {s.Step,-22} {s.Seconds,7:0.0} s");
@@ -66,7 +66,7 @@ internal static class LabCheckCommand
             Console.WriteLine($"CHECK {rep.Verdict.ToUpperInvariant()} policy={rep.Policy} properties={rep.Properties.Count} " +
                 $"failed={rep.Properties.Count(p => p.Verdict == "fail")} errors={rep.Properties.Count(p => p.Verdict == "error")} " +
                 $"wall={rep.WallSeconds:0.0}s exit={outcome.ExitCode}");
-            return outcome.ExitCode;
+            return ct.IsCancellationRequested ? CommandRunner.Interrupted : outcome.ExitCode;
         });
         return check;
     }

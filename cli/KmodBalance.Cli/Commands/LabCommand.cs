@@ -1,3 +1,4 @@
+using KmodBalance.Generator.Output;
 using System.CommandLine;
 using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Lab;
@@ -27,7 +28,7 @@ internal static class LabCommand
         var topology = new Option<string>("--topology") { Description = "nested (L1 lab-host VM runs the module) or host (refused unless --allow-host-module)", DefaultValueFactory = _ => "nested" };
         topology.AcceptOnlyFromAmong("nested", "host");
         var allowHost = new Option<bool>("--allow-host-module") { Description = "Allow --topology host to load the module into this machine's kernel" };
-        var stateDir = new Option<string>("--state-dir") { Description = "Where images, keys and caches live", DefaultValueFactory = _ => LabOptions.DefaultStateDir };
+        var stateDir = new Option<string>("--state-dir") { Description = "Where images, keys and caches live", DefaultValueFactory = _ => StateDirectory.DefaultPath };
         var kernel = new Option<string?>("--kernel-release") { Description = "Guest kernel release (default: newest installed *-cloud-amd64)" };
 
         var run = new Command("run", "Boot the lab, load the module, run netperf, judge the per-queue spread")
@@ -55,8 +56,7 @@ internal static class LabCommand
             if (options.ModuleDir is { } moduleDir)
                 BuiltModule.Verify(moduleDir, options.Policy);
             var progress = new ConsoleProgress();
-            using var signals = new SignalCancellation(ct, progress);
-            var outcome = await new LabRun(options, progress).RunAsync(signals.Token);
+            var outcome = await new LabRun(options, progress).RunAsync(ct);
             if (outcome.Report is { } rep)
             {
                 Console.WriteLine("step timings:");
@@ -68,7 +68,7 @@ internal static class LabCommand
             if (outcome.Error is not null) Console.Error.WriteLine($"kmb lab run: {outcome.Error}");
             Console.WriteLine($"VERDICT {outcome.Verdict.ToUpperInvariant()} policy={options.Policy} flows={options.Flows} " +
                 $"queues={options.Queues} jain={outcome.Report?.Jain:0.000} wall={outcome.Report?.WallSeconds:0.0}s exit={outcome.ExitCode}");
-            return outcome.ExitCode;
+            return ct.IsCancellationRequested ? CommandRunner.Interrupted : outcome.ExitCode;
         });
         return new Command("lab", "The VM lab that proves a policy on a real guest") { run, LabCompareCommand.Create(), LabCheckCommand.Create() };
     }

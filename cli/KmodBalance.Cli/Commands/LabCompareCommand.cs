@@ -1,3 +1,4 @@
+using KmodBalance.Generator.Output;
 using System.CommandLine;
 using System.Globalization;
 using KmodBalance.Harness.Compare;
@@ -19,7 +20,7 @@ internal static class LabCompareCommand
         test.AcceptOnlyFromAmong("tcp", "udp");
         var queues = new Option<int>("--queues") { Description = "Tap queues = L2 vCPUs", DefaultValueFactory = _ => 4 };
         var report = new Option<string>("--report") { Description = "Report directory (summary.md, report.json, junit.xml, figures)", DefaultValueFactory = _ => "out/compare" };
-        var stateDir = new Option<string>("--state-dir") { Description = "Where modules, images and keys are cached", DefaultValueFactory = _ => LabOptions.DefaultStateDir };
+        var stateDir = new Option<string>("--state-dir") { Description = "Where modules, images and keys are cached", DefaultValueFactory = _ => StateDirectory.DefaultPath };
         var kernel = new Option<string?>("--kernel-release") { Description = "Guest kernel release (default: newest installed *-cloud-amd64)" };
 
         var compare = new Command("compare", "Run trials of several policies, interleaved, each a fresh boot; report throughput and spread statistics")
@@ -41,8 +42,7 @@ internal static class LabCompareCommand
                 KernelRelease = r.GetValue(kernel),
             };
             var progress = new ConsoleProgress();
-            using var signals = new SignalCancellation(ct, progress);
-            var outcome = await new CompareRun(options, progress).RunAsync(signals.Token);
+            var outcome = await new CompareRun(options, progress).RunAsync(ct);
             if (outcome.Report is { } rep)
             {
                 foreach (var s in rep.Summaries)
@@ -55,7 +55,7 @@ internal static class LabCompareCommand
             if (outcome.Error is not null) Console.Error.WriteLine($"kmb lab compare: {outcome.Error}");
             Console.WriteLine($"COMPARE {outcome.Report?.Verdict.ToUpperInvariant() ?? "ERROR"} trials={outcome.Report?.Trials.Count ?? 0} " +
                 $"per-trial={outcome.Report?.SecondsPerTrial:0.0}s wall={outcome.Report?.WallSeconds:0.0}s exit={outcome.ExitCode}");
-            return outcome.ExitCode;
+            return ct.IsCancellationRequested ? CommandRunner.Interrupted : outcome.ExitCode;
         });
         return compare;
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using CliWrap;
 using CliWrap.Buffered;
+using KmodBalance.Generator.Output;
 using KmodBalance.Generator.Source;
 
 namespace KmodBalance.Generator.Kernels;
@@ -22,9 +23,6 @@ public sealed record KernelListEntry(KernelGeneration Generation, KernelRecord? 
 /// </summary>
 public sealed class KernelStore(string stateDir)
 {
-    /// <summary>The project's state dir (the lab's images, modules and keys live there too).</summary>
-    public const string DefaultStateDir = "/var/tmp/kmodbalance";
-
     /// <summary>Files read out of the linux-source tarball into src/.</summary>
     public static readonly string[] SourceSubset =
     [
@@ -32,7 +30,8 @@ public sealed class KernelStore(string stateDir)
         "scripts/checkpatch.pl", "scripts/spelling.txt", "scripts/const_structs.checkpatch",
     ];
 
-    public string StateDir { get; } = Path.GetFullPath(stateDir);
+    /// <summary>The state dir, checked and created by the rule of <see cref="StateDirectory"/>.</summary>
+    public string StateDir { get; } = StateDirectory.Secure(stateDir);
 
     public string DirOf(KernelGeneration g) => Path.Combine(StateDir, "kernels", g.Name);
     /// <summary>The partial source tree (tun.c, checkpatch) that `generate --kernel` reads.</summary>

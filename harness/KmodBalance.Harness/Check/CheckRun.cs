@@ -1,3 +1,4 @@
+using KmodBalance.Generator.Output;
 using System.Diagnostics;
 using System.Globalization;
 using KmodBalance.Generator.Build;
@@ -15,7 +16,7 @@ public sealed record CheckOptions
     public string Policy { get; init; } = "dynamic";
     public string? ModuleDir { get; init; }
     public string ReportDir { get; init; } = "out/check";
-    public string StateDir { get; init; } = LabOptions.DefaultStateDir;
+    public string StateDir { get; init; } = StateDirectory.DefaultPath;
     public string? KernelRelease { get; init; }
     /// <summary>A fetched kernel (`--kernel GEN`) to build for and boot as L1 instead of the installed one.</summary>
     public InstalledKernel? Kernel { get; init; }

@@ -1,3 +1,4 @@
+using KmodBalance.Generator.Output;
 using KmodBalance.Harness.Lab;
 using KmodBalance.Harness.Measurement;
 
@@ -15,7 +16,7 @@ public sealed record LabCompareOptions
     public NetperfTest Test { get; init; } = NetperfTest.TcpStream;
     public int Queues { get; init; } = 4;
     public string ReportDir { get; init; } = "out/compare";
-    public string StateDir { get; init; } = LabOptions.DefaultStateDir;
+    public string StateDir { get; init; } = StateDirectory.DefaultPath;
     public string? KernelRelease { get; init; }
     public string? VmImagesDir { get; init; }
 

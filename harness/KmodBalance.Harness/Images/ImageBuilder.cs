@@ -29,7 +29,10 @@ public sealed class ImageBuilder(string stateDir)
             progress?.Report($"building image `{plan.Name}` ({plan.Entries.Count} entries, key {plan.CacheKey[..16]})");
             var keys = await SshKeyMaterial.GenerateAsync(scratch, ct);
             var secretEntries = plan.Secrets.Select(s => new CpioFile(RootfsLayout.Normalize(s.Dest), s.Mode, SecretSource(keys, s, scratch)));
-            await using (var fs = new FileStream(Path.Combine(scratch, ImageCache.ImageFile), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 20 };
+            if (!OperatingSystem.IsWindows())
+                options.UnixCreateMode = ImageCache.SecretMode; // it holds the guest's host key and authorized_keys
+            await using (var fs = new FileStream(Path.Combine(scratch, ImageCache.ImageFile), options))
             {
                 CpioWriter.Write(fs, plan.Entries.Concat(secretEntries));
             }

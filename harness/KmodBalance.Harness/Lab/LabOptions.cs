@@ -1,3 +1,4 @@
+using KmodBalance.Generator.Output;
 using KmodBalance.Harness.Measurement;
 
 namespace KmodBalance.Harness.Lab;
@@ -17,11 +18,9 @@ public sealed record LabOptions
     public double MinShare { get; init; } = 0.10;
     public Topology Topology { get; init; } = Topology.Nested;
     public bool AllowHostModule { get; init; }
-    public string StateDir { get; init; } = DefaultStateDir;
+    public string StateDir { get; init; } = StateDirectory.DefaultPath;
     public string? KernelRelease { get; init; }
     public string? VmImagesDir { get; init; }
-
-    public const string DefaultStateDir = "/var/tmp/kmodbalance";
 
     public IReadOnlyList<string> Validate()
     {

@@ -1,5 +1,6 @@
 using KmodBalance.Generator.Build;
 using KmodBalance.Generator;
+using KmodBalance.Generator.Output;
 using KmodBalance.Harness.Images;
 using KmodBalance.Harness.Lab.Steps;
 using KmodBalance.Harness.Processes;
@@ -40,6 +41,7 @@ public static class LabPreparation
     public static async Task<PreparedPolicy> PreparePolicyAsync(string policy, string? moduleDir, InstalledKernel kernel,
         string stateDir, string vmImagesDir, StepClock clock, IProgress<string> progress, CancellationToken ct)
     {
+        stateDir = SecureStateDir(stateDir);
         var dir = moduleDir ?? await clock.Step($"build-module {policy}", async () =>
         {
             try
@@ -53,11 +55,32 @@ public static class LabPreparation
                 throw new LabStepException("build-module", e.Message);
             }
         }, ct);
-        var tunKo = Path.Combine(dir, "tun.ko");
-        if (!File.Exists(tunKo)) throw new LabStepException("build-module", $"{tunKo} not found (build it with `./kmb build`)");
+        string tunKo;
+        try
+        {
+            // A module built for another policy, unbuilt, or whose last build failed is refused here, for every verb.
+            tunKo = BuiltModule.Verify(dir, policy);
+        }
+        catch (KmbException e)
+        {
+            throw new LabStepException("build-module", e.Message);
+        }
         var images = await clock.Step($"prepare-images {policy}",
             () => PrepareImagesStep.RunAsync(vmImagesDir, stateDir, kernel, tunKo, progress, ct), ct);
         return new PreparedPolicy(policy, dir, images);
+    }
+
+    /// <summary>The state dir checked (owner, mode, no symlink) before anything in it is trusted or written.</summary>
+    public static string SecureStateDir(string stateDir)
+    {
+        try
+        {
+            return StateDirectory.Secure(stateDir);
+        }
+        catch (KmbException e)
+        {
+            throw new LabStepException("state-dir", e.Message);
+        }
     }
 
     /// <summary>KVM or TCG for L1, decided by booting the kernel once (see <see cref="AccelProbe"/>).</summary>

@@ -27,7 +27,7 @@ public sealed class FetchedKernels : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var store = new KernelStore(KernelStore.DefaultStateDir);
+        var store = new KernelStore(StateDirectory.DefaultPath);
         foreach (var name in Generations)
         {
             var record = await store.EnsureAsync(KernelGeneration.Parse(name), Log.Add, CancellationToken.None);
@@ -138,7 +138,7 @@ public class FetchedKernelTests(FetchedKernels kernels) : IClassFixture<FetchedK
     {
         var said = new List<string>();
 
-        var (record, fetched) = await new KernelStore(KernelStore.DefaultStateDir)
+        var (record, fetched) = await new KernelStore(StateDirectory.DefaultPath)
             .FetchAsync(KernelGeneration.Parse(generation), refresh: false, said.Add, CancellationToken.None);
 
         fetched.Should().BeFalse();
