@@ -11,6 +11,7 @@ var root = new RootCommand("KmodBalance: generate, build, simulate and prove tun
     BenchCommand.Create(),
     ImageCommand.Create(),
     LabCommand.Create(),
+    MatrixCommand.Create(),
 };
 
 return await CommandRunner.RunAsync(root, args);

@@ -1,3 +1,4 @@
+using KmodBalance.Generator.Build;
 using KmodBalance.Generator.Output;
 using KmodBalance.Harness.Measurement;
 
@@ -20,6 +21,8 @@ public sealed record LabOptions
     public bool AllowHostModule { get; init; }
     public string StateDir { get; init; } = StateDirectory.DefaultPath;
     public string? KernelRelease { get; init; }
+    /// <summary>A fetched kernel (`--kernel GEN`) to build for and boot as L1 and L2 instead of the installed one.</summary>
+    public InstalledKernel? Kernel { get; init; }
     public string? VmImagesDir { get; init; }
 
     public IReadOnlyList<string> Validate()

@@ -46,7 +46,7 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
     private async Task<(SpreadVerdict, TrialMeasurement)> RunNestedAsync(NestedTrial trial, CleanupRegistry cleanup, CancellationToken ct)
     {
         var o = options;
-        var kernel = await LabPreparation.CheckToolsAsync(o.KernelRelease, _clock, ct);
+        var kernel = await LabPreparation.CheckToolsAsync(o.KernelRelease, _clock, ct, o.Kernel);
         _env["kernel"] = kernel.Release;
         var prepared = await LabPreparation.PreparePolicyAsync(o.Policy, o.ModuleDir, kernel, o.StateDir, o.ResolveVmImagesDir(), _clock, progress, ct);
         _env["guest_image"] = prepared.Images.Guest.CacheKey[..16];

@@ -1,0 +1,34 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace KmodBalance.Harness.Matrix;
+
+/// <summary>report.json of `kmb matrix`: every cell, kernel-major in plan order.</summary>
+public sealed record MatrixReport(
+    int Format,
+    string ToolVersion,
+    string RunId,
+    DateTimeOffset StartedAt,
+    double WallSeconds,
+    bool Check,
+    bool Run,
+    IReadOnlyList<MatrixCell> Cells)
+{
+    public const int CurrentFormat = 1;
+
+    public bool Passed => Cells.Count > 0 && Cells.All(c => c.Passed);
+
+    public string Verdict => Passed ? StageVerdict.Pass : Cells.Any(c => c.Verdict == StageVerdict.Fail) ? StageVerdict.Fail : StageVerdict.Error;
+
+    /// <summary>0 every cell passed, 1 otherwise (a failed or unfinished cell).</summary>
+    public int ExitCode => Passed ? 0 : 1;
+
+    public string ToJson() => JsonSerializer.Serialize(this, MatrixJsonContext.Default.MatrixReport);
+
+    public static MatrixReport FromJson(string json) =>
+        JsonSerializer.Deserialize(json, MatrixJsonContext.Default.MatrixReport) ?? throw new JsonException("report.json contains null");
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(MatrixReport))]
+internal sealed partial class MatrixJsonContext : JsonSerializerContext;
