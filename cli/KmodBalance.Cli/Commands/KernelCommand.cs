@@ -58,7 +58,26 @@ internal static class KernelCommand
             return Task.FromResult(0);
         }));
 
-        return new Command("kernel", $"Kernels to build for besides the installed one: Linux {KernelGeneration.SupportedNames} from Debian's archive") { fetch, list };
+        var debugState = StateDirOption();
+        var debug = new Command(DebugKernel.Name,
+            "Build the debug lab kernel (6.1 from the installed linux-source-6.1 with KASAN, lockdep, PROVE_RCU, kmemleak, UBSAN, " +
+            "DEBUG_LIST, DEBUG_OBJECTS_TIMERS, DEBUG_ATOMIC_SLEEP; about half an hour on 2 cores, progress with an ETA) into STATE/kernels/debug/. " +
+            "A second call is a no-op; an interrupted build resumes. Lab verbs take it with --kernel debug")
+        {
+            debugState,
+        };
+        debug.SetAction((r, ct) => CommandRunner.RunAsync(async () =>
+        {
+            var kernel = new DebugKernel(r.GetValue(debugState)!);
+            var progress = new ConsoleProgress();
+            var (record, info) = await kernel.EnsureAsync(progress.Report, ct);
+            PrintRecord(record, kernel.Dir);
+            Console.WriteLine($"debug:    {string.Join(", ", info.DebugOptions.Select(o => "CONFIG_" + o))}");
+            Console.WriteLine($"built:    {info.Objects} objects in {info.BuildSeconds / 60:F1} min (cache key {info.Key})");
+            return 0;
+        }));
+
+        return new Command("kernel", $"Kernels to build for besides the installed one: Linux {KernelGeneration.SupportedNames} from Debian's archive, and the debug lab kernel") { fetch, list, debug };
     }
 
     private static Option<string> StateDirOption() => new("--state-dir")
@@ -86,20 +105,24 @@ internal static class KernelCommand
     /// <summary>The `--kernel` option of the verbs that build for a kernel.</summary>
     public static Option<string?> KernelOption(string what) => new("--kernel")
     {
-        Description = $"Kernel generation {KernelGeneration.SupportedNames}: {what} (fetched into {StateDirectory.DefaultPath}/kernels/ on first use). " +
+        Description = $"Kernel generation {KernelGeneration.SupportedNames}, or {DebugKernel.Name} (6.1 with KASAN, lockdep, kmemleak and UBSAN, " +
+                      $"built from the installed linux-source-6.1): {what} (fetched or built into {StateDirectory.DefaultPath}/kernels/ on first use). " +
                       "Default: the installed Debian 6.1 cloud kernel",
     };
 
     /// <summary>Where `generate --kernel NAME` reads tun.c (STATE/kernels/GEN/src), fetched or not; null without --kernel.</summary>
     public static string? SourceTreeOf(string? name) =>
-        name is null ? null : new KernelStore(StateDirectory.DefaultPath).SourceDirOf(KernelGeneration.Parse(name));
+        // the debug kernel is built from the installed linux-source-6.1: generate's default source
+        name is null || name == DebugKernel.Name ? null : new KernelStore(StateDirectory.DefaultPath).SourceDirOf(KernelGeneration.Parse(name));
 
     /// <summary>The fetched record of <paramref name="name"/> (fetching it on first use), or null when no --kernel was given.</summary>
     public static async Task<KernelRecord?> ResolveAsync(string? name, CancellationToken ct)
     {
         if (name is null) return null;
-        var g = KernelGeneration.Parse(name);
         var progress = new ConsoleProgress();
+        if (name == DebugKernel.Name)
+            return (await new DebugKernel(StateDirectory.DefaultPath).EnsureAsync(progress.Report, ct)).Record;
+        var g = KernelGeneration.Parse(name);
         return await new KernelStore(StateDirectory.DefaultPath).EnsureAsync(g, progress.Report, ct);
     }
 

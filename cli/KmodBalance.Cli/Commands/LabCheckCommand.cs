@@ -21,14 +21,26 @@ internal static class LabCheckCommand
         policy.AcceptOnlyFromAmong("hash", "dynamic");
         var module = new Option<string?>("--module") { Description = "Directory with the built tun.ko (default: generated and built for the policy)" };
         var report = new Option<string>("--report") { Description = "Report directory (report.json, junit.xml, summary.md, raw/, consoles/)", DefaultValueFactory = _ => "out/check" };
-        var scenario = new Option<string[]>("--scenario") { Description = "Run only these scenarios (hash: sticky, requeue; dynamic: spread4, converge, requeue)", AllowMultipleArgumentsPerToken = true };
+        var scenario = new Option<string[]>("--scenario")
+        {
+            Description = "Run only these scenarios (hash: sticky, requeue, optin, single-queue, netpoll; dynamic: spread4, converge, requeue, optin, " +
+                          "flood, single-queue, netpoll); stress: everything a user can do to a balancing tap, for the debug kernel (--kernel debug)",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var stress = new Option<string>("--stress")
+        {
+            Description = "How hard --scenario stress pushes: full (1,000 queue detaches, tunable changes and switches, a 100,000-flow flood, " +
+                          "100 steering programs) or short (a tenth of each, for CI)",
+            DefaultValueFactory = _ => "full",
+        };
+        stress.AcceptOnlyFromAmong("full", "short");
         var stateDir = new Option<string>("--state-dir") { Description = "Where images, keys and caches live", DefaultValueFactory = _ => StateDirectory.DefaultPath };
         var kernel = new Option<string?>("--kernel-release") { Description = "Lab kernel release (default: newest installed *-cloud-amd64)" };
         var generation = KernelCommand.KernelOption("build the module for that generation and boot its kernel as L1");
 
         var check = new Command("check", "Deterministic check of a policy's queue selection in the lab host, without a guest")
         {
-            policy, module, report, scenario, stateDir, kernel, generation,
+            policy, module, report, scenario, stress, stateDir, kernel, generation,
         };
         check.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
@@ -43,6 +55,7 @@ internal static class LabCheckCommand
                 ModuleDir = r.GetValue(module),
                 ReportDir = r.GetValue(report)!,
                 Scenarios = r.GetValue(scenario) ?? [],
+                Stress = r.GetValue(stress) == "short" ? StressPlan.Short : new StressPlan(),
                 StateDir = r.GetValue(stateDir)!,
                 KernelRelease = r.GetValue(kernel),
                 Kernel = (await KernelCommand.ResolveAsync(r.GetValue(generation), ct))?.AsKernel(),

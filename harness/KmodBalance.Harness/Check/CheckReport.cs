@@ -155,7 +155,7 @@ public static class CheckReportWriter
         md.Append(CultureInfo.InvariantCulture, $"# KmodBalance deterministic check ({report.Policy}): {report.Verdict.ToUpperInvariant()}\n\n");
         md.Append(CultureInfo.InvariantCulture, $"accel {report.Accel}, wall {report.WallSeconds:0.0} s\n\n");
         // Which kernel the module was built for and loaded into, and what loading it did to the taint.
-        foreach (var key in new[] { "kernel", "vermagic", "tun", "tcg" })
+        foreach (var key in new[] { "kernel", "debug", "vermagic", "tun", "tcg" })
             if (report.Environment.TryGetValue(key, out var value)) md.Append(key).Append(": ").Append(value).Append("\n\n");
         if (report.Balancing is not null) md.Append("balancing: ").Append(report.Balancing).Append("\n\n");
         if (report.Error is not null)

@@ -21,15 +21,17 @@ public sealed record CheckOptions
     /// <summary>A fetched kernel (`--kernel GEN`) to build for and boot as L1 instead of the installed one.</summary>
     public InstalledKernel? Kernel { get; init; }
     public string? VmImagesDir { get; init; }
-    /// <summary>Run only these scenarios (all of the policy's when empty).</summary>
+    /// <summary>Run only these scenarios (all of the policy's when empty); "stress" runs <see cref="Stress"/>.</summary>
     public IReadOnlyList<string> Scenarios { get; init; } = [];
+    /// <summary>How hard `--scenario stress` pushes (the full set by default).</summary>
+    public StressPlan Stress { get; init; } = new();
 
     public IReadOnlyList<string> Validate()
     {
         var e = new List<string>();
         if (Policy is not ("hash" or "dynamic")) e.Add("--policy must be hash or dynamic");
-        else if (Scenarios.Except(CheckScenarios.For(Policy).Select(s => s.Name)).ToList() is { Count: > 0 } unknown)
-            e.Add($"--scenario {string.Join(", ", unknown)}: the {Policy} check has {string.Join(", ", CheckScenarios.For(Policy).Select(s => s.Name))}");
+        else if (Scenarios.Except(CheckScenarios.For(Policy).Select(s => s.Name).Append(StressPlan.ScenarioName)).ToList() is { Count: > 0 } unknown)
+            e.Add($"--scenario {string.Join(", ", unknown)}: the {Policy} check has {string.Join(", ", CheckScenarios.For(Policy).Select(s => s.Name))} and {StressPlan.ScenarioName}");
         if (string.IsNullOrWhiteSpace(ReportDir)) e.Add("--report must name a directory");
         if (ModuleDir is not null && string.IsNullOrWhiteSpace(ModuleDir)) e.Add("--module must name a directory");
         return e;
@@ -41,7 +43,7 @@ public sealed record CheckOutcome(int ExitCode, CheckReport Report);
 /// <summary>`kmb lab check`: boots L1 once with the policy's module and runs its scenarios there with
 /// mqtap and udpflows (no guest), then judges each property exactly. Exit 0 all hold, 1 one failed,
 /// 2 setup error or a property the run could not show.</summary>
-public sealed class CheckRun(CheckOptions options, IProgress<string> progress)
+public sealed partial class CheckRun(CheckOptions options, IProgress<string> progress)
 {
     public const string Tap = "kmbq0";
     private readonly StepClock _clock = new(progress);
@@ -116,8 +118,11 @@ public sealed class CheckRun(CheckOptions options, IProgress<string> progress)
 
         var session = await L1Session.StartAsync(prepared, accel.Accel, kernel, options.StateDir, _clock, cleanup, _l1, progress, ct);
         _env["tun"] = session.TunStatus;
+        _env["debug"] = DebugOptionsOf(kernel.HeadersDir);
         foreach (var scenario in CheckScenarios.For(options.Policy).Where(s => options.Scenarios.Count == 0 || options.Scenarios.Contains(s.Name)))
             await RunScenarioAsync(session.Ssh, scenario, ct);
+        if (options.Scenarios.Contains(StressPlan.ScenarioName))
+            await RunStressAsync(session.Ssh, options.Stress, ct);
     }
 
     private async Task RunScenarioAsync(LabSshClient l1, CheckScenario s, CancellationToken ct)

@@ -5,12 +5,12 @@ using KmodBalance.Harness.Processes;
 
 namespace KmodBalance.Harness.Check;
 
-/// <summary>Compiles kmod/lab-tools (mqtap, udpflows) on the runner, statically and warning-free, into
+/// <summary>Compiles kmod/lab-tools (mqtap, udpflows, tapstress) on the runner, statically and warning-free, into
 /// STATE/lab-tools/KEY16/, where KEY hashes the sources, the flags and the compiler's version: a
 /// second build is a lookup. The L1 image takes them as inputs, so every lab verb has them.</summary>
 public static class LabTools
 {
-    public static readonly string[] Names = ["mqtap", "udpflows"];
+    public static readonly string[] Names = ["mqtap", "udpflows", "tapstress"];
     public static readonly string[] Flags = ["-O2", "-static", "-Wall", "-Wextra", "-Werror"];
 
     /// <summary>kmod/lab-tools of the checkout that holds <paramref name="vmImagesDir"/>.</summary>
@@ -60,7 +60,9 @@ public static class LabTools
     /// the flags and the compiler's version line.</summary>
     public static string CacheKey(string sourceDir, string compilerVersion)
     {
-        var sb = new StringBuilder("kmb-lab-tools v1\n").Append(compilerVersion.Trim()).Append('\n').Append(string.Join(' ', Flags)).Append('\n');
+        // the tools built belong to the key: a kmb that builds fewer of them must not fill the same directory
+        var sb = new StringBuilder("kmb-lab-tools v1\n").Append(compilerVersion.Trim()).Append('\n').Append(string.Join(' ', Flags)).Append('\n')
+            .Append(string.Join(' ', Names)).Append('\n');
         foreach (var file in Directory.GetFiles(sourceDir).Where(f => f.EndsWith(".c", StringComparison.Ordinal) || f.EndsWith(".h", StringComparison.Ordinal))
                      .OrderBy(f => Path.GetFileName(f), StringComparer.Ordinal))
         {

@@ -7,7 +7,7 @@ namespace KmodBalance.Harness.Lab.Steps;
 public sealed record LabImages(BuiltImage Guest, BuiltImage? LabHost);
 
 /// <summary>Builds (or reuses) the L2 guest image, then the L1 lab-host image holding it, tun.ko and
-/// the lab tools (mqtap, udpflows: compiled from kmod/lab-tools, cached by source hash).</summary>
+/// the lab tools (mqtap, udpflows, tapstress: compiled from kmod/lab-tools, cached by source hash).</summary>
 public static class PrepareImagesStep
 {
     public static async Task<LabImages> RunAsync(string vmImagesDir, string stateDir, InstalledKernel kernel, string? tunKo,
