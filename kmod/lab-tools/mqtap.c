@@ -12,6 +12,11 @@
  * turned on and off (/sys/class/net/IFNAME/balance), and "guest replies" can
  * be written on chosen queues so that stock tun's automq learns them.
  *
+ * With -R, every queue is read at a fixed service rate (a token bucket per
+ * file), the stand-in for one guest vCPU per queue that can take only so many
+ * datagrams a second: a queue offered more than that backs up in tun's ring
+ * and drops, whatever the other queues do (`kmb lab capacity`).
+ *
  * Everything is printed when the run ends, as "key=value" lines; see
  * README.md for the format.
  */
@@ -61,6 +66,8 @@ struct mq_slot {
 	unsigned long detached_reads;	/* frames read while detached */
 	unsigned long flood;		/* flood datagrams read */
 	unsigned long netcons;		/* netconsole datagrams read */
+	long long credit_ns;		/* -R: service time banked, capped at the burst */
+	long long refill_ns;		/* when credit_ns was last refilled */
 };
 
 /* A flow: per sequence number, the slot it was read from and its send time. */
@@ -72,6 +79,7 @@ struct mq_flow {
 	unsigned long frames;
 	unsigned long dups;
 	unsigned long beyond;		/* sequence numbers past MQTAP_MAX_SEQ */
+	unsigned long reordered;	/* read after a higher sequence number of the flow */
 	uint32_t max_seq;
 	bool any;
 	/* "guest replies" (-r): on file reply_slot, every MQTAP_REPLY_MS */
@@ -142,6 +150,9 @@ static const char *stats_ifname = "";
 static long long flood_first_ns = -1;	/* earliest flood send time read */
 static long long first_sent_ns = -1;	/* send time of the first datagram read */
 static long long last_data_ns;		/* when a datagram was last read */
+static long long service_pps;		/* -R: datagrams a second per queue, 0: unlimited */
+static long long service_burst = 8;	/* -R PPS:BURST: token bucket depth in datagrams */
+static long long window_ms;		/* -w: stop reading this long after the first send */
 static unsigned char frame[65536];
 
 static void die_usage(const char *why)
@@ -150,7 +161,8 @@ static void die_usage(const char *why)
 		fprintf(stderr, "%s: %s\n", prog, why);
 	fprintf(stderr,
 		"usage: %s [-q QUEUES | -s] [-b BUCKET_MS] [-t MAX_S] [-i IDLE_MS] [-S STATS_MS] [-D FILE]\n"
-		"       [-B 0|1] [-e EVENT]... [-r SPORT:+K|SPORT:=SLOT]... [-N PORT] IFNAME\n"
+		"       [-B 0|1] [-e EVENT]... [-r SPORT:+K|SPORT:=SLOT]... [-N PORT]\n"
+		"       [-R PPS[:BURST]] [-w WINDOW_MS] IFNAME\n"
 		"  -q QUEUES    queues (files) to open, 1..%d (default 4)\n"
 		"  -s           a single-queue tap (no IFF_MULTI_QUEUE, one file)\n"
 		"  -b BUCKET_MS width of the per-flow time buckets (default 50)\n"
@@ -165,7 +177,11 @@ static void die_usage(const char *why)
 		"               first datagram read\n"
 		"  -r SPORT:+K  answer flow SPORT on the file K after the one its first datagram came from\n"
 		"  -r SPORT:=SLOT  ... or on file SLOT; a reply every %d ms while the flow is read\n"
-		"  -N PORT      count UDP datagrams to PORT (netconsole) apart from other frames\n",
+		"  -N PORT      count UDP datagrams to PORT (netconsole) apart from other frames\n"
+		"  -R PPS[:BURST]  read every queue at PPS frames a second at most (a token bucket of\n"
+		"               BURST frames, default 8): one emulated guest vCPU per queue\n"
+		"  -w WINDOW_MS stop reading WINDOW_MS after the first datagram's send time (what is\n"
+		"               still queued then was not delivered)\n",
 		prog, MQTAP_MAX_QUEUES, MQTAP_REPLY_MS);
 	exit(2);
 }
@@ -573,6 +589,8 @@ static void frame_count(int s, const unsigned char *buf, ssize_t len, long long 
 		f->dups++;
 		return;
 	}
+	if (f->any && seq < f->max_seq)
+		f->reordered++;
 	f->slot[seq] = s + 1;
 	f->sent_ns[seq] = (int64_t)be64toh(p->sent_ns);
 	if (!f->any || seq > f->max_seq)
@@ -595,6 +613,32 @@ static unsigned long slot_drain(int s, unsigned long max)
 		n++;
 	}
 	return n;
+}
+
+/* -R: bank the service time since the last refill, up to the burst. */
+static void slot_refill(int s, long long t, long long cost)
+{
+	long long cap = service_burst * cost;
+
+	slots[s].credit_ns += t - slots[s].refill_ns;
+	if (slots[s].credit_ns > cap)
+		slots[s].credit_ns = cap;
+	slots[s].refill_ns = t;
+}
+
+static void parse_service(const char *spec)
+{
+	char buf[64], *colon;
+
+	if (strlen(spec) >= sizeof(buf))
+		die_usage("-R must be PPS or PPS:BURST");
+	strcpy(buf, spec);
+	colon = strchr(buf, ':');
+	if (colon) {
+		*colon = '\0';
+		service_burst = parse_num(colon + 1, 1, 4096, "-R BURST");
+	}
+	service_pps = parse_num(buf, 1, 10000000, "-R PPS");
 }
 
 static int attached_count(void)
@@ -762,9 +806,9 @@ static void print_flow(const struct mq_flow *f, long long anchor, long long buck
 		seq = end;
 	}
 	t = f->sent_ns[f->max_seq];
-	printf("flow sport=%u frames=%lu unique=%lu dups=%lu beyond=%lu max_seq=%u last_us=%lld gaps=%d\n",
+	printf("flow sport=%u frames=%lu unique=%lu dups=%lu beyond=%lu max_seq=%u last_us=%lld gaps=%d reordered=%lu\n",
 	       f->sport, f->frames, unique, f->dups, f->beyond, f->max_seq,
-	       rel_us(t, anchor), gaps);
+	       rel_us(t, anchor), gaps, f->reordered);
 }
 
 static void print_flood(long long anchor)
@@ -812,6 +856,9 @@ static void print_report(const char *ifname, long long bucket_ms, long long star
 	printf("mqtap ifname=%s queues=%d bucket_ms=%lld anchor_ns=%lld first_sent_us=%lld\n",
 	       ifname, nslots, bucket_ms, anchor,
 	       first_sent_ns < 0 ? 0 : rel_us(first_sent_ns, anchor));
+	if (service_pps)
+		printf("service pps=%lld burst=%lld window_ms=%lld\n", service_pps, service_burst,
+		       window_ms);
 	if (balance_req >= 0)
 		printf("balance requested=%d read=%d errno=%d multi_queue=%d\n",
 		       balance_req, balance_read, balance_err, !single_queue);
@@ -881,10 +928,12 @@ int main(int argc, char **argv)
 	long long start, deadline, next_stats, tx_before, t;
 	int balance_req = -1, balance_read = -1, balance_err = 0;
 	struct pollfd pfd[MQTAP_MAX_QUEUES];
+	long long cost = 0;
+	struct timespec ts;
 	const char *ifname, *reason = "deadline", *stats_path = MQTAP_DEBUGFS;
 	int opt, s, i;
 
-	while ((opt = getopt(argc, argv, "q:sb:t:i:S:D:B:e:r:N:h")) != -1) {
+	while ((opt = getopt(argc, argv, "q:sb:t:i:S:D:B:e:r:N:R:w:h")) != -1) {
 		switch (opt) {
 		case 'q':
 			nslots = parse_num(optarg, 1, MQTAP_MAX_QUEUES, "QUEUES");
@@ -918,6 +967,12 @@ int main(int argc, char **argv)
 			break;
 		case 'N':
 			netcons_port = parse_num(optarg, 1, 65535, "-N PORT");
+			break;
+		case 'R':
+			parse_service(optarg);
+			break;
+		case 'w':
+			window_ms = parse_num(optarg, 1, 3600000, "WINDOW_MS");
 			break;
 		case 'h':
 			die_usage(NULL);
@@ -965,14 +1020,38 @@ int main(int argc, char **argv)
 	       stats_fd >= 0 || balance_fd >= 0, balance_read);
 	fflush(stdout);
 
+	if (service_pps) {
+		cost = NSEC_PER_SEC / service_pps;
+		for (s = 0; s < nslots; s++) {
+			slots[s].credit_ns = service_burst * cost;
+			slots[s].refill_ns = start;
+		}
+	}
+
 	for (;;) {
 		long long wake = start + max_s * NSEC_PER_SEC;
 		bool pending = false;
-		int timeout;
 
 		t = now_ns();
 		if (t >= deadline)
 			break;
+		if (window_ms && first_sent_ns >= 0) {
+			if (t >= first_sent_ns + window_ms * NSEC_PER_MSEC) {
+				reason = "window";
+				break;
+			}
+			if (first_sent_ns + window_ms * NSEC_PER_MSEC < wake)
+				wake = first_sent_ns + window_ms * NSEC_PER_MSEC;
+		}
+		/* -R: a queue without a whole datagram of service banked is not
+		 * read; wake when the first of them has one.
+		 */
+		for (s = 0; s < nslots && cost; s++) {
+			slot_refill(s, t, cost);
+			pfd[s].events = slots[s].credit_ns >= cost ? POLLIN : 0;
+			if (!pfd[s].events && t + cost - slots[s].credit_ns < wake)
+				wake = t + cost - slots[s].credit_ns;
+		}
 		/* Events are timed from the first datagram's send time. */
 		for (i = 0; i < nevents; i++) {
 			long long due;
@@ -1002,17 +1081,35 @@ int main(int argc, char **argv)
 		}
 		if (first_sent_ns >= 0 && last_data_ns + idle_ms * NSEC_PER_MSEC < wake)
 			wake = last_data_ns + idle_ms * NSEC_PER_MSEC;
-		timeout = wake > t ? (int)((wake - t + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC) : 0;
-		if (timeout > 100)
-			timeout = 100;
-		if (poll(pfd, nslots, timeout) <= 0)
+		if (wake - t > 100 * NSEC_PER_MSEC)
+			wake = t + 100 * NSEC_PER_MSEC;
+		ts.tv_sec = wake > t ? (wake - t) / NSEC_PER_SEC : 0;
+		ts.tv_nsec = wake > t ? (wake - t) % NSEC_PER_SEC : 0;
+		if (ppoll(pfd, nslots, &ts, NULL) <= 0)
 			continue;
 		/* a bounded batch per queue, so that a flood cannot hold up the
 		 * events and the statistics samples
 		 */
-		for (s = 0; s < nslots; s++)
-			if (pfd[s].revents & POLLIN)
-				slot_drain(s, MQTAP_DRAIN_BATCH);
+		for (s = 0; s < nslots; s++) {
+			unsigned long max = MQTAP_DRAIN_BATCH;
+
+			if (!(pfd[s].revents & POLLIN))
+				continue;
+			t = now_ns();
+			/* nothing is delivered after the window, however late the wake-up */
+			if (window_ms && first_sent_ns >= 0 &&
+			    t >= first_sent_ns + window_ms * NSEC_PER_MSEC)
+				break;
+			if (cost) {
+				slot_refill(s, t, cost);
+				if ((unsigned long)(slots[s].credit_ns / cost) < max)
+					max = slots[s].credit_ns / cost;
+				if (!max)
+					continue;
+			}
+			max = slot_drain(s, max);
+			slots[s].credit_ns -= (long long)max * cost;
+		}
 	}
 
 	if (stats_fd >= 0 || balance_fd >= 0)

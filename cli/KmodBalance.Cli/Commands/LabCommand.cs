@@ -70,6 +70,6 @@ internal static class LabCommand
                 $"queues={options.Queues} jain={outcome.Report?.Jain:0.000} wall={outcome.Report?.WallSeconds:0.0}s exit={outcome.ExitCode}");
             return ct.IsCancellationRequested ? CommandRunner.Interrupted : outcome.ExitCode;
         });
-        return new Command("lab", "The VM lab that proves a policy on a real guest") { run, LabCompareCommand.Create(), LabCheckCommand.Create() };
+        return new Command("lab", "The VM lab that proves a policy on a real guest") { run, LabCompareCommand.Create(), LabCheckCommand.Create(), LabCapacityCommand.Create() };
     }
 }

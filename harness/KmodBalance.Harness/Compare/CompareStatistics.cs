@@ -25,8 +25,28 @@ public sealed record PolicySummary(
 /// <summary>Mean throughput of <paramref name="Numerator"/> over that of <paramref name="Denominator"/>.</summary>
 public sealed record PolicyRatio(string Numerator, string Denominator, double Ratio, Interval Ci95);
 
+/// <summary>One sample described: mean, standard deviation (n-1), min, max, Student-t 95% interval of the mean.</summary>
+public sealed record SampleSummary(int Count, double Mean, double StdDev, double Min, double Max, Interval MeanCi95);
+
 public static class CompareStatistics
 {
+    /// <summary>Mean, standard deviation (n-1), min/max and a Student-t 95% interval of the mean
+    /// (null bounds below two values). An empty sample is all zeros.</summary>
+    public static SampleSummary Describe(IReadOnlyList<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.Count == 0) return new SampleSummary(0, 0, 0, 0, 0, new Interval(null, null));
+        var mean = values.Mean();
+        var sd = values.Count > 1 ? values.StandardDeviation() : 0;
+        Interval ci = new(null, null);
+        if (values.Count > 1)
+        {
+            var half = StudentT.InvCDF(0, 1, values.Count - 1, 0.975) * sd / Math.Sqrt(values.Count);
+            ci = new Interval(mean - half, mean + half);
+        }
+        return new SampleSummary(values.Count, mean, sd, values.Min(), values.Max(), ci);
+    }
+
     /// <summary>Mean, standard deviation (n-1), min/max and a Student-t 95% interval of the mean.</summary>
     public static PolicySummary Summarise(string policy, IReadOnlyList<TrialResult> trials, int queues)
     {
@@ -35,16 +55,8 @@ public static class CompareStatistics
         var all = trials.Count(t => t.Policy == policy);
         if (measured.Count == 0) return new PolicySummary(policy, all, 0, 0, 0, 0, 0, new Interval(null, null), 0, 0, null);
 
-        var mbps = measured.Select(t => t.TotalMbps).ToArray();
-        var mean = mbps.Mean();
-        var sd = mbps.Length > 1 ? mbps.StandardDeviation() : 0;
-        Interval ci = new(null, null);
-        if (mbps.Length > 1)
-        {
-            var half = StudentT.InvCDF(0, 1, mbps.Length - 1, 0.975) * sd / Math.Sqrt(mbps.Length);
-            ci = new Interval(mean - half, mean + half);
-        }
-        return new PolicySummary(policy, all, measured.Count, mean, sd, mbps.Min(), mbps.Max(), ci,
+        var mbps = Describe(measured.Select(t => t.TotalMbps).ToArray());
+        return new PolicySummary(policy, all, measured.Count, mbps.Mean, mbps.StdDev, mbps.Min, mbps.Max, mbps.MeanCi95,
             measured.Count(t => t.QueuesUsed == queues) / (double)measured.Count,
             measured.Average(t => t.Jain),
             measured.Any(t => t.Migrations is not null) ? measured.Average(t => (double)(t.Migrations ?? 0)) : null);
@@ -59,19 +71,29 @@ public static class CompareStatistics
     {
         ArgumentNullException.ThrowIfNull(numerator);
         ArgumentNullException.ThrowIfNull(denominator);
-        if (denominator.MeanMbps <= 0)
-            return new PolicyRatio(numerator.Policy, denominator.Policy, double.NaN, new Interval(null, null));
-        var ratio = numerator.MeanMbps / denominator.MeanMbps;
-        if (numerator.Measured < 2 || denominator.Measured < 2 || numerator.MeanMbps <= 0)
-            return new PolicyRatio(numerator.Policy, denominator.Policy, ratio, new Interval(null, null));
+        var (ratio, ci) = RatioOfMeans(
+            new SampleSummary(numerator.Measured, numerator.MeanMbps, numerator.StdDevMbps, numerator.MinMbps, numerator.MaxMbps, numerator.MeanCi95),
+            new SampleSummary(denominator.Measured, denominator.MeanMbps, denominator.StdDevMbps, denominator.MinMbps, denominator.MaxMbps, denominator.MeanCi95));
+        return new PolicyRatio(numerator.Policy, denominator.Policy, ratio, ci);
+    }
 
-        double RelativeVariance(PolicySummary s) => s.StdDevMbps * s.StdDevMbps / (s.Measured * s.MeanMbps * s.MeanMbps);
+    /// <summary>The ratio of two samples' means and its delta-method 95% interval (see <see cref="Ratio"/>);
+    /// NaN over a zero mean, null bounds below two values on either side.</summary>
+    public static (double Ratio, Interval Ci95) RatioOfMeans(SampleSummary numerator, SampleSummary denominator)
+    {
+        ArgumentNullException.ThrowIfNull(numerator);
+        ArgumentNullException.ThrowIfNull(denominator);
+        if (denominator.Mean <= 0) return (double.NaN, new Interval(null, null));
+        var ratio = numerator.Mean / denominator.Mean;
+        if (numerator.Count < 2 || denominator.Count < 2 || numerator.Mean <= 0) return (ratio, new Interval(null, null));
+
+        static double RelativeVariance(SampleSummary s) => s.StdDev * s.StdDev / (s.Count * s.Mean * s.Mean);
         var a = RelativeVariance(numerator);
         var b = RelativeVariance(denominator);
-        if (a + b == 0) return new PolicyRatio(numerator.Policy, denominator.Policy, ratio, new Interval(ratio, ratio));
-        var df = (a + b) * (a + b) / (a * a / (numerator.Measured - 1) + b * b / (denominator.Measured - 1));
+        if (a + b == 0) return (ratio, new Interval(ratio, ratio));
+        var df = (a + b) * (a + b) / (a * a / (numerator.Count - 1) + b * b / (denominator.Count - 1));
         var half = StudentT.InvCDF(0, 1, df, 0.975) * ratio * Math.Sqrt(a + b);
-        return new PolicyRatio(numerator.Policy, denominator.Policy, ratio, new Interval(ratio - half, ratio + half));
+        return (ratio, new Interval(ratio - half, ratio + half));
     }
 
     /// <summary>The ratios a reader of the thesis looks for: dynamic over each other policy present.</summary>

@@ -84,6 +84,33 @@ public sealed class LabSshClient : IAsyncDisposable
         return result;
     }
 
+    /// <summary>Copies a local file to <paramref name="remotePath"/> by streaming it into `cat` (the lab
+    /// images have neither scp nor an SFTP server); fails the step on a non-zero exit or a timeout.</summary>
+    public async Task UploadAsync(string step, string localPath, string remotePath, TimeSpan timeout, CancellationToken ct)
+    {
+        using var cmd = _client.CreateCommand($"cat > '{remotePath}'");
+        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeoutCts.CancelAfter(timeout);
+        try
+        {
+            var run = cmd.ExecuteAsync(timeoutCts.Token);
+            await using (var input = cmd.CreateInputStream())
+            await using (var file = File.OpenRead(localPath))
+                await file.CopyToAsync(input, timeoutCts.Token);
+            await run;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new LabStepException(step, $"copying {localPath} to {Target}:{remotePath} timed out after {timeout.TotalSeconds:0} s");
+        }
+        catch (SshException e)
+        {
+            throw new LabStepException(step, $"copying {localPath} to {Target}:{remotePath}: {e.Message}", e);
+        }
+        if (cmd.ExitStatus != 0)
+            throw new LabStepException(step, $"copying {localPath} to {Target}:{remotePath}: cat exited {cmd.ExitStatus}: {cmd.Error.Trim()}");
+    }
+
     /// <summary>Forwards a port bound on 127.0.0.1 *of the run's netns* through this VM to
     /// <paramref name="host"/>:<paramref name="port"/> (how the harness reaches L2 through L1).
     /// Returns the bound port.</summary>

@@ -1,0 +1,99 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using KmodBalance.Harness.Compare;
+using KmodBalance.Harness.Reporting;
+
+namespace KmodBalance.Harness.Capacity;
+
+/// <summary>One policy's capacity trials summarised: delivered throughput (Mbit/s), delivered fraction and
+/// reordering over the measured trials.</summary>
+/// <param name="CoefficientOfVariation">Standard deviation over mean of the throughput (0 for a zero mean).</param>
+/// <param name="Dips">Measured trials that delivered less than <see cref="CapacityOptions.DipFraction"/> of the offer.</param>
+public sealed record CapacitySummary(
+    string Policy,
+    int Trials,
+    int Measured,
+    SampleSummary ThroughputMbps,
+    double CoefficientOfVariation,
+    double MeanDeliveredFraction,
+    int Dips,
+    long TotalReordered,
+    double MeanReordered,
+    double MeanMigrations,
+    double MeanJain);
+
+/// <summary>Everything one `lab capacity` produced; <see cref="CapacityReportWriter"/> renders it.</summary>
+/// <param name="Verdict">"complete" (every trial measured), "incomplete" (some trials failed) or "error" (no trial ran).</param>
+public sealed record CapacityReport(
+    string Verdict,
+    IReadOnlyList<string> Policies,
+    int TrialsPerPolicy,
+    int DurationSeconds,
+    int Flows,
+    int Queues,
+    int FlowPps,
+    int ServicePps,
+    int PayloadBytes,
+    double OfferedMbps,
+    int Seed,
+    IReadOnlyList<CapacitySummary> Summaries,
+    IReadOnlyList<PolicyRatio> Ratios,
+    IReadOnlyList<CapacityTrial> Trials,
+    IReadOnlyList<StepTiming> Steps,
+    double WallSeconds,
+    string? Error,
+    IReadOnlyDictionary<string, string> Environment)
+{
+    public const string Complete = "complete";
+    public const string Incomplete = "incomplete";
+    public const string Failed = "error";
+
+    public int ExitCode => Verdict switch { Complete => 0, Incomplete => 1, _ => 2 };
+
+    /// <summary>Pure: the summaries and ratios of <paramref name="trials"/> (dynamic over every other policy).</summary>
+    public static (IReadOnlyList<CapacitySummary> Summaries, IReadOnlyList<PolicyRatio> Ratios) Summarise(
+        IReadOnlyList<string> policies, IReadOnlyList<CapacityTrial> trials)
+    {
+        ArgumentNullException.ThrowIfNull(policies);
+        ArgumentNullException.ThrowIfNull(trials);
+        var summaries = policies.Select(policy =>
+        {
+            var all = trials.Where(t => t.Policy == policy).ToList();
+            var measured = all.Where(t => t.Measured).ToList();
+            var mbps = CompareStatistics.Describe(measured.Select(t => t.ThroughputMbps).ToArray());
+            double Mean(Func<CapacityTrial, double> f) => measured.Count == 0 ? 0 : measured.Average(f);
+            return new CapacitySummary(policy, all.Count, measured.Count, mbps,
+                mbps.Mean > 0 ? mbps.StdDev / mbps.Mean : 0,
+                Mean(t => t.DeliveredFraction), measured.Count(t => t.Dipped),
+                measured.Sum(t => t.Reordered), Mean(t => t.Reordered), Mean(t => t.Migrations), Mean(t => t.Jain));
+        }).ToList();
+        var dynamic = summaries.FirstOrDefault(s => s.Policy == "dynamic");
+        IReadOnlyList<PolicyRatio> ratios = dynamic is null ? [] : summaries.Where(s => s.Policy != "dynamic")
+            .OrderBy(s => s.Policy == "hash" ? 0 : 1)
+            .Select(s =>
+            {
+                var (ratio, ci) = CompareStatistics.RatioOfMeans(dynamic.ThroughputMbps, s.ThroughputMbps);
+                return new PolicyRatio("dynamic", s.Policy, ratio, ci);
+            }).ToList();
+        return (summaries, ratios);
+    }
+}
+
+/// <summary>report.json of a capacity run: camelCase, indented, source-generated.</summary>
+public static class CapacityJson
+{
+    public static string Serialize(CapacityReport report) =>
+        JsonSerializer.Serialize(report, CapacityJsonContext.Default.CapacityReport);
+
+    /// <exception cref="JsonException">Not a capacity report.json.</exception>
+    public static CapacityReport Deserialize(string json) =>
+        JsonSerializer.Deserialize(json, CapacityJsonContext.Default.CapacityReport) ?? throw new JsonException("report.json contains null");
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    WriteIndented = true,
+    // A ratio over a zero mean is NaN; keep it writable instead of failing the whole report.
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(CapacityReport))]
+internal sealed partial class CapacityJsonContext : JsonSerializerContext;
