@@ -45,11 +45,8 @@ public sealed class L1Session
     {
         var netns = await clock.Step("create-netns", async () =>
         {
-            foreach (var stale in await Netns.FindStaleAsync(ct))
-            {
-                await ProcessRunner.RunAsync("create-netns", "ip", ["netns", "del", stale], TimeSpan.FromSeconds(15), ct, check: false);
-                progress.Report($"removed stale netns {stale} (its run is gone)");
-            }
+            foreach (var line in await Netns.RemoveStaleAsync(ct))
+                progress.Report(line);
             var ns = await Netns.CreateAsync(Netns.NameFor(Environment.ProcessId), "kmbtap0", "192.0.2.1/24", ct);
             cleanup.Add($"deleted netns {ns.Name} (and tap {ns.Tap})", ns.DisposeAsync);
             return ns;

@@ -52,10 +52,10 @@ public class LabParsingTests
     }
 
     [Fact]
-    public void Stale_lab_namespaces_are_those_whose_pid_is_gone()
+    public void Lab_namespaces_are_the_kmb_lab_pid_names()
     {
         const string list = "kmb-lab-100 (id: 3)\nkmb-lab-200\nkmbcap\nkmb-lab-abc\nother\n";
-        Netns.ParseStale(list, pid => pid == 200).Should().Equal("kmb-lab-100");
+        Netns.LabNames(list).Should().Equal("kmb-lab-100", "kmb-lab-200");
     }
 
     [Fact]
