@@ -1,5 +1,6 @@
 using System.CommandLine;
 using KmodBalance.Generator;
+using KmodBalance.Generator.Build;
 using KmodBalance.Generator.Kernels;
 using KmodBalance.Generator.Output;
 using KmodBalance.Harness.Lab;
@@ -124,6 +125,15 @@ internal static class KernelCommand
             return (await new DebugKernel(StateDirectory.DefaultPath).EnsureAsync(progress.Report, ct)).Record;
         var g = KernelGeneration.Parse(name);
         return await new KernelStore(StateDirectory.DefaultPath).EnsureAsync(g, progress.Report, ct);
+    }
+
+    /// <summary>The kernel a lab verb boots for `--kernel GEN` (fetched on first use), or null for the
+    /// installed one; `--kernel-release` names an installed kernel, so the two exclude each other.</summary>
+    public static async Task<InstalledKernel?> LabKernelAsync(string? generation, string? release, CancellationToken ct)
+    {
+        if (generation is not null && release is not null)
+            throw new KmbException("give --kernel (a fetched generation) or --kernel-release (an installed kernel), not both");
+        return (await ResolveAsync(generation, ct))?.AsKernel();
     }
 
     /// <summary>A note when <paramref name="moduleDir"/> was generated from another tun.c than <paramref name="record"/>'s.</summary>

@@ -44,11 +44,6 @@ internal static class LabCheckCommand
         };
         check.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
-            if (r.GetValue(generation) is not null && r.GetValue(kernel) is not null)
-            {
-                Console.Error.WriteLine("kmb lab check: give --kernel or --kernel-release, not both");
-                return 2;
-            }
             var options = new CheckOptions
             {
                 Policy = r.GetValue(policy)!,
@@ -58,7 +53,7 @@ internal static class LabCheckCommand
                 Stress = r.GetValue(stress) == "short" ? StressPlan.Short : new StressPlan(),
                 StateDir = r.GetValue(stateDir)!,
                 KernelRelease = r.GetValue(kernel),
-                Kernel = (await KernelCommand.ResolveAsync(r.GetValue(generation), ct))?.AsKernel(),
+                Kernel = await KernelCommand.LabKernelAsync(r.GetValue(generation), r.GetValue(kernel), ct),
             };
             if (options.Validate() is { Count: > 0 } invalid)
             {

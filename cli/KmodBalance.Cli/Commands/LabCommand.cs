@@ -30,10 +30,11 @@ internal static class LabCommand
         var allowHost = new Option<bool>("--allow-host-module") { Description = "Allow --topology host to load the module into this machine's kernel" };
         var stateDir = new Option<string>("--state-dir") { Description = "Where images, keys and caches live", DefaultValueFactory = _ => StateDirectory.DefaultPath };
         var kernel = new Option<string?>("--kernel-release") { Description = "Guest kernel release (default: newest installed *-cloud-amd64)" };
+        var generation = KernelCommand.KernelOption("build the module for that generation and boot its kernel as L1 and L2");
 
         var run = new Command("run", "Boot the lab, load the module, run netperf, judge the per-queue spread")
         {
-            module, policy, flows, duration, report, test, queues, minShare, topology, allowHost, stateDir, kernel,
+            module, policy, flows, duration, report, test, queues, minShare, topology, allowHost, stateDir, kernel, generation,
         };
         run.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
@@ -51,6 +52,7 @@ internal static class LabCommand
                 AllowHostModule = r.GetValue(allowHost),
                 StateDir = r.GetValue(stateDir)!,
                 KernelRelease = r.GetValue(kernel),
+                Kernel = await KernelCommand.LabKernelAsync(r.GetValue(generation), r.GetValue(kernel), ct),
             };
             // Before any VM work: a module directory of another policy, unbuilt, or with a broken manifest.
             if (options.ModuleDir is { } moduleDir)

@@ -22,10 +22,11 @@ internal static class LabCompareCommand
         var report = new Option<string>("--report") { Description = "Report directory (summary.md, report.json, junit.xml, figures)", DefaultValueFactory = _ => "out/compare" };
         var stateDir = new Option<string>("--state-dir") { Description = "Where modules, images and keys are cached", DefaultValueFactory = _ => StateDirectory.DefaultPath };
         var kernel = new Option<string?>("--kernel-release") { Description = "Guest kernel release (default: newest installed *-cloud-amd64)" };
+        var generation = KernelCommand.KernelOption("build every policy for that generation and boot its kernel as L1 and L2");
 
         var compare = new Command("compare", "Run trials of several policies, interleaved, each a fresh boot; report throughput and spread statistics")
         {
-            policies, trials, duration, flows, test, queues, report, stateDir, kernel,
+            policies, trials, duration, flows, test, queues, report, stateDir, kernel, generation,
         };
         compare.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
@@ -40,6 +41,7 @@ internal static class LabCompareCommand
                 ReportDir = r.GetValue(report)!,
                 StateDir = r.GetValue(stateDir)!,
                 KernelRelease = r.GetValue(kernel),
+                Kernel = await KernelCommand.LabKernelAsync(r.GetValue(generation), r.GetValue(kernel), ct),
             };
             var progress = new ConsoleProgress();
             var outcome = await new CompareRun(options, progress).RunAsync(ct);

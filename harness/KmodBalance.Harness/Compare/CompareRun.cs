@@ -56,7 +56,7 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
 
     private async Task RunScheduleAsync(CancellationToken ct)
     {
-        var kernel = await LabPreparation.CheckToolsAsync(options.KernelRelease, _clock, ct);
+        var kernel = await LabPreparation.CheckToolsAsync(options.KernelRelease, _clock, ct, options.Kernel);
         _env["kernel"] = kernel.Release;
         var vmImages = options.ResolveVmImagesDir();
         var prepared = new Dictionary<string, PreparedPolicy>();

@@ -1,3 +1,4 @@
+using KmodBalance.Generator.Build;
 using KmodBalance.Generator.Output;
 using KmodBalance.Harness.Lab;
 using KmodBalance.Harness.Measurement;
@@ -18,6 +19,8 @@ public sealed record LabCompareOptions
     public string ReportDir { get; init; } = "out/compare";
     public string StateDir { get; init; } = StateDirectory.DefaultPath;
     public string? KernelRelease { get; init; }
+    /// <summary>A fetched kernel (`--kernel GEN`) to build for and boot as L1 and L2 instead of the installed one.</summary>
+    public InstalledKernel? Kernel { get; init; }
     public string? VmImagesDir { get; init; }
 
     /// <summary>A queue counts as used when it carried at least this share of the trial's packets;

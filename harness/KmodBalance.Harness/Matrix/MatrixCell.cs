@@ -27,6 +27,7 @@ public sealed record CellTimes(double Generate, double Build, double Checkpatch,
 /// What one cell showed. <see cref="Build"/>, <see cref="Checkpatch"/>, <see cref="CheckVerdict"/> and
 /// <see cref="RunVerdict"/> are <see cref="StageVerdict"/> words; a cell passes when every stage it
 /// ran passed: built, no W=1 warning, checkpatch --strict clean, and the check and run it was asked for.
+/// <see cref="CheckProblems"/> names each check property that did not pass ("flood/NAME: error - why").
 /// </summary>
 public sealed record MatrixCell(
     string Id,
@@ -43,6 +44,7 @@ public sealed record MatrixCell(
     string CheckVerdict,
     int? CheckProperties,
     int? CheckFailed,
+    IReadOnlyList<string> CheckProblems,
     string RunVerdict,
     string? Vermagic,
     string? Taint,

@@ -30,7 +30,7 @@ public static class MatrixJunit
             if (!c.Passed)
                 tc.Add(new XElement(c.Verdict == StageVerdict.Fail ? "failure" : "error",
                     new XAttribute("message", JunitXml.Safe(Describe(c))),
-                    JunitXml.Safe(string.Join('\n', c.WarningLines.Prepend(c.Error ?? "")).Trim())));
+                    JunitXml.Safe(string.Join('\n', c.WarningLines.Concat(c.CheckProblems).Prepend(c.Error ?? "")).Trim())));
             tc.Add(new XElement("system-out", JunitXml.Safe(Describe(c))));
             suite.Add(tc);
         }

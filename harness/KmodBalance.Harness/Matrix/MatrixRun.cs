@@ -151,6 +151,7 @@ public sealed class MatrixRun(MatrixOptions options, IProgress<string> progress)
         cell.CheckVerdict = r.Verdict;
         cell.CheckProperties = r.Properties.Count;
         cell.CheckFailed = r.Properties.Count(p => p.Verdict != StageVerdict.Pass);
+        cell.CheckProblems = r.Properties.Where(p => p.Verdict != StageVerdict.Pass).Select(p => $"{p.Scenario}/{p.Property}: {p.Verdict} - {p.Message}").ToList();
         cell.Taint = r.Environment.TryGetValue("tun", out var tun) ? TaintOf(tun) : null;
         if (r.Error is not null) cell.Error = "check: " + r.Error;
         cell.Times = cell.Times with { Check = Seconds(sw) };
@@ -185,13 +186,13 @@ public sealed class MatrixRun(MatrixOptions options, IProgress<string> progress)
         public string? Release, ImageVersion, Compiler, Vermagic, Taint, PatchSha256, Error;
         public string Build = StageVerdict.Error, Checkpatch = StageVerdict.Skipped, CheckVerdict = StageVerdict.Skipped, RunVerdict = StageVerdict.Skipped;
         public int? Warnings, CheckProperties, CheckFailed;
-        public IReadOnlyList<string> WarningLines = [];
+        public IReadOnlyList<string> WarningLines = [], CheckProblems = [];
         public CheckpatchTotals? CheckpatchTotals;
         public CellTimes Times = new(0, 0, 0, 0, 0, 0);
 
         public MatrixCell Finish(DateTimeOffset startedAt, Stopwatch total) =>
             new(plan.Id, plan.Kernel.Name, plan.Policy.Name(), Release, ImageVersion, Compiler, Build, Warnings, WarningLines,
-                Checkpatch, CheckpatchTotals, CheckVerdict, CheckProperties, CheckFailed, RunVerdict, Vermagic, Taint, PatchSha256,
+                Checkpatch, CheckpatchTotals, CheckVerdict, CheckProperties, CheckFailed, CheckProblems, RunVerdict, Vermagic, Taint, PatchSha256,
                 startedAt, Times with { Total = Seconds(total) }, Error);
     }
 }

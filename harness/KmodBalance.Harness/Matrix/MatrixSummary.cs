@@ -26,7 +26,7 @@ public static class MatrixSummary
         }
         md.Append("\ncheckpatch: errors/warnings/checks of that tree's own scripts/checkpatch.pl --strict on the generated patch. " +
                   "taint: /sys/module/tun/taint after insmod in L1 (O out-of-tree, E unsigned).\n");
-        var failed = report.Cells.Where(c => c.Error is not null || c.WarningLines.Count > 0).ToList();
+        var failed = report.Cells.Where(c => c.Error is not null || c.WarningLines.Count > 0 || c.CheckProblems.Count > 0).ToList();
         if (failed.Count > 0)
         {
             md.Append("\n## Problems\n\n");
@@ -34,6 +34,7 @@ public static class MatrixSummary
             {
                 if (c.Error is not null) md.Append(inv, $"- {c.Id}: {OneLine(c.Error)}\n");
                 foreach (var w in c.WarningLines) md.Append(inv, $"- {c.Id}: `{w.Trim()}`\n");
+                foreach (var p in c.CheckProblems) md.Append(inv, $"- {c.Id}: check {OneLine(p)}\n");
             }
         }
         return md.ToString();

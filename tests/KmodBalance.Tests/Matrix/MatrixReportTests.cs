@@ -24,6 +24,7 @@ public class MatrixReportTests
             build == StageVerdict.Pass ? check : StageVerdict.Skipped,
             check == StageVerdict.Skipped || build != StageVerdict.Pass ? null : 13,
             check == StageVerdict.Fail ? 1 : check == StageVerdict.Pass ? 0 : null,
+            check == StageVerdict.Fail ? ["spread4/lone-flow-never-moved: fail - 40001 moved alone from q0 to q2"] : [],
             StageVerdict.Skipped, build == StageVerdict.Pass ? $"{kernel}.0-1-cloud-amd64 SMP mod_unload" : null,
             check == StageVerdict.Skipped || build != StageVerdict.Pass ? null : "OE",
             build == StageVerdict.Pass ? new string('a', 64) : null, T0, new CellTimes(0.2, 5, 0.6, 70, 0, 80), error);
@@ -76,7 +77,8 @@ public class MatrixReportTests
         rows[2].Should().Contain("**fail (12 of 13)**");
         rows[3].Should().Contain("**error**");
         md.Should().StartWith("# KmodBalance kernel matrix: FAIL").And.Contain("1 of 4 cells passed");
-        md.Should().Contain("- 6.12-hash: Linux 6.12 is not ready").And.Contain("- 5.10-dynamic: `tun.c:12:5: warning");
+        md.Should().Contain("- 6.12-hash: Linux 6.12 is not ready").And.Contain("- 5.10-dynamic: `tun.c:12:5: warning")
+            .And.Contain("- 6.12-dynamic: check spread4/lone-flow-never-moved: fail - 40001 moved alone");
     }
 
     [Fact]
@@ -93,6 +95,7 @@ public class MatrixReportTests
         cases[0].Elements().Select(e => e.Name.LocalName).Should().Equal("system-out");
         cases[1].Element("failure")!.Value.Should().Contain("-Wmissing-prototypes");
         cases[2].Element("failure")!.Attribute("message")!.Value.Should().Contain("12 of 13 properties");
+        cases[2].Element("failure")!.Value.Should().Contain("spread4/lone-flow-never-moved: fail");
         cases[3].Element("error")!.Value.Should().Contain("apt-get download failed");
     }
 
