@@ -138,10 +138,11 @@ public static partial class ScenarioAnalyzer
     }
 
     /// <summary>
-    /// dynamic (spread4): the mapper places decoys W0..W3 on queues 0..3 and the test flows f1, f3 on
-    /// queue 0 and f2, f4 on queue 1, as BALANCER.md predicts; by the test start + 2 periods (+ the
-    /// timer slack) the four test flows are on four different queues and stay there to their end; the
-    /// module's migration count equals the moves mqtap saw.
+    /// dynamic (spread4): the mapper places decoys W0..W3 on queues 0..3 and the test flows where
+    /// BALANCER.md's mapper puts them given the state the samples show when they arrive (f1, f3 on
+    /// queue 0 and f2, f4 on queue 1 when the timers are on time); by the second remap the samples show
+    /// after the start the four test flows are on four different queues and stay there to their end;
+    /// the module's migration count equals the moves mqtap saw.
     /// </summary>
     public static PropertyVerdict OnePerQueueWithinTwoPeriods(ScenarioObservation o, IReadOnlyList<FlowTrack> tracks)
     {
@@ -150,21 +151,23 @@ public static partial class ScenarioAnalyzer
         var tests = tracks.Where(t => t.Plan.Role == FlowRole.Test).ToList();
         var decoys = tracks.Where(t => t.Plan.Role == FlowRole.Decoy).ToList();
         var evidence = Tracks(tracks);
-        var placement = Placement(decoys, tests, queuesForTests: 2);
-        if (placement is not null)
-            return Verdict(s, name, LabVerdicts.Fail, placement, evidence);
+        var placement = DecoyPlacement(decoys) is { } decoysWrong ? (LabVerdicts.Fail, decoysWrong) : PlacementFromSamples(o, tests, evidence);
+        if (placement is { } wrong)
+            return Verdict(s, name, wrong.Verdict, wrong.Message, evidence);
 
         long start = tests.Min(t => t.FirstUs);
-        long bound = 2L * s.PeriodMs!.Value * 1000 + s.SlackMs * 1000L;
         var finals = tests.Select(t => t.Final.Queue).ToList();
         long converged = tests.Max(t => t.Segments.Count > 1 ? t.Final.FirstUs : start);
-        evidence.Add($"test flows start {Ms(start)}, last move {Ms(converged)} (+{Ms(converged - start)}), bound +{Ms(bound)} (2 periods + {s.SlackMs} ms slack)");
+        if (BoundAfterRemaps(o, tests, start, 2, evidence) is not { } boundAt)
+            return Verdict(s, name, LabVerdicts.Error, "the samples show fewer than 2 remaps after the test flows started: the run cannot show the property", evidence);
+        long bound = boundAt - start;
+        evidence.Add($"test flows start {Ms(start)}, last move {Ms(converged)} (+{Ms(converged - start)}), bound +{Ms(bound)} (the second remap after the start)");
         evidence.Add($"final queues: {string.Join(", ", tests.Select(t => $"{t.Port} q{t.Final.Queue}"))}");
         if (finals.Distinct().Count() != tests.Count)
             return Verdict(s, name, LabVerdicts.Fail, $"the flows did not end up one per queue: {string.Join(", ", tests.Select(t => $"{t.Port} on q{t.Final.Queue}"))}", evidence);
         if (converged - start > bound)
             return Verdict(s, name, LabVerdicts.Fail,
-                $"one per queue only {Ms(converged - start)} after the flows started, later than 2 periods ({Ms(bound)} with slack)", evidence);
+                $"one per queue only {Ms(converged - start)} after the flows started, later than the second remap after the start (+{Ms(bound)})", evidence);
         var migrations = MigrationCheck(o, tracks, evidence);
         if (migrations is not null)
             return Verdict(s, name, migrations.Value.Verdict, migrations.Value.Message, evidence);
@@ -203,8 +206,9 @@ public static partial class ScenarioAnalyzer
     }
 
     /// <summary>
-    /// dynamic (converge): the mapper places f1, f3, f5 on queue 0 and f2, f4, f6 on queue 1; the last
-    /// move is at most <see cref="CheckScenarios.ConvergePeriods"/> periods (+ slack) after the start;
+    /// dynamic (converge): the mapper places the test flows as BALANCER.md predicts from the sampled state
+    /// (f1, f3, f5 on queue 0 and f2, f4, f6 on queue 1 when the timers are on time); the last move comes
+    /// by remap <see cref="CheckScenarios.ConvergePeriods"/> after the start, as the samples show it;
     /// from then to the end of the traffic every remap's per-queue load (balance_stats, whole periods
     /// only) differs by at most the threshold, the migration count stays put and equals the moves seen,
     /// and mqtap's per-queue datagrams per period, averaged over that span, differ by at most the threshold.
@@ -213,20 +217,24 @@ public static partial class ScenarioAnalyzer
     {
         var s = o.Scenario;
         const string name = CheckProperties.ConvergesWithinThreshold;
-        long period = s.PeriodMs!.Value * 1000L, slack = s.SlackMs * 1000L;
+        long period = s.PeriodMs!.Value * 1000L;
         uint threshold = s.Threshold!.Value;
         var tests = tracks.Where(t => t.Plan.Role == FlowRole.Test).ToList();
         var evidence = Tracks(tracks);
-        var placement = Placement(tracks.Where(t => t.Plan.Role == FlowRole.Decoy).ToList(), tests, queuesForTests: 2);
-        if (placement is not null)
-            return Verdict(s, name, LabVerdicts.Fail, placement, evidence);
+        var placement = DecoyPlacement(tracks.Where(t => t.Plan.Role == FlowRole.Decoy).ToList()) is { } decoysWrong
+            ? (LabVerdicts.Fail, decoysWrong) : PlacementFromSamples(o, tests, evidence);
+        if (placement is { } wrong)
+            return Verdict(s, name, wrong.Verdict, wrong.Message, evidence);
 
         long start = tests.Min(t => t.FirstUs), end = tests.Min(t => t.LastUs);
         long converged = tests.Max(t => t.Segments.Count > 1 ? t.Final.FirstUs : start);
-        long bound = CheckScenarios.ConvergePeriods * period + slack;
-        evidence.Add($"test flows {Ms(start)}-{Ms(end)}, last move {Ms(converged)} (+{Ms(converged - start)}, bound +{Ms(bound)})");
+        if (BoundAfterRemaps(o, tests, start, CheckScenarios.ConvergePeriods, evidence) is not { } boundAt)
+            return Verdict(s, name, LabVerdicts.Error,
+                $"the samples show fewer than {CheckScenarios.ConvergePeriods} remaps after the test flows started: the run cannot show the property", evidence);
+        long bound = boundAt - start;
+        evidence.Add($"test flows {Ms(start)}-{Ms(end)}, last move {Ms(converged)} (+{Ms(converged - start)}, bound +{Ms(bound)}: remap {CheckScenarios.ConvergePeriods} after the start)");
         if (converged - start > bound)
-            return Verdict(s, name, LabVerdicts.Fail, $"flows still moved {Ms(converged - start)} after the start (bound {Ms(bound)})", evidence);
+            return Verdict(s, name, LabVerdicts.Fail, $"flows still moved {Ms(converged - start)} after the start, after remap {CheckScenarios.ConvergePeriods} (+{Ms(bound)})", evidence);
 
         // Remaps whose whole period lies in [converged, end]: the sample before bounds the remap from below.
         var samples = o.Seen.Stats;
@@ -329,16 +337,13 @@ public static partial class ScenarioAnalyzer
     }
 
     /// <summary>BALANCER.md's placement on a fresh device: decoy k on queue k (all loads 0: fewest flows,
-    /// then lowest index); then, with lastLoad 0 only on queues 0 .. <paramref name="queuesForTests"/>-1,
-    /// test flow i on queue i mod that count. Null when mqtap saw exactly that.</summary>
-    private static string? Placement(IReadOnlyList<FlowTrack> decoys, IReadOnlyList<FlowTrack> tests, int queuesForTests)
+    /// then lowest index; no remap changes that, the loads being 0). Null when mqtap saw exactly that.</summary>
+    private static string? DecoyPlacement(IReadOnlyList<FlowTrack> decoys)
     {
         var wrong = new List<string>();
         foreach (var (t, k) in decoys.Select((t, k) => (t, k)))
             if (!t.Seen || t.FirstQueue != k) wrong.Add($"decoy {t.Port} on q{(t.Seen ? t.FirstQueue : -1)}, predicted q{k}");
-        foreach (var (t, i) in tests.Select((t, i) => (t, i)))
-            if (!t.Seen || t.FirstQueue != i % queuesForTests) wrong.Add($"flow {t.Port} placed on q{(t.Seen ? t.FirstQueue : -1)}, predicted q{i % queuesForTests}");
-        return wrong.Count == 0 ? null : "the mapper did not place the flows as BALANCER.md predicts: " + string.Join("; ", wrong);
+        return wrong.Count == 0 ? null : "the mapper did not place the decoys as BALANCER.md predicts on a fresh device: " + string.Join("; ", wrong);
     }
 
     /// <summary>The module's migration count (last balance_stats) must equal the moves mqtap saw.</summary>
