@@ -1,54 +1,95 @@
+using System.Formats.Tar;
+using System.Text;
 using CliWrap;
-using CliWrap.Buffered;
 
 namespace KmodBalance.Generator.Source;
 
 /// <summary>
-/// Reads files out of a kernel source tarball (linux-source-X/...) by their path in
-/// the tree, in one pass: decompressing the whole tarball takes seconds.
+/// Reads files out of a kernel source tarball (linux-source-X/...) by their path in the tree, in
+/// one pass: decompressing the whole tarball takes seconds. The archive is read as a stream
+/// (the decompressor's stdout into <see cref="TarReader"/>): nothing is extracted to disk, so a
+/// kmb killed mid-read leaves no temporary directory, and the decompressor, writing into a pipe
+/// nobody reads any more, dies of SIGPIPE instead of running on as an orphan.
 /// </summary>
 public static class TarballReader
 {
     /// <returns>Tree path to content, for the members that exist.</returns>
-    /// <exception cref="KmbException">tar could not read the file (not a tarball, corrupt): tar's own words.</exception>
+    /// <exception cref="KmbException">The file is not a tar archive, or its compression is corrupt: the reader's own words.</exception>
     public static async Task<IReadOnlyDictionary<string, string>> ExtractAsync(
         string tarball, IReadOnlyList<string> treePaths, CancellationToken ct)
     {
-        var scratch = Directory.CreateTempSubdirectory("kmb-tar-");
-        try
+        var wanted = treePaths.ToHashSet(StringComparer.Ordinal);
+        var found = new Dictionary<string, string>();
+        string? readError = null;
+        async Task ReadTar(Stream stream, CancellationToken token)
         {
-            // No -J: GNU tar recognises xz, gzip, bzip2 and zstd by their magic on extraction.
-            var tar = await Cli.Wrap("tar")
-                .WithArguments(["-xf", tarball, "-C", scratch.FullName, "--wildcards",
-                    .. treePaths.Select(p => "*/" + p)])
-                .WithValidation(CommandResultValidation.None)
-                .ExecuteBufferedAsync(ct);
-            if (tar.ExitCode != 0 && ReadError(tar.StandardError) is { } error)
-                throw new KmbException($"{tarball}: tar cannot read it: {error}");
-            var found = new Dictionary<string, string>();
-            foreach (var top in scratch.GetDirectories())
-                foreach (var path in treePaths)
-                {
-                    var file = Path.Combine(top.FullName, path);
-                    if (File.Exists(file))
-                        found[path] = File.ReadAllText(file);
-                }
-            return found;
+            try
+            {
+                await ReadMembersAsync(stream, wanted, found, token);
+            }
+            catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException)
+            {
+                readError = e.Message;
+            }
+            // The rest (the archive's padding, or what could not be read): the decompressor finishes
+            // writing and exits on its own, saying what it found wrong, if anything.
+            await stream.CopyToAsync(Stream.Null, token);
         }
-        finally
+
+        if (Decompressor(tarball) is not { } program)
         {
-            scratch.Delete(recursive: true);
+            await using var file = File.OpenRead(tarball);
+            await ReadTar(file, ct);
+        }
+        else
+        {
+            // ExecuteAsync, not ExecuteBufferedAsync: that would also buffer the whole decompressed tree.
+            var stderr = new StringBuilder();
+            var run = await Cli.Wrap(program)
+                .WithArguments(["-dc", "--", tarball])
+                .WithStandardOutputPipe(PipeTarget.Create(ReadTar))
+                .WithStandardErrorPipe(PipeTarget.ToStringBuilder(stderr))
+                .WithValidation(CommandResultValidation.None)
+                .ExecuteAsync(ct);
+            if (run.ExitCode != 0)
+                throw new KmbException($"{tarball}: {program} cannot decompress it: {Oneline(stderr.ToString())}");
+        }
+        if (readError is not null)
+            throw new KmbException($"{tarball}: not a readable tar archive: {readError}");
+        return found;
+    }
+
+    private static async Task ReadMembersAsync(Stream stream, HashSet<string> wanted, Dictionary<string, string> found, CancellationToken ct)
+    {
+        await using var reader = new TarReader(stream, leaveOpen: true);
+        while (await reader.GetNextEntryAsync(copyData: false, ct) is { } entry)
+        {
+            // linux-source-6.1/drivers/net/tun.c -> drivers/net/tun.c
+            var slash = entry.Name.IndexOf('/', StringComparison.Ordinal);
+            if (slash < 0 || entry.DataStream is null || !wanted.Contains(entry.Name[(slash + 1)..]))
+                continue;
+            using var text = new StreamReader(entry.DataStream, Encoding.UTF8);
+            found[entry.Name[(slash + 1)..]] = await text.ReadToEndAsync(ct);
         }
     }
 
-    /// <summary>tar's complaint, without the lines that only say a pattern matched nothing (tar exits
-    /// non-zero for those too, and what was found is still extracted); null when nothing else is said.</summary>
-    public static string? ReadError(string tarStderr)
+    /// <summary>The program that decompresses <paramref name="tarball"/>, by its magic bytes (as GNU tar
+    /// recognises them); null for an uncompressed file.</summary>
+    public static string? Decompressor(string tarball)
     {
-        var lines = tarStderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Where(l => !l.Contains("Not found in archive", StringComparison.Ordinal)
-                && !l.Contains("Exiting with failure status due to previous errors", StringComparison.Ordinal))
-            .ToList();
-        return lines.Count == 0 ? null : string.Join("; ", lines);
+        Span<byte> magic = stackalloc byte[6];
+        using (var file = File.OpenRead(tarball))
+            magic = magic[..file.ReadAtLeast(magic, magic.Length, throwOnEndOfStream: false)];
+        return magic switch
+        {
+            [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00] => "xz",
+            [0x1F, 0x8B, ..] => "gzip",
+            [0x42, 0x5A, 0x68, ..] => "bzip2",
+            [0x28, 0xB5, 0x2F, 0xFD, ..] => "zstd",
+            _ => null,
+        };
     }
+
+    private static string Oneline(string text) =>
+        string.Join("; ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

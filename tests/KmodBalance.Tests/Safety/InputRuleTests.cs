@@ -75,7 +75,7 @@ public class InputRuleTests
     }
 
     [Fact]
-    public async Task A_kernel_source_that_is_not_a_tarball_shows_tars_own_error()
+    public async Task A_kernel_source_that_is_not_a_tarball_says_so()
     {
         using var temp = new TempDir();
         var fake = temp.Combine("x.tar.gz");
@@ -84,6 +84,23 @@ public class InputRuleTests
         var run = await Kmb.RunAsync("generate", "--kernel-source", fake, "--out", temp.Combine("o"));
 
         run.ExitCode.Should().Be(2);
-        run.StandardError.Should().Contain("tar:").And.NotContain("holds no");
+        run.StandardError.Should().Contain($"{fake}: not a readable tar archive").And.NotContain("holds no");
+    }
+
+    [Fact]
+    public async Task A_cut_compressed_tarball_shows_the_decompressors_own_error()
+    {
+        using var temp = new TempDir();
+        var cut = temp.Combine("cut.tar.xz");
+        var head = new byte[100_000];
+        using (var whole = File.OpenRead(KmodBalance.Generator.Source.TunSourceLocator.FindInstalledTarball()))
+            whole.ReadExactly(head);
+        File.WriteAllBytes(cut, head);
+
+        var run = await Kmb.RunAsync("generate", "--kernel-source", cut, "--out", temp.Combine("o"));
+
+        run.ExitCode.Should().Be(2);
+        run.StandardError.Should().Contain($"{cut}: xz cannot decompress it: xz: {cut}: Unexpected end of input");
+        Directory.Exists(temp.Combine("o")).Should().BeFalse();
     }
 }
