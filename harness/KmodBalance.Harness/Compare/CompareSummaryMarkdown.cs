@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using KmodBalance.Harness.Measurement;
 
 namespace KmodBalance.Harness.Compare;
 
@@ -33,21 +34,24 @@ public static class CompareSummaryMarkdown
         md.Append("![mean throughput](").Append(CompareCharts.MeanFile).Append(")\n");
         md.Append("![per-queue share heat map](").Append(CompareCharts.HeatmapFile).Append(")\n\n");
 
-        md.Append("## Trials (in run order)\n\n| # | Policy | Trial | Mbit/s | Queues used | Guest rx shares | Jain | Migrations | Seconds | Note |\n");
-        md.Append("|---:|---|---:|---:|---:|---|---:|---:|---:|---|\n");
+        md.Append("## Trials (in run order)\n\n| # | Policy | Trial | Mbit/s | Queues used | Guest rx shares | Jain | Migrations | L2 TCP OFO / SACK / TS reorder / retrans | Seconds | Note |\n");
+        md.Append("|---:|---|---:|---:|---:|---|---:|---:|---|---:|---|\n");
         foreach (var t in r.Trials.OrderBy(t => t.Slot))
         {
             var shares = string.Join(" / ", t.GuestShares.Select(s => F(s * 100, "0")));
             var note = t.Error ?? (t.Attempts > 1 ? "retried" : "");
             md.Append(CultureInfo.InvariantCulture,
                 $"| {t.Slot} | {t.Policy} | {t.Trial} | {F(t.TotalMbps, "0.0")} | {t.QueuesUsed} | {shares} | {F(t.Jain, "0.000")} | " +
-                $"{(t.Migrations is { } m ? m.ToString(CultureInfo.InvariantCulture) : "-")} | {F(t.WallSeconds, "0")} | {note.Replace("|", "/", StringComparison.Ordinal)} |\n");
+                $"{(t.Migrations is { } m ? m.ToString(CultureInfo.InvariantCulture) : "-")} | {Tcp(t.Tcp)} | {F(t.WallSeconds, "0")} | {note.Replace("|", "/", StringComparison.Ordinal)} |\n");
         }
         md.Append('\n');
         md.Append("Throughput here is measured inside nested virtual machines; where the runner has no KVM, the lab host runs under TCG, " +
                   "so absolute Mbit/s are far below bare metal. The per-queue spread is the evidence; throughput ratios are indicative.\n");
         return md.ToString();
     }
+
+    private static string Tcp(TcpCounters? c) =>
+        c is null ? "-" : string.Create(CultureInfo.InvariantCulture, $"{c.OfoQueue} / {c.SackReorder} / {c.TsReorder} / {c.RetransSegs}");
 
     private static string F(double v, string format) =>
         double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);

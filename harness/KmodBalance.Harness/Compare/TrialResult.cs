@@ -32,6 +32,9 @@ public sealed record TrialResult(
 {
     public bool Measured => Error is null;
 
+    /// <summary>The guest's TCP reordering and retransmission counters over netperf (deltas); null when not read.</summary>
+    public TcpCounters? Tcp { get; init; }
+
     /// <summary>Pure: the trial's figures from its measurement. A netperf flow that failed, or a kernel
     /// failure on a console, makes the trial an error rather than a low number.</summary>
     public static TrialResult From(ScheduledTrial slot, TrialMeasurement m, IEnumerable<string> consoleFailures, int queues,
@@ -47,7 +50,7 @@ public sealed record TrialResult(
             Shares(m.Samples.Select(s => s.RxPackets)), Shares(m.Samples.Select(s => s.HostPackets)),
             judged.Evidence, judged.Shares.Count(s => s >= LabCompareOptions.UsedShare - 1e-12), Math.Round(judged.Jain, 4),
             m.Migrations, m.After.Balance, m.Accel, Math.Round(wallSeconds, 1), attempts,
-            problems.Count == 0 ? null : string.Join("; ", problems));
+            problems.Count == 0 ? null : string.Join("; ", problems)) { Tcp = m.Tcp };
     }
 
     public static TrialResult Failed(ScheduledTrial slot, string error, double wallSeconds, int attempts) =>

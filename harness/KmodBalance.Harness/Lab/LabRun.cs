@@ -101,7 +101,7 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
             result?.Measurement.Netperf.Flows ?? [], result?.Verdict.Jain ?? 0, reasons,
             _clock.Timings, Math.Round(_clock.WallSeconds, 2), error, _env, result?.Verdict.Evidence, options.MinShare,
             result?.Measurement.Migrations, result?.Measurement.After.Balance,
-            result?.Measurement.Balancing ?? (_env.TryGetValue("balancing", out var b) ? b : null));
+            result?.Measurement.Balancing ?? (_env.TryGetValue("balancing", out var b) ? b : null), result?.Measurement.Tcp);
         // ReportWriter copies console logs from files: stage the captured texts in a temp dir.
         var staged = Directory.CreateTempSubdirectory("kmb-consoles-");
         try

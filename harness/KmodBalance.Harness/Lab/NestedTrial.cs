@@ -22,6 +22,9 @@ public sealed record TrialMeasurement(
     /// <summary>"on (how)" or "off (stock)": whether the tap balanced, as L1 showed it after creating it.</summary>
     public string Balancing { get; init; } = "unknown";
 
+    /// <summary>L2's TCP reordering and retransmission counters over netperf (deltas); null when not read.</summary>
+    public TcpCounters? Tcp { get; init; }
+
     /// <summary>Flows the dynamic balancer moved during the measurement; null when the tap has no dynamic balancer.</summary>
     public long? Migrations => Before.Balance is { Off: false, Policy: "dynamic" } b && After.Balance is { Off: false, Policy: "dynamic" } a
         ? a.Migrations - b.Migrations : null;
@@ -73,9 +76,13 @@ public sealed class NestedTrial(StepClock clock, IProgress<string> progress)
         }, ct);
 
         var before = await clock.Step("snapshot-before", () => MeasureSteps.SnapshotAsync("snapshot-before", l1, l2, ct), ct);
+        var tcpBefore = await clock.Step("tcp-counters-before", () => ReadTcpCountersAsync("tcp-counters-before", l2, ct), ct);
         var netperf = await clock.Step("netperf",
             () => MeasureSteps.RunNetperfAsync(l1, settings.Flows, settings.DurationSeconds, settings.Test, ct), ct);
         var after = await clock.Step("snapshot-after", () => MeasureSteps.SnapshotAsync("snapshot-after", l1, l2, ct), ct);
+        var tcpAfter = await clock.Step("tcp-counters-after", () => ReadTcpCountersAsync("tcp-counters-after", l2, ct), ct);
+        var tcp = tcpAfter.Since(tcpBefore);
+        progress.Report($"  L2 TCP: {tcp.OfoQueue} out-of-order queued, {tcp.SackReorder} SACK and {tcp.TsReorder} timestamp reorderings, {tcp.RetransSegs} retransmitted");
         foreach (var f in netperf.Flows) progress.Report($"  flow {f.Flow}: {f.Mbps:0.00} Mbit/s");
 
         await clock.Step("collect-consoles", async () =>
@@ -87,7 +94,20 @@ public sealed class NestedTrial(StepClock clock, IProgress<string> progress)
             Consoles["netperf"] = netperf.RawOutput;
         }, ct);
         var samples = Deltas.Compute(before.Queues, after.Queues, settings.Queues);
-        return new TrialMeasurement(samples, netperf, before, after, accel) { Balancing = balancing };
+        return new TrialMeasurement(samples, netperf, before, after, accel) { Balancing = balancing, Tcp = tcp };
+    }
+
+    private static async Task<TcpCounters> ReadTcpCountersAsync(string step, LabSshClient l2, CancellationToken ct)
+    {
+        var r = await l2.RunAsync(step, TcpCounters.ShellRead, TimeSpan.FromSeconds(30), ct);
+        try
+        {
+            return TcpCounters.Parse(r.StdOut);
+        }
+        catch (FormatException e)
+        {
+            throw new LabStepException(step, $"L2's /proc/net/netstat or /proc/net/snmp: {e.Message}");
+        }
     }
 
     /// <summary>After a failure: whatever consoles can still be read (bounded), never throwing.</summary>

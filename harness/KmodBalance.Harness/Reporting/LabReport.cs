@@ -42,7 +42,8 @@ public sealed record LabReport(
     double MinShare = 0.10,
     long? Migrations = null,
     BalanceStats? Balance = null,
-    string? Balancing = null);
+    string? Balancing = null,
+    TcpCounters? Tcp = null);
 
 public static class LabVerdicts
 {

@@ -21,6 +21,9 @@ public static class SummaryMarkdown
         Row(md, "Test", $"{report.Test}, {report.Flows} flows x {report.DurationSeconds} s");
         Row(md, "Evidence", report.Evidence ?? "(not judged)");
         Row(md, "Jain's index", F(report.Jain, "0.000"));
+        if (report.Tcp is { } tcp)
+            Row(md, "L2 TCP over netperf", string.Create(CultureInfo.InvariantCulture,
+                $"TCPOFOQueue {tcp.OfoQueue}, TCPSACKReorder {tcp.SackReorder}, TCPTSReorder {tcp.TsReorder}, RetransSegs {tcp.RetransSegs}"));
         Row(md, "Wall time", $"{F(report.WallSeconds, "0.0")} s");
         md.Append('\n');
 
