@@ -74,7 +74,7 @@ internal static class KernelCommand
             var (record, info) = await kernel.EnsureAsync(progress.Report, ct);
             PrintRecord(record, kernel.Dir);
             Console.WriteLine($"debug:    {string.Join(", ", info.DebugOptions.Select(o => "CONFIG_" + o))}");
-            Console.WriteLine($"built:    {info.Objects} objects in {info.BuildSeconds / 60:F1} min (cache key {info.Key})");
+            Console.WriteLine($"built:    {(info.Resumed ? "resumed, last part" : $"{info.Objects} objects")} in {info.BuildSeconds / 60:F1} min (cache key {info.Key})");
             return 0;
         }));
 
