@@ -3,6 +3,7 @@ using System.CommandLine;
 using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Lab;
 using KmodBalance.Harness.Measurement;
+using KmodBalance.Harness.Reporting;
 
 namespace KmodBalance.Cli.Commands;
 
@@ -57,6 +58,7 @@ internal static class LabCommand
             // Before any VM work: a module directory of another policy, unbuilt, or with a broken manifest.
             if (options.ModuleDir is { } moduleDir)
                 BuiltModule.Verify(moduleDir, options.Policy);
+            await OutputDirectory.CheckAsync(options.ReportDir, ReportWriter.OwnNames, ct);
             var progress = new ConsoleProgress();
             var outcome = await new LabRun(options, progress).RunAsync(ct);
             if (outcome.Report is { } rep)

@@ -43,6 +43,8 @@ internal static class LabCompareCommand
                 KernelRelease = r.GetValue(kernel),
                 Kernel = await KernelCommand.LabKernelAsync(r.GetValue(generation), r.GetValue(kernel), ct),
             };
+            // Before any VM work: a report directory that cannot be written, or holds what kmb did not write.
+            await OutputDirectory.CheckAsync(options.ReportDir, CompareReportWriter.OwnNames, ct);
             var progress = new ConsoleProgress();
             var outcome = await new CompareRun(options, progress).RunAsync(ct);
             if (outcome.Report is { } rep)

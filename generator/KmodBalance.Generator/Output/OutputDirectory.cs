@@ -76,6 +76,13 @@ public sealed class OutputDirectory : IDisposable
         }
     }
 
+    /// <summary>Checks <paramref name="path"/> against the rule, and that a staging directory can be made
+    /// beside it, leaving nothing behind: for a verb that writes its output only after a long run.</summary>
+    public static async Task CheckAsync(string path, IReadOnlySet<string>? ownNames, CancellationToken ct)
+    {
+        using var _ = await OpenAsync(path, [], null, ct, ownNames);
+    }
+
     /// <summary>Replaces the directory with what <paramref name="writeInto"/> writes into the empty staging
     /// directory; on any error the old output stays as it was. Once per <see cref="OutputDirectory"/>.</summary>
     public async Task ReplaceAsync(Func<string, Task> writeInto)

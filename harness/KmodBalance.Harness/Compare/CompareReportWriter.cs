@@ -26,6 +26,6 @@ public static class CompareReportWriter
         }, ownNames: OwnNames);
 
     /// <summary>What a compare report holds: a previous report may be replaced, nothing else.</summary>
-    private static readonly IReadOnlySet<string> OwnNames = new HashSet<string>(
+    public static readonly IReadOnlySet<string> OwnNames = new HashSet<string>(
         [JsonFile, SummaryFile, JunitFile, ConsolesDir, CompareCharts.PerTrialFile, CompareCharts.MeanFile, CompareCharts.HeatmapFile]);
 }

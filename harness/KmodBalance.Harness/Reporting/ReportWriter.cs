@@ -1,3 +1,6 @@
+using KmodBalance.Generator;
+using KmodBalance.Generator.Output;
+
 namespace KmodBalance.Harness.Reporting;
 
 /// <summary>Writes a lab run's result directory, all or nothing.</summary>
@@ -9,13 +12,18 @@ public static class ReportWriter
     public const string ChartFile = "queue-shares.png";
     public const string ConsolesDir = "consoles";
 
+    /// <summary>The names this writer puts in a report directory: a directory holding only these is a
+    /// previous report, which may be replaced (see <see cref="OutputDirectory"/>).</summary>
+    public static readonly IReadOnlySet<string> OwnNames = new HashSet<string>([JsonFile, JunitFile, SummaryFile, ChartFile, ConsolesDir]);
+
     /// <summary>
     /// Writes report.json, junit.xml, summary.md, queue-shares.png and consoles/&lt;name&gt; (a copy of each
-    /// console log path) into <paramref name="dir"/>. Everything is written into a temp dir beside
-    /// <paramref name="dir"/> first and then renamed into place, so a failure leaves no half-written
-    /// <paramref name="dir"/> (and an existing one untouched); an existing <paramref name="dir"/> is replaced.
+    /// console log path) into <paramref name="dir"/>, under the output-directory rule: written into a
+    /// staging directory and renamed into place, so a failure leaves <paramref name="dir"/> as it was;
+    /// only an empty directory or a previous report is replaced, never one holding anything else.
     /// </summary>
     /// <exception cref="ArgumentException">Unknown verdict, or a console log name that is not a plain file name.</exception>
+    /// <exception cref="KmbException"><paramref name="dir"/> breaks the output-directory rule.</exception>
     public static void Write(string dir, LabReport report, IReadOnlyDictionary<string, string> consoleLogs)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dir);
@@ -28,24 +36,11 @@ public static class ReportWriter
             if (name.Length == 0 || name is "." or ".." || Path.GetFileName(name) != name || name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
                 throw new ArgumentException($"Console log name '{name}' must be a plain file name.", nameof(consoleLogs));
         }
-
-        string target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
-        string parent = Path.GetDirectoryName(target) ?? throw new ArgumentException($"Cannot write a report to the root '{target}'.", nameof(dir));
-        string leaf = Path.GetFileName(target);
-        Directory.CreateDirectory(parent);
-
-        string temp = Path.Combine(parent, $".{leaf}.tmp-{Guid.NewGuid():N}");
-        try
+        AtomicDirectory.WriteAsync(dir, staging =>
         {
-            Directory.CreateDirectory(temp);
-            WriteContents(temp, report, consoleLogs);
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
-        MoveIntoPlace(temp, target, parent, leaf);
+            WriteContents(staging, report, consoleLogs);
+            return Task.CompletedTask;
+        }, ownNames: OwnNames).GetAwaiter().GetResult();
     }
 
     private static void WriteContents(string dir, LabReport report, IReadOnlyDictionary<string, string> consoleLogs)
@@ -58,61 +53,5 @@ public static class ReportWriter
         string consoles = Directory.CreateDirectory(Path.Combine(dir, ConsolesDir)).FullName;
         foreach (var (name, source) in consoleLogs)
             File.Copy(source, Path.Combine(consoles, name));
-    }
-
-    private static void MoveIntoPlace(string temp, string target, string parent, string leaf)
-    {
-        if (!Directory.Exists(target))
-        {
-            try
-            {
-                Directory.Move(temp, target);
-            }
-            catch
-            {
-                TryDelete(temp);
-                throw;
-            }
-            return;
-        }
-
-        // Directory.Move cannot overwrite: park the old dir, move the new one in, then drop the old one.
-        string old = Path.Combine(parent, $".{leaf}.old-{Guid.NewGuid():N}");
-        try
-        {
-            Directory.Move(target, old);
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
-        try
-        {
-            Directory.Move(temp, target);
-        }
-        catch
-        {
-            Directory.Move(old, target);
-            TryDelete(temp);
-            throw;
-        }
-        TryDelete(old);
-    }
-
-    private static void TryDelete(string dir)
-    {
-        try
-        {
-            if (Directory.Exists(dir))
-                Directory.Delete(dir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort: a leftover dot-dir beside the report is harmless; the original error matters more.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 }

@@ -137,16 +137,28 @@ public sealed class ReportWriterTests : IDisposable
     }
 
     [Fact]
-    public void Existing_dir_is_replaced()
+    public void A_previous_report_is_replaced()
     {
         var dir = Path.Combine(_root, "run");
-        Directory.CreateDirectory(Path.Combine(dir, "consoles"));
-        File.WriteAllText(Path.Combine(dir, "stale.txt"), "old");
+        ReportWriter.Write(dir, Sample("fail"), new Dictionary<string, string>());
 
         ReportWriter.Write(dir, Sample("pass"), new Dictionary<string, string>());
 
-        File.Exists(Path.Combine(dir, "stale.txt")).Should().BeFalse();
         ReportJson.Read(Path.Combine(dir, "report.json")).Verdict.Should().Be("pass");
+        Directory.GetDirectories(_root).Should().ContainSingle();
+    }
+
+    [Fact]
+    public void A_directory_holding_a_file_kmb_did_not_write_is_refused_and_kept()
+    {
+        var dir = Path.Combine(_root, "run");
+        Directory.CreateDirectory(Path.Combine(dir, "consoles"));
+        File.WriteAllText(Path.Combine(dir, "notes.txt"), "mine");
+
+        FluentActions.Invoking(() => ReportWriter.Write(dir, Sample("pass"), new Dictionary<string, string>()))
+            .Should().Throw<KmodBalance.Generator.KmbException>().WithMessage("*holds what kmb did not write (notes.txt)*");
+
+        File.ReadAllText(Path.Combine(dir, "notes.txt")).Should().Be("mine");
         Directory.GetDirectories(_root).Should().ContainSingle();
     }
 
