@@ -8,6 +8,8 @@ public enum Policy
     Hash,
     /// <summary>The thesis's flow mapper and remapper.</summary>
     Dynamic,
+    /// <summary>Beyond the thesis: the guest's queue first, no herding, moves that never reorder a flow.</summary>
+    Adaptive,
 }
 
 public static class PolicyNames
@@ -17,8 +19,12 @@ public static class PolicyNames
         "stock" => Policy.Stock,
         "hash" => Policy.Hash,
         "dynamic" => Policy.Dynamic,
-        _ => throw new KmbException($"unknown policy '{name}': use stock, hash or dynamic"),
+        "adaptive" => Policy.Adaptive,
+        _ => throw new KmbException($"unknown policy '{name}': use stock, hash, dynamic or adaptive"),
     };
+
+    /// <summary>Policies with a flow table, a remapper and its tunables (threshold, period): dynamic and adaptive.</summary>
+    public static bool Remaps(this Policy policy) => policy is Policy.Dynamic or Policy.Adaptive;
 
     public static string Name(this Policy policy) => policy.ToString().ToLowerInvariant();
 }

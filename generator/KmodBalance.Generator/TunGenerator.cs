@@ -66,7 +66,7 @@ public static class TunGenerator
             Input: new ManifestInput(source.Origin, Manifest.Sha256Of(source.Text)),
             KernelApiProfile: profile.Summary,
             Policy: request.Policy.Name(),
-            Tunables: request.Policy == Policy.Dynamic ? new ManifestTunables(tunables.Threshold, tunables.PeriodMs) : null,
+            Tunables: request.Policy.Remaps() ? new ManifestTunables(tunables.Threshold, tunables.PeriodMs) : null,
             Patch: patchName,
             VnetHeader: vnetHeader,
             Files: [.. contents.Keys.Append(Manifest.FileName).Order(StringComparer.Ordinal)]);

@@ -1,6 +1,8 @@
 /* Runs the generated balancer core in user space. Built by
  * KmodBalance.Generator.UserSpace.UserSpaceBuild with the rendered core written
- * beside this file as balancer_core.c.
+ * beside this file as balancer_core.c: dynamic's, or with -DKMB_ADAPTIVE
+ * adaptive's (adaptive_core.c.sbn), for which the driver also plays tun's
+ * rings and tun's flow table (see "adaptive" below).
  *
  *   balance_driver                 trace mode: commands on stdin, answers on stdout
  *   balance_driver stress T MS REMAP_US RESIZE_US FLOWS THRESHOLD SEED
@@ -28,10 +30,13 @@
  *   k N                tun_balance_snapshot() for N queues; prints "K flows migrations
  *                      periods" then "load/flows" of queues 0 .. N-1
  *   j JIFFIES          set jiffies
+ *   x QUEUE K          adaptive: the guest took K packets off QUEUE's ring
+ *   g HASH QUEUE       adaptive: the guest sent flow HASH on QUEUE (automq learns it)
  *   e                  prints "." and flushes: the end of a batch
  *   q                  quit
  * The state is four lines: "T migrations flow_count periods" and the flow table
- * "hash:queue ..." by hash (65535: unplaced); "L" and "F" the queues whose
+ * "hash:queue ..." by hash (65535: unplaced; adaptive: "hash:queue/next", the
+ * queue its packets go to and the one it belongs to); "L" and "F" the queues whose
  * last_load and queue_flows are not 0, as "queue:value"; "U seen" the number of
  * bits set in seen, then the queues whose untracked count of the current period
  * is not 0, as "queue:segments".
@@ -55,6 +60,188 @@ static void tun_balance_wake(struct tun_balance *bal)
 {
 	(void)bal;
 }
+
+static void die(const char *what);
+
+#ifdef KMB_ADAPTIVE
+/* ---- adaptive: tun's rings and tun's flow table, as the glue reads them -- */
+
+/* Each queue's ring as a FIFO of packet tokens: every steered packet enters
+ * its queue's ring (as tun_net_xmit() would queue it), the x command takes
+ * packets off, a detach moves the last queue's ring into the gap. A token is
+ * what the core remembers as a moving flow's mark, as the kernel remembers
+ * the skb pointer. */
+struct ring {
+	pthread_mutex_t lock;
+	uintptr_t *slot;
+	u32 head, len, cap;
+};
+
+static struct ring rings[MAX_TAP_QUEUES];
+static uintptr_t packet_tokens;
+
+static void ring_init(void)
+{
+	u32 q;
+
+	for (q = 0; q < MAX_TAP_QUEUES; q++)
+		pthread_mutex_init(&rings[q].lock, NULL);
+}
+
+static void ring_push(struct ring *r, uintptr_t token)
+{
+	if (r->len == r->cap) {
+		u32 cap = r->cap ? 2 * r->cap : 64, i;
+		uintptr_t *slot = malloc(sizeof(*slot) * cap);
+
+		if (!slot)
+			die("out of memory for a ring");
+		for (i = 0; i < r->len; i++)
+			slot[i] = r->slot[(r->head + i) % r->cap];
+		free(r->slot);
+		r->slot = slot;
+		r->cap = cap;
+		r->head = 0;
+	}
+	r->slot[(r->head + r->len) % r->cap] = token;
+	r->len++;
+}
+
+/* The packet @token enters @queue's ring. */
+static void ring_produce(u16 queue, uintptr_t token)
+{
+	pthread_mutex_lock(&rings[queue].lock);
+	ring_push(&rings[queue], token);
+	pthread_mutex_unlock(&rings[queue].lock);
+}
+
+/* The guest takes up to @n packets off @queue's ring. */
+static void ring_consume(u16 queue, u32 n)
+{
+	struct ring *r = &rings[queue];
+
+	pthread_mutex_lock(&r->lock);
+	if (n > r->len)
+		n = r->len;
+	r->head = r->cap ? (r->head + n) % r->cap : 0;
+	r->len -= n;
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void ring_clear(struct ring *r)
+{
+	free(r->slot);
+	r->slot = NULL;
+	r->head = r->len = r->cap = 0;
+}
+
+/* Detach: the last queue's file, ring and all, takes the gap. Under no
+ * concurrency (trace mode). */
+static void ring_move(u16 index, u16 last)
+{
+	if (index == last)
+		return;
+	ring_clear(&rings[index]);
+	rings[index].slot = rings[last].slot;
+	rings[index].head = rings[last].head;
+	rings[index].len = rings[last].len;
+	rings[index].cap = rings[last].cap;
+	rings[last].slot = NULL;
+	rings[last].head = rings[last].len = rings[last].cap = 0;
+}
+
+static bool tun_balance_queue_holds(struct tun_balance *bal, u16 queue,
+				    const void *pkt)
+{
+	struct ring *r = &rings[queue];
+	bool holds = false;
+	u32 i;
+
+	(void)bal;
+	pthread_mutex_lock(&r->lock);
+	for (i = 0; i < r->len && !holds; i++)
+		holds = !pkt || r->slot[(r->head + i) % r->cap] == (uintptr_t)pkt;
+	pthread_mutex_unlock(&r->lock);
+	return holds;
+}
+
+/* automq's tun_flow_entry: the queue the guest last sent a flow on, and
+ * when; at most MAX_TAP_FLOWS flows, entries age out after TUN_FLOW_EXPIRE
+ * (3 s at the driver's HZ of 1000) as in tun.c. */
+#define DRIVER_HZ		1000
+#define TUN_FLOW_EXPIRE		(3 * DRIVER_HZ)
+#define LEARNED_SLOTS		(2 * MAX_TAP_FLOWS)
+
+static struct {
+	u32 rxhash;
+	int queue;
+	unsigned long updated;
+	bool used;
+} learned[LEARNED_SLOTS];
+static u32 learned_count;
+
+static u32 learned_slot(u32 rxhash)
+{
+	u32 i = rxhash % LEARNED_SLOTS;
+
+	while (learned[i].used && learned[i].rxhash != rxhash)
+		i = (i + 1) % LEARNED_SLOTS;
+	return i;
+}
+
+static void learn(u32 rxhash, int queue)
+{
+	u32 i = learned_slot(rxhash);
+
+	if (!learned[i].used) {
+		if (learned_count >= MAX_TAP_FLOWS)
+			return;
+		learned[i].used = true;
+		learned[i].rxhash = rxhash;
+		learned_count++;
+	}
+	learned[i].queue = queue;
+	learned[i].updated = jiffies;
+}
+
+static int tun_balance_learned(struct tun_balance *bal, u32 rxhash)
+{
+	u32 i = learned_slot(rxhash);
+
+	(void)bal;
+	if (!learned[i].used ||
+	    (long)(jiffies - (learned[i].updated + TUN_FLOW_EXPIRE)) > 0)
+		return -1;
+	return learned[i].queue;
+}
+
+static void adaptive_reset(void)
+{
+	u32 q;
+
+	for (q = 0; q < MAX_TAP_QUEUES; q++)
+		ring_clear(&rings[q]);
+	memset(learned, 0, sizeof(learned));
+	learned_count = 0;
+	/* a trace's clock starts at 0, as the model's */
+	__atomic_store_n(&shim_jiffies, 0, __ATOMIC_RELAXED);
+}
+
+/* A packet through the core with a fresh token, which then enters the ring
+ * of the queue the core chose (none while no queue is attached). Trace and
+ * stress mode; the bench goes through glue_select_queue(). */
+static u16 adaptive_steer(struct tun_balance *bal, u32 rxhash, u32 segs,
+			  u32 numqueues)
+{
+	uintptr_t token = __atomic_add_fetch(&packet_tokens, 1, __ATOMIC_RELAXED);
+	u16 queue = tun_balance_select(bal, rxhash, segs, numqueues,
+				       (const void *)token);
+
+	if (numqueues)
+		ring_produce(queue, token);
+	return queue;
+}
+#endif
 
 static void die(const char *what)
 {
@@ -94,7 +281,12 @@ static const char *tun_balance_check(struct tun_balance *bal, u32 *wrapped)
 	*wrapped = 0;
 	for (i = 0; i < TUN_BALANCE_BUCKETS; i++) {
 		hlist_for_each_entry_rcu(f, &bal->flows[i], hash_link) {
+#ifdef KMB_ADAPTIVE
+			/* queue_flows[] counts where a flow belongs */
+			u16 queue = READ_ONCE(f->next_queue);
+#else
 			u16 queue = READ_ONCE(f->queue_index);
+#endif
 
 			if ((f->rxhash & (TUN_BALANCE_BUCKETS - 1)) != i)
 				return "flow in the wrong bucket";
@@ -181,8 +373,14 @@ static bench_policy u16 glue_select_queue(struct bench_tun *tun,
 
 	if (unlikely(!bal))
 		return automq_select(tun->automq, rxhash, numqueues);
+#ifdef KMB_ADAPTIVE
+	/* the skb is only remembered as a moving flow's mark */
+	return tun_balance_select(bal, rxhash, bench_segs(skb),
+				  bench_steerable_queues(numqueues), skb);
+#else
 	return tun_balance_select(bal, rxhash, bench_segs(skb),
 				  bench_steerable_queues(numqueues));
+#endif
 }
 
 /* One packet of SEGS segments through the glue: trace and stress mode take
@@ -202,6 +400,7 @@ static u16 steer(struct tun_balance *bal, u32 rxhash, u32 segs, u32 numqueues)
 struct flow_row {
 	u32 rxhash;
 	u16 queue;
+	u16 next;	/* adaptive */
 };
 
 static int flow_row_cmp(const void *a, const void *b)
@@ -238,12 +437,19 @@ static void print_state(struct tun_balance *bal)
 		hlist_for_each_entry_rcu(f, &bal->flows[i], hash_link) {
 			rows[nr].rxhash = f->rxhash;
 			rows[nr].queue = f->queue_index;
+#ifdef KMB_ADAPTIVE
+			rows[nr].next = f->next_queue;
+#endif
 			nr++;
 		}
 	qsort(rows, nr, sizeof(rows[0]), flow_row_cmp);
 	printf("T %u %u %u", bal->migrations, bal->flow_count, bal->periods);
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < nr; i++) {
 		printf(" %u:%u", rows[i].rxhash, rows[i].queue);
+#ifdef KMB_ADAPTIVE
+		printf("/%u", rows[i].next);
+#endif
+	}
 	printf("\n");
 	print_sparse("L", bal->last_load);
 	print_sparse("F", bal->queue_flows);
@@ -314,30 +520,61 @@ static int trace_mode(void)
 	char line[256];
 	unsigned long a, b, c, d;
 
+#ifdef KMB_ADAPTIVE
+	ring_init();
+#endif
 	while (fgets(line, sizeof(line), stdin)) {
 		switch (line[0]) {
 		case 'z':
 			balancer_free(bal);
 			bal = balancer_alloc();
+#ifdef KMB_ADAPTIVE
+			adaptive_reset();
+#endif
 			break;
 		case 'p':
 		case 'n':
-		case 'm':
+		case 'm': {
+			u16 queue;
+
 			if (sscanf(line + 1, "%lu %lu %lu", &a, &b, &c) != 3)
 				die("bad packet line");
 			shim_irqs_off = line[0] == 'n';
 			shim_kmalloc_failures = line[0] == 'm';
 			rcu_read_lock();
-			printf("%u\n", steer(bal, (u32)a, (u32)b, parse_queues(c)));
+#ifdef KMB_ADAPTIVE
+			queue = adaptive_steer(bal, (u32)a, (u32)b, parse_queues(c));
+#else
+			queue = steer(bal, (u32)a, (u32)b, parse_queues(c));
+#endif
 			rcu_read_unlock();
+			printf("%u\n", queue);
 			shim_irqs_off = false;
 			shim_kmalloc_failures = 0;
 			break;
+		}
 		case 'c':
 			if (sscanf(line + 1, "%lu %lu", &a, &b) != 2 || a >= MAX_TAP_QUEUES)
 				die("bad c line");
 			tun_balance_count(bal, (u16)a, (u32)b);
+#ifdef KMB_ADAPTIVE
+			/* XDP frames enter the ring too */
+			for (c = 0; c < b; c++)
+				ring_produce((u16)a, __atomic_add_fetch(&packet_tokens, 1, __ATOMIC_RELAXED));
+#endif
 			break;
+#ifdef KMB_ADAPTIVE
+		case 'x':
+			if (sscanf(line + 1, "%lu %lu", &a, &b) != 2 || a >= MAX_TAP_QUEUES)
+				die("bad x line");
+			ring_consume((u16)a, (u32)b);
+			break;
+		case 'g':
+			if (sscanf(line + 1, "%lu %lu", &a, &b) != 2 || b >= MAX_TAP_QUEUES)
+				die("bad g line");
+			learn((u32)a, (int)b);
+			break;
+#endif
 		case 'r':
 			if (sscanf(line + 1, "%lu %lu", &a, &b) != 2)
 				die("bad r line");
@@ -348,6 +585,10 @@ static int trace_mode(void)
 			    a >= MAX_TAP_QUEUES || b >= MAX_TAP_QUEUES)
 				die("bad d line");
 			tun_balance_detach(bal, (u16)a, (u16)b);
+#ifdef KMB_ADAPTIVE
+			/* tun moves the last queue's file, ring and all, into the gap */
+			ring_move((u16)a, (u16)b);
+#endif
 			print_state(bal);
 			break;
 		case 's':
@@ -447,7 +688,11 @@ static void *steer_thread(void *arg)
 		}
 		shim_irqs_off = kind >= 8 && kind < 12;
 		shim_kmalloc_failures = kind >= 12 && kind < 16;
+#ifdef KMB_ADAPTIVE
+		queue = adaptive_steer(s->bal, rxhash, segs, n);
+#else
 		queue = steer(s->bal, rxhash, segs, n);
+#endif
 		t->netpoll += shim_irqs_off;
 		t->nomem += kind >= 12 && kind < 16;
 		shim_irqs_off = false;
@@ -472,6 +717,15 @@ static void *remap_thread(void *arg)
 		bool more;
 
 		usleep(s->remap_us);
+#ifdef KMB_ADAPTIVE
+		/* the guest empties the rings now and then: moves complete */
+		if (s->remaps % 2) {
+			u32 q;
+
+			for (q = 0; q < MAX_TAP_QUEUES; q++)
+				ring_consume((u16)q, UINT32_MAX);
+		}
+#endif
 		more = tun_balance_remap(s->bal, READ_ONCE(s->numqueues), s->threshold);
 		spin_lock_bh(&s->bal->lock);
 		broken = tun_balance_check(s->bal, &wrapped);
@@ -545,6 +799,9 @@ static int stress_mode(int argc, char **argv)
 		die("stress: bad arguments");
 	s.numqueues = s.max_numqueues = 4;
 	s.bal = balancer_alloc();
+#ifdef KMB_ADAPTIVE
+	ring_init();
+#endif
 
 	t = calloc((size_t)threads, sizeof(*t));
 	for (i = 0; i < threads; i++) {

@@ -32,6 +32,7 @@ typedef uint8_t u8;
 typedef uint16_t u16;
 typedef uint32_t u32;
 typedef uint64_t u64;
+typedef int32_t s32;
 
 /* glibc's <sys/cdefs.h> already defines __always_inline */
 #define noinline	__attribute__((noinline))
@@ -45,6 +46,9 @@ typedef uint64_t u64;
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define min_t(type, a, b) \
 	({ type __min_a = (a), __min_b = (b); __min_a < __min_b ? __min_a : __min_b; })
+#define max_t(type, a, b) \
+	({ type __max_a = (a), __max_b = (b); __max_a > __max_b ? __max_a : __max_b; })
+#define div_u64(dividend, divisor)	((u64)(dividend) / (u32)(divisor))
 
 /* a cache line apart from what precedes it, as on SMP kernels */
 #define ____cacheline_aligned_in_smp	__attribute__((aligned(64)))

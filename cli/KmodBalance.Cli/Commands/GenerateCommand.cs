@@ -19,18 +19,18 @@ internal static class GenerateCommand
         };
         var policy = new Option<string>("--policy")
         {
-            Description = "stock (tun unchanged), hash (flow hash only) or dynamic (the thesis's balancer)",
+            Description = "stock (tun unchanged), hash (flow hash only), dynamic (the thesis's balancer) or adaptive (guest's queue first, moves that never reorder)",
             DefaultValueFactory = _ => "dynamic",
         };
-        policy.AcceptOnlyFromAmong("stock", "hash", "dynamic");
+        policy.AcceptOnlyFromAmong("stock", "hash", "dynamic", "adaptive");
         var threshold = new Option<long>("--threshold")
         {
-            Description = "dynamic: default of balance_threshold, the load gap in PACKETS PER PERIOD above which flows move",
+            Description = "dynamic, adaptive: default of balance_threshold, the load gap in PACKETS PER PERIOD above which flows move (adaptive: the least gap a move must close)",
             DefaultValueFactory = _ => Tunables.DefaultThreshold,
         };
         var period = new Option<long>("--period-ms")
         {
-            Description = $"dynamic: default of balance_period_ms, the remapper period in milliseconds ({Tunables.MinPeriodMs}-{Tunables.MaxPeriodMs})",
+            Description = $"dynamic, adaptive: default of balance_period_ms, the remapper period in milliseconds ({Tunables.MinPeriodMs}-{Tunables.MaxPeriodMs})",
             DefaultValueFactory = _ => Tunables.DefaultPeriodMs,
         };
         var outDir = new Option<string>("--out") { Description = "Directory to write: new, empty, or a previous kmb output (replaced atomically; nothing kmb did not write is deleted)", Required = true };

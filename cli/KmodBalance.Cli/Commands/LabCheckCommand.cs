@@ -18,7 +18,7 @@ internal static class LabCheckCommand
             Description = "hash (every flow on one queue; queue changes) or dynamic (spread, lone flows, convergence; queue changes)",
             Required = true,
         };
-        policy.AcceptOnlyFromAmong("hash", "dynamic");
+        policy.AcceptOnlyFromAmong("hash", "dynamic", "adaptive");
         var module = new Option<string?>("--module") { Description = "Directory with the built tun.ko (default: generated and built for the policy)" };
         var report = new Option<string>("--report") { Description = "Report directory (report.json, junit.xml, summary.md, raw/, consoles/)", DefaultValueFactory = _ => "out/check" };
         var scenario = new Option<string[]>("--scenario")
@@ -63,6 +63,7 @@ internal static class LabCheckCommand
             // Before any VM work: a module directory of another policy, unbuilt, or with a broken manifest.
             if (options.ModuleDir is { } moduleDir)
                 BuiltModule.Verify(moduleDir, options.Policy);
+            await OutputDirectory.CheckAsync(options.ReportDir, CheckReportWriter.OwnNames, ct);
             var progress = new ConsoleProgress();
             var outcome = await new CheckRun(options, progress).RunAsync(ct);
             var rep = outcome.Report;

@@ -15,10 +15,10 @@ internal static class LabCommand
         var module = new Option<string?>("--module") { Description = "Directory with the built tun.ko (from `kmb build`)" };
         var policy = new Option<string>("--policy")
         {
-            Description = "stock, hash or dynamic: without --module, generated from the installed linux-source and built for the lab kernel",
+            Description = "stock, hash, dynamic or adaptive: without --module, generated from the installed linux-source and built for the lab kernel",
             DefaultValueFactory = _ => "dynamic",
         };
-        policy.AcceptOnlyFromAmong("stock", "hash", "dynamic");
+        policy.AcceptOnlyFromAmong("stock", "hash", "dynamic", "adaptive");
         var flows = new Option<int>("--flows") { Description = "Concurrent netperf flows", DefaultValueFactory = _ => 4 };
         var duration = new Option<int>("--duration") { Description = "Seconds per netperf flow (-l)", DefaultValueFactory = _ => 10 };
         var report = new Option<string>("--report") { Description = "Report directory (report.json, junit.xml, summary.md, consoles/)", DefaultValueFactory = _ => "out/lab" };

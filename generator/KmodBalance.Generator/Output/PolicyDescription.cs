@@ -7,6 +7,7 @@ public static class PolicyDescription
     {
         Policy.Hash => "tun: steer packets by flow hash only",
         Policy.Dynamic => "tun: balance flows across queues by load",
+        Policy.Adaptive => "tun: balance flows across queues without reordering them",
         _ => throw new ArgumentOutOfRangeException(nameof(policy), "stock has no patch"),
     };
 
@@ -58,6 +59,37 @@ public static class PolicyDescription
               balance_threshold  load gap in segments per period (default {tunables.Threshold})
               balance_period_ms  remapper period in ms, {Tunables.MinPeriodMs}-{Tunables.MaxPeriodMs} (default {tunables.PeriodMs})
             """ + "\n\n" + OptIn,
+        Policy.Adaptive => $"""
+            automq keeps a flow on the queue the guest last sent it on, so flows
+            whose guest sockets share a vCPU share a queue, and flows the guest
+            never answers are hashed. Balancing by load alone (the dynamic policy)
+            throws the guest's placement away, herds flows that open within one
+            period onto the same queue, and moves flows whose packets still wait
+            in the old ring, which reorders them.
+
+            Add an adaptive balancer. A new flow starts on the queue the guest
+            last sent it on (tun's flow table) unless that queue's load is more
+            than 1/8 above the lightest estimate; otherwise on the lightest,
+            where the estimate is the last period's load plus a mean flow's
+            load for each flow already placed this period, so that flows
+            opening together spread out. Every period the lightest queue not yet
+            paired takes flows from the heaviest one that has a flow worth
+            moving: one whose move lowers the larger of the two loads by at
+            least 1/8 of the heavy load and by the threshold. A moved flow stays
+            put for 4 periods. A move takes effect on the first packet that
+            finds the old queue's ring empty, so no packet of the flow can
+            overtake an earlier one. While a device balances, automq keeps
+            learning the guest's queue of every flow.
+
+            Admission on a flow's second packet in a period, untracked and XDP
+            load, the lockless packet path for a known flow (one atomic_add()
+            in the flow's entry), atomic_xchg() in the remapper, netpoll,
+            detach and the statistics are as for the dynamic balancer.
+
+            Two module parameters tune it at run time:
+              balance_threshold  least load gap, in segments per period, a move must close (default {tunables.Threshold})
+              balance_period_ms  remapper period in ms, {Tunables.MinPeriodMs}-{Tunables.MaxPeriodMs} (default {tunables.PeriodMs})
+            """ + "\n\n" + OptIn,
         _ => throw new ArgumentOutOfRangeException(nameof(policy), "stock has no patch"),
     };
 
@@ -67,8 +99,8 @@ public static class PolicyDescription
         parameter balance_default. Turning it off frees the state and restores
         automq. Only devices created with IFF_MULTI_QUEUE can balance; writing
         1 for a single-queue device fails with EOPNOTSUPP. While a device
-        balances, automq's flow learning is skipped unless RFS is in use, in
-        which case the flow's hash is still saved for RFS. An eBPF steering
+        balances with hash or dynamic, automq's flow learning is skipped unless
+        RFS is in use; the flow's hash is still saved for RFS. An eBPF steering
         program, when set, still takes precedence.
         """;
 }

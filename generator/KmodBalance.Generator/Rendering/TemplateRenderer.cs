@@ -17,6 +17,24 @@ public static class TemplateRenderer
     /// </summary>
     public static string BalancerCore() => Render("balancer_core.c.sbn", new ScriptObject());
 
+    /// <summary>The adaptive balancer (flow table, mapper, remapper): kernel-API-neutral like <see cref="BalancerCore"/>.</summary>
+    public static string AdaptiveCore() => Render("adaptive_core.c.sbn", new ScriptObject());
+
+    /// <summary>The flow-table policy's core C, as the module and the user-space driver carry it.</summary>
+    public static string Core(Policy policy) => policy switch
+    {
+        Policy.Dynamic => BalancerCore(),
+        Policy.Adaptive => AdaptiveCore(),
+        _ => throw new ArgumentOutOfRangeException(nameof(policy), policy, "only dynamic and adaptive have a balancer core"),
+    };
+
+    /// <summary>
+    /// What adaptive reads of tun: whether a queue still holds a packet (tun's ptr_ring since Linux
+    /// 4.16, <paramref name="ptrRing"/>; the socket's receive queue before) and the queue tun's flow
+    /// table learned for a flow.
+    /// </summary>
+    public static string AdaptiveGlue(bool ptrRing) => Render("adaptive_glue.c.sbn", new ScriptObject { ["ptr_ring"] = ptrRing });
+
     /// <summary>
     /// The opt-in machinery every policy shares (module parameters, per-device state,
     /// statistics) and the policy's select: for dynamic also its timer, detach and XDP glue.
@@ -24,8 +42,10 @@ public static class TemplateRenderer
     public static string BalancerGlue(KernelApiProfile profile, Policy policy, Tunables tunables)
     {
         var model = Model(profile, tunables);
-        var dynamic = policy == Policy.Dynamic;
+        // the flow-table policies share dynamic's glue (timer, tunables, detach, XDP, statistics)
+        var dynamic = policy.Remaps();
         model["dynamic"] = dynamic;
+        model["policy"] = policy.Name();
         model["xdp"] = profile.HasXdpXmit;
         model["alloc"] = profile.StateAlloc(large: dynamic);
         model["free"] = profile.StateFree(large: dynamic);

@@ -22,10 +22,12 @@ public static partial class TunPatcher
             IncludeEdit(tunC, policy),
             StructEdit(tunC),
         };
-        edits.AddRange(LearningEdits(tunC, profile));
+        // adaptive places flows on the queue automq learns: learning goes on while it balances
+        if (policy != Policy.Adaptive)
+            edits.AddRange(LearningEdits(tunC, profile));
         edits.AddRange(LifecycleEdits(tunC, profile));
         edits.AddRange(ModuleEdits(tunC));
-        if (policy == Policy.Dynamic)
+        if (policy.Remaps())
         {
             edits.Add(DetachEdit(tunC));
             if (profile.HasXdpXmit)
@@ -44,10 +46,11 @@ public static partial class TunPatcher
         var select = CSource.FindFunction(tunC, "tun_select_queue")!;
         var stock = profile.HasAutomqFunction ? ""
             : Regex.Replace(tunC[select.Start..select.End], @"\btun_select_queue\(", "tun_stock_select_queue(") + "\n";
-        var state = policy == Policy.Hash ? TemplateRenderer.HashState() : TemplateRenderer.BalancerCore();
+        var state = policy == Policy.Hash ? TemplateRenderer.HashState() : TemplateRenderer.Core(policy);
         var code = (profile.UsesAccessOnce ? TemplateRenderer.OnceCompat() : "") +
             TemplateRenderer.SteerableQueues() + "\n" +
             state + "\n" +
+            (policy == Policy.Adaptive ? TemplateRenderer.AdaptiveGlue(PtrRing().IsMatch(tunC)) + "\n" : "") +
             TemplateRenderer.BalancerGlue(profile, policy, tunables) + "\n" +
             stock +
             TemplateRenderer.SelectQueue(profile);
@@ -60,7 +63,7 @@ public static partial class TunPatcher
             ?? throw new UnsupportedTunSourceException("not found in the input: an #include <linux/...> line");
         var includeEnd = CSource.LineEnd(tunC, include.Index);
         var includes = "#include <linux/debugfs.h>\n#include <linux/seq_file.h>\n" +
-            (policy == Policy.Dynamic ? "#include <linux/sort.h>\n" : "");
+            (policy.Remaps() ? "#include <linux/sort.h>\n" : "");
         return new Edit(includeEnd, includeEnd, includes);
     }
 
@@ -198,4 +201,8 @@ public static partial class TunPatcher
 
     [GeneratedRegex(@"^\treturn\s+0;", RegexOptions.Multiline)]
     private static partial Regex SuccessReturn();
+
+    /// <summary>tun queues to a ptr_ring (Linux 4.16+), not to the socket's receive queue.</summary>
+    [GeneratedRegex(@"struct ptr_ring\s+tx_ring;")]
+    private static partial Regex PtrRing();
 }

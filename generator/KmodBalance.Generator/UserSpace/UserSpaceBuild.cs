@@ -6,9 +6,9 @@ using KmodBalance.Generator.Rendering;
 namespace KmodBalance.Generator.UserSpace;
 
 /// <summary>
-/// Compiles the rendered balancer core (<see cref="TemplateRenderer.BalancerCore"/>) with
-/// kmod/userspace's kernel shim and driver into a user-space program, once per flavor
-/// and process. Sources and binaries live in a temporary directory that is removed
+/// Compiles the rendered balancer core of a flow-table policy (<see cref="TemplateRenderer.Core"/>:
+/// dynamic's or adaptive's) with kmod/userspace's kernel shim and driver into a user-space
+/// program, once per flavor, policy and process. Sources and binaries live in a temporary directory that is removed
 /// when the process exits.
 /// </summary>
 public static class UserSpaceBuild
@@ -23,15 +23,22 @@ public static class UserSpaceBuild
     private static readonly ConcurrentDictionary<string, Lazy<Task<UserSpaceBinary>>> Cache = new();
     private static readonly Lazy<string> Directory = new(CreateDirectory);
 
-    /// <summary>The driver built with <paramref name="flavor"/>; compiled on first use.</summary>
-    public static Task<UserSpaceBinary> GetAsync(UserSpaceFlavor flavor, CancellationToken ct = default)
+    /// <summary>The driver built with <paramref name="flavor"/> for dynamic's core; compiled on first use.</summary>
+    public static Task<UserSpaceBinary> GetAsync(UserSpaceFlavor flavor, CancellationToken ct = default) =>
+        GetAsync(flavor, Policy.Dynamic, ct);
+
+    /// <summary>The driver built with <paramref name="flavor"/> for <paramref name="policy"/>'s core; compiled on first use.</summary>
+    public static Task<UserSpaceBinary> GetAsync(UserSpaceFlavor flavor, Policy policy, CancellationToken ct = default)
     {
-        var lazy = Cache.GetOrAdd(flavor.Name, _ => new Lazy<Task<UserSpaceBinary>>(() => CompileAsync(flavor)));
+        if (!policy.Remaps())
+            throw new ArgumentOutOfRangeException(nameof(policy), policy, "only dynamic and adaptive have a balancer core");
+        var key = $"{flavor.Name}-{policy.Name()}";
+        var lazy = Cache.GetOrAdd(key, _ => new Lazy<Task<UserSpaceBinary>>(() => CompileAsync(flavor, policy, key)));
         var task = lazy.Value;
         if (task.IsFaulted || task.IsCanceled)
         {
             // a failed compile is not cached: the next caller tries again
-            Cache.TryRemove(KeyValuePair.Create(flavor.Name, lazy));
+            Cache.TryRemove(KeyValuePair.Create(key, lazy));
         }
         return task.WaitAsync(ct);
     }
@@ -45,16 +52,18 @@ public static class UserSpaceBuild
         return reader.ReadToEnd();
     }
 
-    private static async Task<UserSpaceBinary> CompileAsync(UserSpaceFlavor flavor)
+    private static async Task<UserSpaceBinary> CompileAsync(UserSpaceFlavor flavor, Policy policy, string key)
     {
-        var dir = Path.Combine(Directory.Value, flavor.Name);
+        var dir = Path.Combine(Directory.Value, key);
         System.IO.Directory.CreateDirectory(dir);
         foreach (var name in SourceFiles)
             await File.WriteAllTextAsync(Path.Combine(dir, name), ReadSource(name));
-        await File.WriteAllTextAsync(Path.Combine(dir, CoreFileName), TemplateRenderer.BalancerCore());
+        await File.WriteAllTextAsync(Path.Combine(dir, CoreFileName), TemplateRenderer.Core(policy));
 
         var output = Path.Combine(dir, "balance_driver");
-        string[] args = [.. UserSpaceFlavor.CommonFlags, .. flavor.Flags, "-o", output, "balance_driver.c"];
+        // adaptive's core reads tun's rings and flow table, which the driver then plays
+        string[] define = policy == Policy.Adaptive ? ["-DKMB_ADAPTIVE"] : [];
+        string[] args = [.. UserSpaceFlavor.CommonFlags, .. flavor.Flags, .. define, "-o", output, "balance_driver.c"];
         using var timeout = new CancellationTokenSource(CompileTimeout);
         BufferedCommandResult gcc;
         try

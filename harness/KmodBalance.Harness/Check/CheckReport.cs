@@ -1,3 +1,4 @@
+using KmodBalance.Generator.Output;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -78,36 +79,31 @@ public static class CheckReportWriter
         JsonSerializer.Deserialize(json, CheckReportJsonContext.Default.CheckReport) ?? throw new JsonException("report.json contains null");
 
     /// <param name="files">Relative path (raw/x.txt, consoles/l1.log) -> text.</param>
+    /// <summary>The top-level names a check report holds: a directory holding only these is a previous
+    /// report, which may be replaced (see <see cref="OutputDirectory"/>).</summary>
+    public static readonly IReadOnlySet<string> OwnNames = new HashSet<string>(["report.json", "junit.xml", "summary.md", "raw", "consoles"]);
+
+    /// <summary>Writes the report under the output-directory rule: staged and renamed into place; only
+    /// an empty directory or a previous check report is replaced.</summary>
     public static void Write(string dir, CheckReport report, IReadOnlyDictionary<string, string> files)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dir);
-        var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
-        var parent = Path.GetDirectoryName(target) ?? throw new ArgumentException($"cannot write a report to '{target}'", nameof(dir));
-        Directory.CreateDirectory(parent);
-        var temp = Path.Combine(parent, $".{Path.GetFileName(target)}.tmp-{Guid.NewGuid():N}");
-        try
+        foreach (var rel in files.Keys)
+            if (Path.IsPathRooted(rel) || rel.Split('/').Any(p => p is "" or "." or ".."))
+                throw new ArgumentException($"'{rel}' is not a plain relative path", nameof(files));
+        AtomicDirectory.WriteAsync(dir, temp =>
         {
-            Directory.CreateDirectory(temp);
             File.WriteAllText(Path.Combine(temp, "report.json"), Json(report));
             File.WriteAllText(Path.Combine(temp, "junit.xml"), Junit(report));
             File.WriteAllText(Path.Combine(temp, "summary.md"), Summary(report));
             foreach (var (rel, text) in files)
             {
-                if (Path.IsPathRooted(rel) || rel.Split('/').Any(p => p is "" or "." or ".."))
-                    throw new ArgumentException($"'{rel}' is not a plain relative path", nameof(files));
                 var path = Path.Combine(temp, rel);
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 File.WriteAllText(path, text);
             }
-            var old = Directory.Exists(target) ? target + $".old-{Guid.NewGuid():N}" : null;
-            if (old is not null) Directory.Move(target, old);
-            Directory.Move(temp, target);
-            if (old is not null) Directory.Delete(old, true);
-        }
-        finally
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, true);
-        }
+            return Task.CompletedTask;
+        }, ownNames: OwnNames).GetAwaiter().GetResult();
     }
 
     public static string Junit(CheckReport report)

@@ -133,9 +133,9 @@ public sealed record CheckScenario(
     /// <summary>Explicit bound of the traffic in seconds (flows that end after a flood have no planned end).</summary>
     public int? TrafficBoundSeconds { get; init; }
 
-    /// <summary>The first datagram of a flow starting on a fresh dynamic balancer is steered by hash
+    /// <summary>The first datagram of a flow starting on a fresh dynamic or adaptive balancer is steered by hash
     /// before the flow is admitted: the analyzers set it apart.</summary>
-    public bool FirstDatagramBeforeAdmission => Policy == "dynamic" && Balance && PairedStart;
+    public bool FirstDatagramBeforeAdmission => Policy is "dynamic" or "adaptive" && Balance && PairedStart;
 
     public IEnumerable<FlowPlan> TestFlows => Flows.Where(f => f.Role == FlowRole.Test);
 

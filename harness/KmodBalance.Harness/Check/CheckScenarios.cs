@@ -24,7 +24,8 @@ public static class CheckScenarios
             .Select(s => s with { Policy = "hash" })],
         "dynamic" => [.. new[] { Spread4, Converge, Requeue(dynamic: true), OptIn(dynamic: true), Flood, SingleQueue(dynamic: true), Netpoll(dynamic: true) }
             .Select(s => s with { Policy = "dynamic" })],
-        _ => throw new ArgumentException($"`lab check` knows the policies hash and dynamic, not '{policy}'", nameof(policy)),
+        "adaptive" => AdaptiveCheckScenarios.All,
+        _ => throw new ArgumentException($"`lab check` knows the policies hash, dynamic and adaptive, not '{policy}'", nameof(policy)),
     };
 
     /// <summary>Decoys W0..W3 (200 pps) start together on the fresh tap, so the mapper puts them on

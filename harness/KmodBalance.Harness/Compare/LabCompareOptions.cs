@@ -8,7 +8,7 @@ namespace KmodBalance.Harness.Compare;
 /// <summary>Everything `kmb lab compare` was asked to do. <see cref="Validate"/> is pure.</summary>
 public sealed record LabCompareOptions
 {
-    public static readonly string[] KnownPolicies = ["stock", "hash", "dynamic"];
+    public static readonly string[] KnownPolicies = ["stock", "hash", "dynamic", "adaptive"];
 
     public IReadOnlyList<string> Policies { get; init; } = KnownPolicies;
     public int Trials { get; init; } = 20;
@@ -30,7 +30,7 @@ public sealed record LabCompareOptions
     public IReadOnlyList<string> Validate()
     {
         var e = new List<string>();
-        if (Policies.Count == 0) e.Add("--policies must name at least one of stock, hash, dynamic");
+        if (Policies.Count == 0) e.Add("--policies must name at least one of stock, hash, dynamic, adaptive");
         foreach (var p in Policies.Where(p => !KnownPolicies.Contains(p)))
             e.Add($"--policies: unknown policy '{p}' (known: {string.Join(", ", KnownPolicies)})");
         foreach (var p in Policies.GroupBy(p => p).Where(g => g.Count() > 1))

@@ -25,8 +25,8 @@ public sealed record TrialMeasurement(
     /// <summary>L2's TCP reordering and retransmission counters over netperf (deltas); null when not read.</summary>
     public TcpCounters? Tcp { get; init; }
 
-    /// <summary>Flows the dynamic balancer moved during the measurement; null when the tap has no dynamic balancer.</summary>
-    public long? Migrations => Before.Balance is { Off: false, Policy: "dynamic" } b && After.Balance is { Off: false, Policy: "dynamic" } a
+    /// <summary>Flows the dynamic or adaptive balancer moved during the measurement; null when the tap has no such balancer.</summary>
+    public long? Migrations => Before.Balance is { Off: false, Policy: "dynamic" or "adaptive" } b && After.Balance is { Off: false } a && a.Policy == b.Policy
         ? a.Migrations - b.Migrations : null;
 }
 
@@ -48,7 +48,7 @@ public sealed class NestedTrial(StepClock clock, IProgress<string> progress)
     public async Task<TrialMeasurement> RunAsync(PreparedPolicy policy, Accel runnerAccel, InstalledKernel kernel, string stateDir,
         TrialSettings settings, CleanupRegistry cleanup, CancellationToken ct)
     {
-        // hash and dynamic balance the tap created later (stock has no balance_default)
+        // hash, dynamic and adaptive balance the tap created later (stock has no balance_default)
         var session = await L1Session.StartAsync(policy, runnerAccel, kernel, stateDir, clock, cleanup, _l1, progress, ct,
             balanceDefault: policy.Policy != "stock");
         Environment["tun"] = session.TunStatus;

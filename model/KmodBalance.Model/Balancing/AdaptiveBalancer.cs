@@ -12,8 +12,11 @@ namespace KmodBalance.Model.Balancing;
 /// plus what was already placed this period (no herding);</item>
 /// <item>remap: a flow moves only when the move lowers the larger of the two queues' loads by at
 /// least a threshold relative to that load, and not again for <see cref="HoldPeriods"/> periods;</item>
-/// <item>a move (and a new flow's first placement) completes only once the old queue's ring
-/// has passed the flow's last packet on it, so no packet of the flow can overtake another.</item>
+/// <item>a move (and a new flow's first placement) completes only on a packet that finds the old
+/// queue's ring past the flow's last packet there, so no packet of the flow can overtake another.
+/// Only a moving flow marks its packets (the kernel remembers the last skb it steered to the old
+/// queue and looks for it in the ring); the first packet of a move has no mark and switches only if
+/// the old ring is empty.</item>
 /// </list>
 /// All counters are u32 and wrap as in C (queue estimates are u64). Deterministic: no decision
 /// depends on dictionary order.
@@ -34,8 +37,9 @@ public sealed class AdaptiveBalancer : IQueueSelector
         public ushort Queue;      // where its packets go now
         public ushort Next;       // where it belongs (== Queue once a move completed)
         public uint Packets;      // segments this period
-        public uint Mark;         // produced[Queue] at its last packet there
         public uint HeldUntil;    // first remap number that may move it
+        public bool Marked;       // moving, and Mark is its last packet on Queue
+        public uint Mark;         // produced[Queue] right after that packet
     }
 
     private readonly Dictionary<uint, Flow> _flows = [];
@@ -47,7 +51,6 @@ public sealed class AdaptiveBalancer : IQueueSelector
     private readonly uint[] _produced = new uint[DynamicBalancer.MaxQueues];
     private readonly uint[] _consumed = new uint[DynamicBalancer.MaxQueues];
     private readonly BitArray _seen = new(DynamicBalancer.SeenBits);
-    private readonly uint[] _seenMark = new uint[DynamicBalancer.SeenBits];
     private readonly uint _threshold;
     private readonly uint _maxFlows;
     private ulong _weight = 1;
@@ -90,11 +93,8 @@ public sealed class AdaptiveBalancer : IQueueSelector
     /// <summary><c>placed[q]</c>: estimated segments of the flows placed on <paramref name="q"/> this period.</summary>
     public ulong Placed(int q) => _placed[TunQueues.CheckQueue(q)];
 
-    /// <summary><c>produced[q]</c>: packets steered to <paramref name="q"/> since creation (u32, wraps).</summary>
-    public uint Produced(int q) => _produced[TunQueues.CheckQueue(q)];
-
-    /// <summary><c>consumed[q]</c>: packets that left <paramref name="q"/>'s ring since creation (u32, wraps).</summary>
-    public uint Consumed(int q) => _consumed[TunQueues.CheckQueue(q)];
+    /// <summary>Packets steered to <paramref name="q"/> that are still in its ring: <c>produced[q] - consumed[q]</c>.</summary>
+    public uint Queued(int q) => unchecked(_produced[TunQueues.CheckQueue(q)] - _consumed[q]);
 
     /// <summary>The table entry of flow <paramref name="hash"/>, if it is in the table.</summary>
     public bool TryGetFlow(uint hash, out AdaptiveFlowState state)
@@ -108,8 +108,64 @@ public sealed class AdaptiveBalancer : IQueueSelector
         return false;
     }
 
+    /// <summary>Flow hash -> (queue, next) for every flow in the table, by hash.</summary>
+    public IEnumerable<(uint Hash, ushort Queue, ushort Next)> Flows =>
+        _flows.OrderBy(kv => kv.Key).Select(kv => (kv.Key, kv.Value.Queue, kv.Value.Next));
+
+    /// <summary>Bits set in the admission filter (<c>seen</c>).</summary>
+    public int SeenCount
+    {
+        get
+        {
+            int n = 0;
+            for (int i = 0; i < DynamicBalancer.SeenBits; i++)
+                n += _seen[i] ? 1 : 0;
+            return n;
+        }
+    }
+
     /// <summary>The mapper: called for every packet of <paramref name="segments"/> segments (BALANCER.md adaptive cases 1-5).</summary>
-    public ushort Select(uint hash, uint segments, uint queueCount, ulong now = 0)
+    public ushort Select(uint hash, uint segments, uint queueCount, ulong now = 0) =>
+        Map(hash, segments, queueCount, now, mayAllocate: true);
+
+    /// <summary>
+    /// The mapper with IRQs disabled (netpoll), where the kernel takes no lock: a flow in the
+    /// table whose packets go to an attached queue keeps that queue (a move waits for a packet
+    /// that may lock); every other packet is steered as case 5.
+    /// </summary>
+    public ushort SelectWithoutLock(uint hash, uint segments, uint queueCount)
+    {
+        TunQueues.CheckQueueCount(queueCount);
+        if (queueCount == 0)
+            return 0;
+        if (_flows.TryGetValue(hash, out var flow) && flow.Queue < queueCount)
+        {
+            unchecked
+            {
+                flow.Packets += segments;
+                _produced[flow.Queue]++;
+            }
+            flow.Marked = false;  // this packet is behind the mark: the next locked packet marks again
+            return flow.Queue;
+        }
+        return Untracked(hash, segments, queueCount);
+    }
+
+    /// <summary>The mapper when a new entry cannot be allocated (<c>GFP_ATOMIC</c> failed): case 4 becomes case 5.</summary>
+    public ushort SelectWithoutMemory(uint hash, uint segments, uint queueCount, ulong now = 0) =>
+        Map(hash, segments, queueCount, now, mayAllocate: false);
+
+    /// <summary><paramref name="segments"/> steered to <paramref name="queue"/> outside the mapper (XDP frames): untracked load, queued on its ring.</summary>
+    public void Count(ushort queue, uint segments)
+    {
+        unchecked
+        {
+            _untracked[TunQueues.CheckQueue(queue)] += segments;
+            _produced[queue] += segments;
+        }
+    }
+
+    private ushort Map(uint hash, uint segments, uint queueCount, ulong now, bool mayAllocate)
     {
         TunQueues.CheckQueueCount(queueCount);
         if (queueCount == 0)
@@ -126,13 +182,11 @@ public sealed class AdaptiveBalancer : IQueueSelector
             unchecked { flow.Packets += segments; }                     // case 2
             return Steer(flow, queueCount);
         }
-        int bit = TunQueues.SeenBit(hash);
-        if (_seen[bit] && FlowCount < _maxFlows)                        // case 4: admitted
+        if (mayAllocate && _seen[TunQueues.SeenBit(hash)] && FlowCount < _maxFlows)  // case 4: admitted
         {
             flow = new Flow
             {
-                Queue = HashBalancer.QueueOf(hash, queueCount), // where its first packet went,
-                Mark = _seenMark[bit],                          // as the packet that set the bit
+                Queue = HashBalancer.QueueOf(hash, queueCount), // where its first packet went
                 Next = Place(hash, queueCount, now),
                 Packets = segments,
                 HeldUntil = Periods,
@@ -142,12 +196,18 @@ public sealed class AdaptiveBalancer : IQueueSelector
             FlowCount++;
             return Steer(flow, queueCount);
         }
-        _seen[bit] = true;                                              // case 5
+        return Untracked(hash, segments, queueCount);                   // case 5
+    }
+
+    /// <summary>Case 5: steered by hash, counted as untracked, its admission bit set.</summary>
+    private ushort Untracked(uint hash, uint segments, uint queueCount)
+    {
+        _seen[TunQueues.SeenBit(hash)] = true;
         var q = HashBalancer.QueueOf(hash, queueCount);
         unchecked
         {
             _untracked[q] += segments;
-            _seenMark[bit] = ++_produced[q];
+            _produced[q]++;
         }
         return q;
     }
@@ -162,7 +222,8 @@ public sealed class AdaptiveBalancer : IQueueSelector
     /// <summary><paramref name="packets"/> packets left <paramref name="queue"/>'s ring (delivered to the guest or dropped).</summary>
     public void Dequeued(ushort queue, uint packets)
     {
-        unchecked { _consumed[TunQueues.CheckQueue(queue)] += packets; }
+        // a ring gives at most what it holds
+        unchecked { _consumed[TunQueues.CheckQueue(queue)] += Math.Min(packets, Queued(queue)); }
     }
 
     void IQueueSelector.EndPeriod(uint queueCount) => Remap(queueCount);
@@ -173,11 +234,11 @@ public sealed class AdaptiveBalancer : IQueueSelector
         TunQueues.CheckQueueCount(queueCount);
         int n = (int)queueCount;
 
-        // 1. Drop idle flows whose packets have all left their queue (or whose queue is gone).
+        // 1. Drop idle flows, but not a moving one whose old ring may still hold its packets.
         var dropped = new List<uint>();
         foreach (var (hash, f) in _flows)
         {
-            if (f.Packets == 0 && (f.Queue >= queueCount || Drained(f)))
+            if (f.Packets == 0 && (f.Queue == f.Next || f.Queue >= queueCount || Drained(f)))
                 dropped.Add(hash);
         }
         dropped.Sort();
@@ -238,6 +299,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
                 if (!Worth(f.Packets, load[heavy], load[light], threshold))
                     continue;
                 f.Next = (ushort)light;
+                f.Marked = false;
                 f.HeldUntil = unchecked(Periods + HoldPeriods);
                 _flowsOn[heavy]--;
                 _flowsOn[light]++;
@@ -269,7 +331,8 @@ public sealed class AdaptiveBalancer : IQueueSelector
     /// <summary>
     /// Queue <paramref name="index"/> was detached and tun moved queue <paramref name="last"/>
     /// into its place: flows that belong to either are unplaced, flows whose packets go to either
-    /// switch at their next packet, and neither queue's load, placement or ring counters survive.
+    /// switch at their next packet, and neither queue's load or placement survives. The ring of
+    /// <paramref name="last"/> now serves index <paramref name="index"/>: its packets go with it.
     /// </summary>
     public void Detach(ushort index, ushort last)
     {
@@ -283,17 +346,27 @@ public sealed class AdaptiveBalancer : IQueueSelector
                 f.Next = DynamicBalancer.Unplaced;
             }
             if (f.Queue == index || f.Queue == last)
+            {
                 f.Queue = DynamicBalancer.Unplaced;
+                f.Marked = false;
+            }
         }
         foreach (var q in new[] { index, last })
         {
-            _lastLoad[q] = _untracked[q] = _produced[q] = _consumed[q] = 0;
+            _lastLoad[q] = _untracked[q] = 0;
             _placed[q] = 0;
         }
+        _produced[index] = _produced[last];
+        _consumed[index] = _consumed[last];
+        if (index != last)
+            _produced[last] = _consumed[last] = 0;
     }
 
-    /// <summary>The move threshold for a heavy queue of <paramref name="heavyLoad"/>: 1/8 of it, at least the floor.</summary>
-    private uint Threshold(uint heavyLoad) => Math.Max(_threshold, heavyLoad >> ImbalanceShift);
+    /// <summary>
+    /// The move threshold for a heavy queue of <paramref name="heavyLoad"/>: 1/8 of it, at least the
+    /// floor and at least 1 (a move must lower the larger load, or a lone flow could bounce).
+    /// </summary>
+    private uint Threshold(uint heavyLoad) => Math.Max(1, Math.Max(_threshold, heavyLoad >> ImbalanceShift));
 
     /// <summary>
     /// Moving a flow of <paramref name="packets"/> from heavy to light lowers the larger of the two
@@ -310,22 +383,40 @@ public sealed class AdaptiveBalancer : IQueueSelector
     }
 
     /// <summary>
-    /// Answers the flow's queue: it switches to <c>next</c> once its old queue is gone or has
-    /// passed its last packet there; the packet is then the newest on that queue.
+    /// Answers the flow's queue: it switches to <c>next</c> once its old queue is gone or holds none
+    /// of its packets; until then the packet goes to the old queue and becomes the flow's mark.
     /// </summary>
     private ushort Steer(Flow flow, uint queueCount)
     {
-        if (flow.Queue != flow.Next && (flow.Queue >= queueCount || Drained(flow)))
+        if (flow.Queue == flow.Next)
         {
-            flow.Queue = flow.Next;
-            unchecked { Switches++; }
+            flow.Marked = false;   // not moving: a later move must not trust an old mark
         }
-        unchecked { flow.Mark = ++_produced[flow.Queue]; }
+        else
+        {
+            if (flow.Queue >= queueCount || Drained(flow))
+            {
+                flow.Queue = flow.Next;
+                flow.Marked = false;
+                unchecked { Switches++; }
+            }
+            else
+            {
+                flow.Marked = true;
+                flow.Mark = unchecked(_produced[flow.Queue] + 1);
+            }
+        }
+        unchecked { _produced[flow.Queue]++; }
         return flow.Queue;
     }
 
-    /// <summary>The flow's queue has passed its last packet there: <c>(s32)(consumed[queue] - mark) &gt;= 0</c>.</summary>
-    private bool Drained(Flow flow) => unchecked((int)(_consumed[flow.Queue] - flow.Mark)) >= 0;
+    /// <summary>
+    /// Nothing of the moving flow waits in its old queue: the ring has passed its mark
+    /// (<c>(s32)(consumed - mark) &gt;= 0</c>), or, without a mark, the ring is empty.
+    /// </summary>
+    private bool Drained(Flow flow) => flow.Marked
+        ? unchecked((int)(_consumed[flow.Queue] - flow.Mark)) >= 0
+        : Queued(flow.Queue) == 0;
 
     /// <summary>
     /// Where a flow starts: its learned queue unless that is more than 1/8 (of its load with the

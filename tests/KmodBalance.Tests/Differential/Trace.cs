@@ -77,10 +77,14 @@ public sealed record SnapshotOp(uint Queues) : TraceOp
 /// <summary>
 /// A trace for one fresh balancer, with a fixed threshold (the C# model takes it in its
 /// constructor, the C per remap). Prints as the driver's input, so a shrunk failure can
-/// be replayed by hand: <c>balance_driver &lt; trace.txt</c>.
+/// be replayed by hand: <c>balance_driver &lt; trace.txt</c>. An <see cref="Adaptive"/>
+/// trace runs on the adaptive driver against <see cref="AdaptiveBalancer"/>.
 /// </summary>
-public sealed record Trace(uint Threshold, IReadOnlyList<TraceOp> Ops)
+public sealed partial record Trace(uint Threshold, IReadOnlyList<TraceOp> Ops)
 {
+    /// <summary>The trace is for the adaptive policy (AdaptiveTrace.cs), not dynamic.</summary>
+    public bool Adaptive { get; init; }
+
     /// <summary>The driver's input for this trace, starting from a fresh balancer.</summary>
     public string Commands()
     {
@@ -101,6 +105,8 @@ public sealed record Trace(uint Threshold, IReadOnlyList<TraceOp> Ops)
     /// </summary>
     public IReadOnlyList<string> Expected()
     {
+        if (Adaptive)
+            return ExpectedAdaptive();
         var ci = CultureInfo.InvariantCulture;
         var model = new DynamicBalancer(Threshold);
         var lines = new List<string>();
@@ -161,7 +167,7 @@ public sealed record Trace(uint Threshold, IReadOnlyList<TraceOp> Ops)
         yield return Sparse(string.Create(ci, $"U {model.SeenCount}"), model.Untracked);
     }
 
-    private static string Sparse(string tag, Func<int, uint> value)
+    internal static string Sparse(string tag, Func<int, uint> value)
     {
         var sb = new StringBuilder(tag);
         for (int q = 0; q < DynamicBalancer.MaxQueues; q++)

@@ -29,7 +29,7 @@ public class TunPatcherTests
     {
         var signature = ApiDetector.Detect(Fixtures.ReadTunC(generation)).SelectQueueSignature;
 
-        foreach (var policy in new[] { Policy.Hash, Policy.Dynamic })
+        foreach (var policy in new[] { Policy.Hash, Policy.Dynamic, Policy.Adaptive })
         {
             var patched = Patch(generation, policy);
             Regex.Matches(patched, Regex.Escape(signature) + @"\n\{").Should().HaveCount(1, $"{policy} on {generation}");
@@ -118,7 +118,7 @@ public class TunPatcherTests
     [InlineData("linux-5.10", false)]
     public void Access_once_kernels_get_read_once_compat(string generation, bool compat)
     {
-        foreach (var policy in new[] { Policy.Hash, Policy.Dynamic })
+        foreach (var policy in new[] { Policy.Hash, Policy.Dynamic, Policy.Adaptive })
             Patch(generation, policy).Contains("#define READ_ONCE(x)\t\tACCESS_ONCE(x)").Should().Be(compat, $"{policy}");
     }
 
@@ -138,9 +138,9 @@ public class TunPatcherTests
 
     [Theory]
     [MemberData(nameof(Generations))]
-    public void Both_policies_steer_within_the_queues_the_core_already_has(string generation)
+    public void Every_policy_steers_within_the_queues_the_core_already_has(string generation)
     {
-        foreach (var policy in new[] { Policy.Hash, Policy.Dynamic })
+        foreach (var policy in new[] { Policy.Hash, Policy.Dynamic, Policy.Adaptive })
         {
             var patched = Patch(generation, policy);
             var selectorBody = patched[patched.IndexOf("static u16 tun_balance_select_queue(", StringComparison.Ordinal)..];
@@ -251,7 +251,7 @@ public class TunPatcherTests
         var text = Fixtures.ReadTunC("linux-5.10") +
             "\nstatic struct attribute *tun_dev_attrs[] = {\n\t&dev_attr_tun_flags.attr,\n\tNULL\n};\n";
 
-        foreach (var policy in new[] { Policy.Hash, Policy.Dynamic })
+        foreach (var policy in new[] { Policy.Hash, Policy.Dynamic, Policy.Adaptive })
         {
             var patched = TunPatcher.Apply(text, ApiDetector.Detect(text), policy, new Tunables());
 

@@ -14,7 +14,7 @@ public class AdaptiveBalancerTests
     private static void DrainAll(AdaptiveBalancer b, uint n)
     {
         for (ushort q = 0; q < n; q++)
-            b.Dequeued(q, b.Produced(q) - b.Consumed(q));
+            b.Dequeued(q, b.Queued(q));
     }
 
     private static ushort Send(AdaptiveBalancer b, uint hash, int packets, uint n, ulong now = 0)
@@ -53,7 +53,7 @@ public class AdaptiveBalancerTests
         b.Dequeued(0, 1);
         b.Select(A, 1, 4).Should().Be(0, "the second packet went to queue 0 too and still waits there");
         b.Dequeued(0, 2);
-        b.Select(A, 1, 4).Should().Be(2);
+        b.Select(A, 1, 4).Should().Be(2, "queue 0 has passed A's last packet");
         Flow(b, A).Moving.Should().BeFalse();
         b.Switches.Should().Be(1u);
     }
@@ -155,14 +155,29 @@ public class AdaptiveBalancerTests
         var b = Pair();
         b.Remap(2);
         Flow(b, A).Should().Be(new AdaptiveFlowState(0, 1, 0, b.Periods - 1 + AdaptiveBalancer.HoldPeriods));
-        b.Consumed(0).Should().BeLessThan(b.Produced(0));
+        b.Queued(0).Should().BeGreaterThan(0u);
         Send(b, A, 1, 2).Should().Be(0, "its packets still wait on queue 0");
-        b.Dequeued(0, b.Produced(0) - b.Consumed(0) - 1);
+        b.Dequeued(0, b.Queued(0) - 1);
         Send(b, A, 1, 2).Should().Be(0, "its last packet is still on queue 0");
         b.Dequeued(0, 2);
         Send(b, A, 1, 2).Should().Be(1, "queue 0 has passed its last packet");
         Send(b, A, 1, 2).Should().Be(1);
         Flow(b, A).Moving.Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_move_completes_on_a_busy_queue_once_the_ring_passed_the_flows_mark()
+    {
+        var b = Pair();
+        b.Remap(2);                              // A: 0 -> 1; queue 0 never empties below
+        Flow(b, A).Moving.Should().BeTrue();
+        Send(b, B, 1, 2);
+        b.Dequeued(0, b.Queued(0) - 1);          // only B's packet is left on queue 0
+        Send(b, A, 1, 2).Should().Be(0, "the first packet of the move has no mark and queue 0 is not empty");
+        Send(b, B, 1, 2);
+        b.Dequeued(0, 2);                        // B's old packet and A's mark have left; B's new one waits
+        b.Queued(0).Should().Be(1u);
+        Send(b, A, 1, 2).Should().Be(1, "queue 0 has passed A's mark although it is not empty");
     }
 
     [Fact]
