@@ -43,6 +43,19 @@ public sealed class StressJudgeTests
     }
 
     [Fact]
+    public void The_full_stress_captured_on_the_debug_kernel_passes_with_stock_tuns_own_lockdep_report_named()
+    {
+        var raw = CheckFixture.Read(Path.Combine("stress", "l1_dynamic_debug_full.txt"));
+        var console = CheckFixture.Read(Path.Combine("stress", "l1_dynamic_debug_full.console"));
+        var verdicts = StressJudge.Judge(StressOutput.Parse(raw), new StressPlan(), console);
+        verdicts.Should().OnlyContain(v => v.Verdict == LabVerdicts.Pass);
+        StressJudge.FindSplats(console).Should().ContainSingle().Which.Known!.Name.Should().Be("stock-tun-netpoll-producer-lock");
+        // the same report without the lock it names is no longer stock's: it fails
+        Only(raw, "debug-console-clean", console.Replace("target_list_lock", "some_other_lock", StringComparison.Ordinal))
+            .Verdict.Should().Be(LabVerdicts.Fail);
+    }
+
+    [Fact]
     public void A_refused_detach_fails()
     {
         var broken = Captured.Replace("detach_errors=0", "detach_errors=1", StringComparison.Ordinal);
