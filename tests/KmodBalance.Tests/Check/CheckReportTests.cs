@@ -89,14 +89,17 @@ public sealed class CheckReportTests
     {
         using var tmp = new TempDir();
         var dir = tmp.Combine("check");
-        Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "stale.txt"), "old");
+        CheckReportWriter.Write(dir, Sample(), new Dictionary<string, string> { ["raw/old.txt"] = "old" });
         CheckReportWriter.Write(dir, Sample(), new Dictionary<string, string> { ["raw/spread4.txt"] = "raw", ["consoles/l1.log"] = "console" });
         Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(dir, f)).Order()
             .Should().Equal("consoles/l1.log", "junit.xml", "raw/spread4.txt", "report.json", "summary.md");
         FluentActions.Invoking(() => CheckReportWriter.Write(dir, Sample(), new Dictionary<string, string> { ["../escape.txt"] = "x" }))
             .Should().Throw<ArgumentException>();
         File.Exists(Path.Combine(dir, "report.json")).Should().BeTrue("a failed write leaves the old report");
+        File.WriteAllText(Path.Combine(dir, "notes.txt"), "mine");
+        FluentActions.Invoking(() => CheckReportWriter.Write(dir, Sample(), new Dictionary<string, string>()))
+            .Should().Throw<KmodBalance.Generator.KmbException>().WithMessage("*did not write (notes.txt)*");
+        File.ReadAllText(Path.Combine(dir, "notes.txt")).Should().Be("mine");
     }
 }
 

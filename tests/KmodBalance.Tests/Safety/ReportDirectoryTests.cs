@@ -10,6 +10,7 @@ public class ReportDirectoryTests
     [Theory]
     [InlineData("run")]
     [InlineData("compare")]
+    [InlineData("check")]
     public async Task An_unwritable_report_directory_exits_2_before_anything_runs(string verb)
     {
         var run = await Kmb.RunAsync("lab", verb, "--report", "/proc/x");
