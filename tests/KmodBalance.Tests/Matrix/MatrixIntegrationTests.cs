@@ -13,8 +13,8 @@ namespace KmodBalance.Tests.Matrix;
 /// One non-6.1 cell of `kmb matrix` end to end, as CI runs it: Debian's 6.12 (fetched into the state
 /// dir on the runner's first run, about 17 s and 200 MB, then cached), the dynamic module generated
 /// from its tun.c, built with W=1 against its headers, its own checkpatch, then 6.12 booted as L1
-/// (with its TCG flags) for the whole dynamic `lab check`. About 80 s once fetched (measured here
-/// 2026-12-01). Not retried: a failed cell is a failed test. Needs root and setup/install-deps.sh's
+/// (with its TCG flags) for the whole dynamic `lab check`. 94 s once fetched (measured here
+/// 2026-12-01, load average 8). Not retried: a failed cell is a failed test. Needs root and setup/install-deps.sh's
 /// packages; --filter Category=Lab (serial lab collection).
 /// </summary>
 [Trait("Category", "Lab")]
