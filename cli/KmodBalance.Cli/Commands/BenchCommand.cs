@@ -34,7 +34,7 @@ internal static class BenchCommand
         var json = new Option<string?>("--json") { Description = "Also write the measurements as JSON to this file" };
 
         var command = new Command("bench",
-            "Count instructions per packet (stock automq, hash, dynamic) and per remap with callgrind on the user-space build of the generated C")
+            "Count instructions per packet (stock automq, hash, dynamic, adaptive) and per remap with callgrind on the user-space build of the generated C")
         {
             flows, packets, remaps, queues, threshold, json,
         };
