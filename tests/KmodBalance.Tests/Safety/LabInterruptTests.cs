@@ -22,13 +22,15 @@ public class LabInterruptTests
         using var temp = new TempDir();
         // A temp dir of the run's own: whatever kmb leaves in it is the run's.
         var tmp = Directory.CreateDirectory(temp.Combine("tmp")).FullName;
-        var start = new ProcessStartInfo("dotnet")
+        // env --default-signal=INT: a test run started in the background (`dotnet test ... &` from a script)
+        // inherits SIGINT ignored, as POSIX shells make it for background jobs, and kmb rightly keeps it so.
+        var start = new ProcessStartInfo("env")
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             Environment = { ["TMPDIR"] = tmp },
         };
-        foreach (var a in new[] { Kmb.Dll, "lab", "run", "--policy", "dynamic", "--duration", "5", "--report", temp.Combine("report") })
+        foreach (var a in new[] { "--default-signal=INT", "dotnet", Kmb.Dll, "lab", "run", "--policy", "dynamic", "--duration", "5", "--report", temp.Combine("report") })
             start.ArgumentList.Add(a);
         using var kmb = Process.Start(start)!;
         var pid = kmb.Id;
