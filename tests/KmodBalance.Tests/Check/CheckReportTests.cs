@@ -149,9 +149,10 @@ public sealed class CheckScenarioTests
     public void Options_refuse_other_policies_and_unknown_scenarios()
     {
         new CheckOptions { Policy = "hash" }.Validate().Should().BeEmpty();
-        new CheckOptions { Policy = "stock" }.Validate().Should().ContainSingle().Which.Should().Contain("hash or dynamic");
+        new CheckOptions { Policy = "stock" }.Validate().Should().ContainSingle().Which.Should().Contain("hash, dynamic or adaptive");
         new CheckOptions { Policy = "hash", Scenarios = ["spread4"] }.Validate().Should().ContainSingle().Which.Should().Contain("sticky, requeue");
         new CheckOptions { Policy = "dynamic", Scenarios = ["spread4"], ReportDir = " " }.Validate().Should().ContainSingle();
+        new CheckOptions { Policy = "hash", Scenarios = ["stress"] }.Validate().Should().BeEmpty("every policy has the stress");
     }
 
     [Fact]
