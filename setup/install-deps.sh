@@ -9,7 +9,8 @@ set -eu
 
 PACKAGES="qemu-system-x86 qemu-utils linux-image-cloud-amd64 linux-headers-cloud-amd64 \
 linux-source-6.1 busybox-static dropbear-bin dash ethtool iproute2 kmod netperf \
-cpio xz-utils patch gcc libc6-dev make perl valgrind fonts-dejavu-core dwarves"
+cpio xz-utils patch gcc libc6-dev make perl valgrind fonts-dejavu-core dwarves \
+clang-14 libbpf-dev bpftool"
 # The OS description; a test points it at another file.
 OS_RELEASE=${KMB_OS_RELEASE:-/etc/os-release}
 

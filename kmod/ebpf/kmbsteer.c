@@ -1,0 +1,741 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmbsteer: the eBPF back end of the dynamic balancer. It loads steer.bpf.c
+ * (embedded as a libbpf skeleton), sets it as the steering program of a
+ * running multi-queue tun/tap and, every period, runs the module's balancer
+ * core on a mirror of the program's flow table (steer_mirror.c) and writes
+ * the core's moves back.
+ *
+ *   kmbsteer attach DEV PERIOD_MS THRESHOLD [STATS_FILE]
+ *       until SIGINT, SIGTERM or SIGHUP; then the device is stock again.
+ *       STATS_FILE is rewritten (atomically) after every period.
+ *   kmbsteer detach DEV
+ *       clears any steering program of DEV (what a killed kmbsteer left)
+ *   kmbsteer trace NUMQUEUES
+ *       the program through BPF_PROG_TEST_RUN and the remapper, on commands
+ *       from stdin (for the differential tests):
+ *         p SRC DST PROTO SPORT DPORT SEGS  steer a packet (IPv4 or IPv6
+ *                                           addresses); prints the queue
+ *         n N                               the queue count is now N; "."
+ *         r THRESHOLD                       remap; prints the state:
+ *           "T migrations flows periods", "F hash:queue ..." by hash,
+ *           "L queue:load ..." for the queues whose load is not 0
+ *         q                                 quit
+ *   kmbsteer bench REPEAT
+ *       the program's cost: verifier and translated instruction counts, and
+ *       nanoseconds per run of a known flow and of a new flow's packet
+ *
+ * Exit 0 on success, 1 when a step fails, 2 on bad input or setup (one line
+ * naming the problem and the fix).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/if.h>
+#include <linux/if_ether.h>
+#include <linux/if_tun.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "steer.h"
+#include "steer.skel.h"
+#include "steer_mirror.h"
+
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+#define STEER_MIN_KERNEL_MAJOR	5	/* TUNSETSTEERINGEBPF: 4.16 */
+#define STEER_MIN_KERNEL_MINOR	3	/* bounded loops: 5.3 */
+#define STEER_POLL_MS		20	/* how soon a queue count change is seen */
+
+struct steer_entry {
+	__u32 hash;
+	struct steer_flow flow;
+};
+
+struct steer {
+	struct steer_bpf *skel;
+	struct steer_mirror *mirror;
+	struct steer_config cfg;
+	struct steer_entry *entries;	/* the flow map as the last sync read it */
+	size_t nentries, capacity;
+	__u64 *percpu;
+	int ncpus;
+	__u32 numqueues;
+};
+
+static volatile sig_atomic_t steer_stop;
+
+static void __attribute__((noreturn, format(printf, 2, 3)))
+die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("kmbsteer: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+/* libbpf's own messages: only warnings, and the verifier log on failure */
+static int steer_libbpf_print(enum libbpf_print_level level, const char *fmt,
+			      va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void steer_open(struct steer *s, __u32 numqueues, __u32 l3_offset)
+{
+	int err;
+
+	libbpf_set_print(steer_libbpf_print);
+	s->skel = steer_bpf__open_and_load();
+	if (!s->skel) {
+		err = errno;
+		if (err == EPERM || err == EACCES)
+			die(2, "loading the steering program was refused (%s): run as root or grant CAP_BPF and CAP_NET_ADMIN",
+			    strerror(err));
+		die(1, "loading the steering program failed (%s); the verifier's log is above", strerror(err));
+	}
+	s->mirror = steer_mirror_new();
+	s->ncpus = libbpf_num_possible_cpus();
+	if (!s->mirror || s->ncpus <= 0)
+		die(1, "out of memory or no CPU count (%d)", s->ncpus);
+	s->percpu = calloc(s->ncpus, sizeof(*s->percpu));
+	if (!s->percpu)
+		die(1, "out of memory");
+	s->numqueues = numqueues;
+	s->cfg.l3_offset = l3_offset;
+	s->cfg.epoch = 1;	/* the seen slots start at 0: nothing seen yet */
+	s->cfg.max_flows = STEER_MAX_FLOWS;
+}
+
+static void steer_close(struct steer *s)
+{
+	steer_bpf__destroy(s->skel);
+	steer_mirror_free(s->mirror);
+	free(s->entries);
+	free(s->percpu);
+}
+
+static void steer_remember(struct steer *s, __u32 hash,
+			   const struct steer_flow *flow)
+{
+	if (s->nentries == s->capacity) {
+		size_t capacity = s->capacity ? 2 * s->capacity : 256;
+		struct steer_entry *e = realloc(s->entries, capacity * sizeof(*e));
+
+		if (!e)
+			die(1, "out of memory for %zu flows", capacity);
+		s->entries = e;
+		s->capacity = capacity;
+	}
+	s->entries[s->nentries].hash = hash;
+	s->entries[s->nentries].flow = *flow;
+	s->nentries++;
+}
+
+/* Everything the program counted since the last sync, into the mirror. */
+static void steer_sync(struct steer *s)
+{
+	int flows = bpf_map__fd(s->skel->maps.flows);
+	int untracked = bpf_map__fd(s->skel->maps.untracked);
+	__u32 key, next, q;
+	__u32 *prev = NULL;
+	struct steer_flow flow;
+	int cpu;
+
+	s->nentries = 0;
+	steer_mirror_sync_begin(s->mirror);
+	while (!bpf_map_get_next_key(flows, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(flows, &key, &flow))
+			continue;	/* gone since: the LRU evicted it */
+		steer_remember(s, key, &flow);
+		steer_mirror_sync_flow(s->mirror, key, flow.queue, flow.segments);
+	}
+	steer_mirror_sync_end(s->mirror);
+
+	for (q = 0; q < STEER_MAX_QUEUES; q++) {
+		__u64 sum = 0;
+
+		if (bpf_map_lookup_elem(untracked, &q, s->percpu))
+			die(1, "reading the untracked counters: %s", strerror(errno));
+		for (cpu = 0; cpu < s->ncpus; cpu++)
+			sum += s->percpu[cpu];
+		steer_mirror_sync_untracked(s->mirror, q, sum);
+	}
+}
+
+/* The core's decisions back into the flow map: dropped flows leave it,
+ * moved ones get their queue. The counter is written back as it was read,
+ * so segments a CPU added to a moved flow meanwhile are lost to the load.
+ */
+static void steer_write_back(struct steer *s)
+{
+	int flows = bpf_map__fd(s->skel->maps.flows);
+	size_t i;
+
+	for (i = 0; i < s->nentries; i++) {
+		struct steer_entry *e = &s->entries[i];
+		int queue = steer_mirror_queue_of(s->mirror, e->hash);
+
+		if (queue < 0) {
+			bpf_map_delete_elem(flows, &e->hash);
+		} else if ((__u32)queue != e->flow.queue) {
+			e->flow.queue = queue;
+			bpf_map_update_elem(flows, &e->hash, &e->flow, BPF_EXIST);
+		}
+	}
+}
+
+static void steer_publish(struct steer *s, bool new_period)
+{
+	__u32 zero = 0;
+
+	s->cfg.numqueues = s->numqueues;
+	s->cfg.flow_count = steer_mirror_flow_count(s->mirror);
+	s->cfg.placements = 0;
+	if (new_period)
+		s->cfg.epoch++;
+	steer_mirror_placements(s->mirror, s->numqueues, s->cfg.placement,
+				STEER_PLACEMENTS);
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.config), &zero,
+				&s->cfg, BPF_ANY))
+		die(1, "writing the steering configuration: %s", strerror(errno));
+}
+
+static void steer_remap(struct steer *s, __u32 threshold)
+{
+	steer_sync(s);
+	steer_mirror_remap(s->mirror, s->numqueues, threshold);
+	steer_write_back(s);
+	steer_publish(s, true);
+}
+
+static void steer_resize(struct steer *s, __u32 numqueues)
+{
+	steer_sync(s);
+	steer_mirror_resize(s->mirror, s->numqueues, numqueues);
+	s->numqueues = numqueues;
+	steer_write_back(s);
+	steer_publish(s, false);
+}
+
+/* ---- trace and bench: the program through BPF_PROG_TEST_RUN ---------- */
+
+/* An Ethernet frame of the flow; BPF_PROG_TEST_RUN pulls the Ethernet
+ * header of a socket filter's packet, so the program sees it from L3 on.
+ */
+static int steer_frame(unsigned char *buf, const char *src, const char *dst,
+		       unsigned int proto, unsigned int sport,
+		       unsigned int dport)
+{
+	unsigned char *l4;
+	int v6 = strchr(src, ':') != NULL, len;
+
+	memset(buf, 0, 128);
+	buf[12] = v6 ? 0x86 : 0x08;
+	buf[13] = v6 ? 0xdd : 0x00;
+	if (v6) {
+		buf[14] = 0x60;
+		buf[18] = 0;
+		buf[19] = 16;		/* payload length */
+		buf[20] = proto;
+		buf[21] = 64;
+		if (inet_pton(AF_INET6, src, buf + 22) != 1 ||
+		    inet_pton(AF_INET6, dst, buf + 38) != 1)
+			return -1;
+		l4 = buf + 54;
+	} else {
+		buf[14] = 0x45;
+		buf[17] = 36;		/* total length */
+		buf[22] = 64;
+		buf[23] = proto;
+		if (inet_pton(AF_INET, src, buf + 26) != 1 ||
+		    inet_pton(AF_INET, dst, buf + 30) != 1)
+			return -1;
+		l4 = buf + 34;
+	}
+	l4[0] = sport >> 8;
+	l4[1] = sport;
+	l4[2] = dport >> 8;
+	l4[3] = dport;
+	len = (int)(l4 - buf) + 16;
+	return len;
+}
+
+static __u32 steer_run(struct steer *s, const unsigned char *frame, int len,
+		       __u32 segs, int repeat, __u32 *duration)
+{
+	struct __sk_buff ctx = { .gso_segs = segs };
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		    .data_in = frame,
+		    .data_size_in = len,
+		    .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx),
+		    .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(s->skel->progs.kmb_steer), &opts))
+		die(1, "BPF_PROG_TEST_RUN: %s", strerror(errno));
+	if (duration)
+		*duration = opts.duration;
+	/* what tun_ebpf_select_queue() makes of the return value */
+	return s->numqueues ? opts.retval % s->numqueues : 0;
+}
+
+static int steer_cmp_entry(const void *a, const void *b)
+{
+	const struct steer_entry *x = a, *y = b;
+
+	return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+static void steer_print_state(struct steer *s)
+{
+	struct steer_mirror_stats st;
+	size_t i;
+	__u32 q;
+
+	steer_mirror_snapshot(s->mirror, s->numqueues, &st);
+	printf("T %u %u %u\nF", st.migrations, st.flows, st.periods);
+	qsort(s->entries, s->nentries, sizeof(*s->entries), steer_cmp_entry);
+	for (i = 0; i < s->nentries; i++) {
+		int queue = steer_mirror_queue_of(s->mirror, s->entries[i].hash);
+
+		if (queue >= 0)
+			printf(" %u:%d", s->entries[i].hash, queue);
+	}
+	printf("\nL");
+	for (q = 0; q < s->numqueues; q++)
+		if (st.load[q])
+			printf(" %u:%u", q, st.load[q]);
+	printf("\n");
+}
+
+static __u32 steer_parse_queues(const char *text)
+{
+	char *end;
+	unsigned long n = strtoul(text, &end, 10);
+
+	if (*end || end == text || n > STEER_MAX_QUEUES)
+		die(2, "queue count '%s' is not 0 .. %d", text, STEER_MAX_QUEUES);
+	return n;
+}
+
+static int steer_trace(const char *numqueues)
+{
+	struct steer s = {};
+	char line[512], src[64], dst[64];
+	unsigned int proto, sport, dport, segs, threshold;
+	unsigned char frame[128];
+	char arg[32];
+	int len;
+
+	steer_open(&s, steer_parse_queues(numqueues), 0);
+	steer_publish(&s, false);
+	while (fgets(line, sizeof(line), stdin)) {
+		switch (line[0]) {
+		case 'p':
+			if (sscanf(line + 1, "%63s %63s %u %u %u %u", src, dst,
+				   &proto, &sport, &dport, &segs) != 6 ||
+			    (len = steer_frame(frame, src, dst, proto, sport,
+					       dport)) < 0)
+				die(2, "bad packet line: %s", line);
+			printf("%u\n", steer_run(&s, frame, len, segs, 1, NULL));
+			break;
+		case 'n':
+			if (sscanf(line + 1, "%31s", arg) != 1)
+				die(2, "bad resize line: %s", line);
+			steer_resize(&s, steer_parse_queues(arg));
+			printf(".\n");
+			break;
+		case 'r':
+			if (sscanf(line + 1, "%u", &threshold) != 1)
+				die(2, "bad remap line: %s", line);
+			steer_remap(&s, threshold);
+			steer_print_state(&s);
+			break;
+		case 'q':
+			steer_close(&s);
+			return 0;
+		default:
+			die(2, "unknown command: %s", line);
+		}
+		fflush(stdout);
+	}
+	steer_close(&s);
+	return 0;
+}
+
+static int steer_bench(const char *repeat_text)
+{
+	struct steer s = {};
+	struct bpf_prog_info info = {};
+	__u32 info_len = sizeof(info), known, fresh;
+	unsigned char frame[128];
+	int repeat = atoi(repeat_text), len;
+	char src[32];
+
+	if (repeat < 1)
+		die(2, "repeat '%s' is not a positive count", repeat_text);
+	steer_open(&s, 4, 0);
+	steer_publish(&s, false);
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(s.skel->progs.kmb_steer),
+				    &info, &info_len))
+		die(1, "BPF_OBJ_GET_INFO_BY_FD: %s", strerror(errno));
+
+	/* a flow in the table: the common case, a lookup and an add */
+	len = steer_frame(frame, "198.51.100.1", "192.0.2.2", IPPROTO_UDP, 4000, 5001);
+	steer_run(&s, frame, len, 1, 1, NULL);
+	steer_run(&s, frame, len, 1, 1, NULL);
+	steer_run(&s, frame, len, 1, repeat, &known);
+	/* a packet the table does not know: hash, seen slot, untracked count
+	 * (repeated, it stays unknown only while admission is refused)
+	 */
+	s.cfg.max_flows = 0;
+	steer_publish(&s, false);
+	snprintf(src, sizeof(src), "198.51.100.2");
+	len = steer_frame(frame, src, "192.0.2.2", IPPROTO_UDP, 4001, 5001);
+	steer_run(&s, frame, len, 1, repeat, &fresh);
+	printf("verified_insns=%u\nxlated_insns=%u\njited_bytes=%u\n"
+	       "ns_known_flow=%u\nns_untracked=%u\nrepeat=%d\n",
+	       info.verified_insns, info.xlated_prog_len / 8,
+	       info.jited_prog_len, known, fresh, repeat);
+	steer_close(&s);
+	return 0;
+}
+
+/* ---- attach: a running device ---------------------------------------- */
+
+static void steer_check_kernel(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		die(1, "cannot read the kernel release");
+	if (major < STEER_MIN_KERNEL_MAJOR ||
+	    (major == STEER_MIN_KERNEL_MAJOR && minor < STEER_MIN_KERNEL_MINOR))
+		die(2, "kernel %s is older than %d.%d (TUNSETSTEERINGEBPF needs 4.16, the program's bounded loop 5.3): use the module back end (kmb generate/build)",
+		    u.release, STEER_MIN_KERNEL_MAJOR, STEER_MIN_KERNEL_MINOR);
+}
+
+static bool steer_has_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+static void steer_check_caps(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2] = {};
+
+	if (syscall(SYS_capget, &h, d))
+		die(1, "capget: %s", strerror(errno));
+	if (!steer_has_cap(d, CAP_NET_ADMIN) ||
+	    !(steer_has_cap(d, CAP_BPF) || steer_has_cap(d, CAP_SYS_ADMIN)))
+		die(2, "missing capabilities: steering needs CAP_NET_ADMIN and CAP_BPF (or CAP_SYS_ADMIN): run as root");
+}
+
+static int steer_read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return 0;
+}
+
+/* The device's tun flags as tun reports them (tun_flags in sysfs). */
+static unsigned int steer_tun_flags(const char *dev)
+{
+	char path[128], buf[32];
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", dev);
+	if (steer_read_file(path, buf, sizeof(buf)))
+		die(2, "%s is not a tun/tap device here (no %s): name a running tap, e.g. QEMU's",
+		    dev, path);
+	return strtoul(buf, NULL, 16);
+}
+
+/* real_num_tx_queues, which tun keeps equal to its attached queues */
+static __u32 steer_queue_count(const char *dev)
+{
+	char path[128];
+	struct dirent *e;
+	__u32 n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", dev);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		n += !strncmp(e->d_name, "tx-", 3);
+	closedir(d);
+	return n > STEER_MAX_QUEUES ? STEER_MAX_QUEUES : n;
+}
+
+/* Does the fdinfo of /proc/PID/fd/FD contain @needle? */
+static bool steer_fdinfo_has(const char *pid, const char *fd, const char *needle)
+{
+	char path[300], buf[2048];
+
+	snprintf(path, sizeof(path), "/proc/%s/fdinfo/%s", pid, fd);
+	return !steer_read_file(path, buf, sizeof(buf)) && strstr(buf, needle);
+}
+
+/* Does process @pid hold a file of kind @link whose fdinfo has @needle? */
+static bool steer_holds(const char *pid, const char *link, const char *needle)
+{
+	char path[300], target[64];
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		snprintf(path, sizeof(path), "/proc/%s/fd/%s", pid, e->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = 0;
+		found = !strcmp(target, link) &&
+			steer_fdinfo_has(pid, e->d_name, needle);
+	}
+	closedir(d);
+	return found;
+}
+
+/* The kernel has no getter for a tun's steering program. What it shows is
+ * who holds what: a process holding a queue file of @dev (fdinfo "iff:")
+ * and a socket filter program is QEMU with eBPF RSS or another kmbsteer.
+ * A program whose loader has closed its file cannot be seen this way.
+ */
+static void steer_check_other_program(const char *dev)
+{
+	char iff[IFNAMSIZ + 8], comm[64] = "";
+	struct dirent *e;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return;
+	snprintf(iff, sizeof(iff), "iff:\t%s\n", dev);
+	while ((e = readdir(d))) {
+		char path[300];
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' ||
+		    !steer_holds(e->d_name, "/dev/net/tun", iff) ||
+		    !steer_holds(e->d_name, "anon_inode:bpf-prog", "prog_type:\t1\n"))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		steer_read_file(path, comm, sizeof(comm));
+		comm[strcspn(comm, "\n")] = 0;
+		die(2, "%s already has a steering program (process %s, %s, holds the device and a socket filter): stop it first (QEMU: rss=off on the NIC; kmbsteer: end it)",
+		    dev, e->d_name, comm);
+	}
+	closedir(d);
+}
+
+/* Opens a queue file of @dev holding no queue, with @prog_fd (-1: none)
+ * as the device's steering program. A queue is attached for the moment of
+ * the ioctl (tun takes ioctls only from an attached or detached queue
+ * file), then detached: the file holds the device, not a queue.
+ */
+static int steer_set_program(const char *dev, int prog_fd)
+{
+	unsigned int flags = steer_tun_flags(dev);
+	struct ifreq ifr = {};
+	int fd, err;
+
+	if (!(flags & IFF_MULTI_QUEUE))
+		die(2, "%s is a single-queue device: steering needs one created with IFF_MULTI_QUEUE (QEMU: queues=N)",
+		    dev);
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		die(2, "/dev/net/tun: %s: load the tun module (modprobe tun)", strerror(errno));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", dev);
+	/* exactly the device's own feature flags: TUNSETIFF on an existing
+	 * device rewrites them (IFF_VNET_HDR, IFF_NO_PI), and QEMU depends
+	 * on them
+	 */
+	ifr.ifr_flags = flags & ~IFF_PERSIST;
+	if (ioctl(fd, TUNSETIFF, &ifr)) {
+		err = errno;
+		close(fd);
+		die(2, "attaching a queue to %s: %s%s", dev, strerror(err),
+		    err == EPERM ? ": run as root or as the device's owner with CAP_NET_ADMIN" :
+		    err == EBUSY ? ": the device is busy" : "");
+	}
+	if (ioctl(fd, TUNSETSTEERINGEBPF, &prog_fd)) {
+		err = errno;
+		close(fd);
+		die(1, "TUNSETSTEERINGEBPF on %s: %s", dev, strerror(err));
+	}
+	ifr.ifr_flags = IFF_DETACH_QUEUE;
+	if (ioctl(fd, TUNSETQUEUE, &ifr)) {
+		err = errno;
+		prog_fd = -1;
+		ioctl(fd, TUNSETSTEERINGEBPF, &prog_fd);
+		close(fd);
+		die(1, "detaching the helper queue of %s: %s", dev, strerror(err));
+	}
+	return fd;
+}
+
+static void steer_on_signal(int sig)
+{
+	(void)sig;
+	steer_stop = 1;
+}
+
+static void steer_write_stats(struct steer *s, const char *dev,
+			      const char *path)
+{
+	struct steer_mirror_stats st;
+	char tmp[4096];
+	FILE *f;
+	__u32 q;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		die(1, "%s: %s", tmp, strerror(errno));
+	steer_mirror_snapshot(s->mirror, s->numqueues, &st);
+	fprintf(f, "device %s policy dynamic backend ebpf queues %u flows %u migrations %u periods %u\n",
+		dev, s->numqueues, st.flows, st.migrations, st.periods);
+	for (q = 0; q < s->numqueues; q++)
+		fprintf(f, "queue %u load %u flows %u\n", q, st.load[q],
+			st.queue_flows[q]);
+	if (fclose(f) || rename(tmp, path))
+		die(1, "%s: %s", path, strerror(errno));
+}
+
+static __u64 steer_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
+}
+
+static __u32 steer_parse_u32(const char *what, const char *text, __u32 lo,
+			     __u32 hi)
+{
+	char *end;
+	unsigned long long v = strtoull(text, &end, 10);
+
+	if (*end || end == text || v < lo || v > hi)
+		die(2, "%s '%s' is not %u .. %u", what, text, lo, hi);
+	return v;
+}
+
+static int steer_attach(const char *dev, const char *period_text,
+			const char *threshold_text, const char *stats)
+{
+	__u32 period = steer_parse_u32("period_ms", period_text, 10, 60000);
+	__u32 threshold = steer_parse_u32("threshold", threshold_text, 0, UINT32_MAX);
+	struct sigaction sa = { .sa_handler = steer_on_signal };
+	struct steer s = {};
+	unsigned int flags;
+	__u64 next;
+	int tun, none = -1;
+
+	if (strlen(dev) >= IFNAMSIZ)
+		die(2, "device name '%s' is longer than %d", dev, IFNAMSIZ - 1);
+	steer_check_kernel();
+	steer_check_caps();
+	flags = steer_tun_flags(dev);
+	steer_check_other_program(dev);
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	steer_open(&s, steer_queue_count(dev), flags & IFF_TAP ? ETH_HLEN : 0);
+	steer_publish(&s, false);
+	tun = steer_set_program(dev, bpf_program__fd(s.skel->progs.kmb_steer));
+	printf("kmbsteer: steering %s (%u queues), period %u ms, threshold %u\n",
+	       dev, s.numqueues, period, threshold);
+	fflush(stdout);
+
+	next = steer_now_ms() + period;
+	while (!steer_stop) {
+		struct timespec slice = { 0, STEER_POLL_MS * 1000000L };
+		__u32 n;
+
+		nanosleep(&slice, NULL);
+		n = steer_queue_count(dev);
+		if (!n)
+			break;	/* the device went away */
+		if (n != s.numqueues)
+			steer_resize(&s, n);
+		if (steer_now_ms() >= next) {
+			steer_remap(&s, threshold);
+			if (stats)
+				steer_write_stats(&s, dev, stats);
+			next += period;
+		}
+	}
+
+	ioctl(tun, TUNSETSTEERINGEBPF, &none);
+	close(tun);
+	printf("kmbsteer: %s is stock again\n", dev);
+	steer_close(&s);
+	return 0;
+}
+
+static int steer_detach(const char *dev)
+{
+	steer_check_caps();
+	close(steer_set_program(dev, -1));
+	printf("kmbsteer: %s has no steering program\n", dev);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "trace"))
+		return steer_trace(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "bench"))
+		return steer_bench(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "detach"))
+		return steer_detach(argv[2]);
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "attach"))
+		return steer_attach(argv[2], argv[3], argv[4],
+				    argc == 6 ? argv[5] : NULL);
+	die(2, "usage: kmbsteer attach DEV PERIOD_MS THRESHOLD [STATS_FILE] | detach DEV | trace NUMQUEUES | bench REPEAT");
+}
