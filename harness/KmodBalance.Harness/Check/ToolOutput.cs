@@ -107,7 +107,11 @@ public sealed record MqtapReport(
 }
 
 /// <summary>udpflows' report of one flow.</summary>
-public sealed record SentFlow(int Port, int Pps, int StartMs, long Count, long Sent, long Errors, long FirstNs, long LastNs, long MaxLateUs);
+/// <param name="MaxSendUs">The longest send(): tun chooses the queue inside it, after the datagram's
+/// stamp, so the choice was made within this much after the send time the datagram carries (0 from
+/// a udpflows that did not measure it).</param>
+public sealed record SentFlow(int Port, int Pps, int StartMs, long Count, long Sent, long Errors, long FirstNs, long LastNs, long MaxLateUs,
+    long MaxSendUs = 0);
 
 public sealed record UdpflowsReport(long StartNs, IReadOnlyList<SentFlow> Flows, long WallMs, bool Stopped)
 {
@@ -295,7 +299,8 @@ public static class ToolOutputParser
             {
                 var f = Fields(line);
                 flows.Add(new SentFlow((int)Int(f, "sport", line), (int)Int(f, "pps", line), (int)Int(f, "start_ms", line), Long(f, "count", line),
-                    Long(f, "sent", line), Long(f, "errors", line), Long(f, "first_ns", line), Long(f, "last_ns", line), Long(f, "max_late_us", line)));
+                    Long(f, "sent", line), Long(f, "errors", line), Long(f, "first_ns", line), Long(f, "last_ns", line), Long(f, "max_late_us", line),
+                    f.ContainsKey("max_send_us") ? Long(f, "max_send_us", line) : 0));
             }
         }
         if (start is null) throw new FormatException("udpflows: no 'udpflows start_ns=' line (did it run?)");

@@ -8,7 +8,7 @@ public sealed record QueueBalance(int Queue, long Load, long Flows);
 
 /// <summary>
 /// One device's balancer statistics, from /sys/kernel/debug/tun_balance (docs/BALANCER.md,
-/// "Statistics"): <c>device NAME ifindex I policy P flows F migrations M periods K</c> and, for
+/// "Statistics"): <c>device NAME ifindex I policy P flows F migrations M periods K counted S</c> and, for
 /// dynamic, <c>queue Q load L flows C</c> per queue. <see cref="Off"/> when the file has no block for
 /// the device (balancing is off for it, or it is single-queue). <see cref="Balancers"/> is the file's
 /// <c>balancers N</c> (states allocated on the host), <see cref="Requested"/> the device's
@@ -31,6 +31,11 @@ public sealed record BalanceStats(bool Off, long Flows, long Migrations, IReadOn
 
     /// <summary>Remaps since the state was allocated (0 for hash).</summary>
     public long Periods { get; init; }
+
+    /// <summary>Segments in the loads of all <see cref="Periods"/> so far (0 for hash): what the balancer
+    /// counted, whether or not a reader saw each period. Null from a module built before the kernel
+    /// printed it (a device line that ends at "periods K").</summary>
+    public long? Counted { get; init; }
 
     /// <summary>/sys/class/net/DEV/balance (0 or 1) at the same time; null when not read.</summary>
     public int? Requested { get; init; }
@@ -106,11 +111,17 @@ public static class BalanceStatsParser
                 case ["balance", var v]:
                     requested = (int)Number(v, line);
                     break;
-                case ["device", var name, "ifindex", var ifindex, "policy", var policy, "flows", var f, "migrations", var m, "periods", var k]:
+                case ["device", var name, "ifindex", var ifindex, "policy", var policy, "flows", var f, "migrations", var m, "periods", var k, .. var rest]:
                     queues = [];
                     devices.Add(new BalanceStats(false, Number(f, line), Number(m, line), queues)
                     {
                         Device = name, Ifindex = (int)Number(ifindex, line), Policy = policy, Periods = Number(k, line),
+                        Counted = rest switch
+                        {
+                            [] => null,
+                            ["counted", var c] => Number(c, line),
+                            _ => throw new FormatException($"tun_balance: unexpected end of a device line '{line}'"),
+                        },
                     });
                     break;
                 case ["queue", var q, "load", var l, "flows", var c]:

@@ -10,7 +10,7 @@ public sealed class BalanceStatsParserTests
     private const string TwoDevices =
         "balancers 2\n" +
         "device ltap0 ifindex 4 policy dynamic flows 0 migrations 0 periods 0\n" +
-        "device kmbq0 ifindex 5 policy dynamic flows 4 migrations 3 periods 17\n" +
+        "device kmbq0 ifindex 5 policy dynamic flows 4 migrations 3 periods 17 counted 27031\n" +
         "queue 0 load 812 flows 1\nqueue 1 load 790 flows 1\nqueue 2 load 40 flows 1\nqueue 3 load 41 flows 1\n";
 
     [Fact]
@@ -19,7 +19,7 @@ public sealed class BalanceStatsParserTests
         var s = BalanceStatsParser.Parse(TwoDevices, "kmbq0");
 
         s.Off.Should().BeFalse();
-        (s.Balancers, s.Device, s.Ifindex, s.Policy, s.Flows, s.Migrations, s.Periods).Should().Be((2L, "kmbq0", 5, "dynamic", 4L, 3L, 17L));
+        (s.Balancers, s.Device, s.Ifindex, s.Policy, s.Flows, s.Migrations, s.Periods, s.Counted).Should().Be((2L, "kmbq0", 5, "dynamic", 4L, 3L, 17L, 27031L));
         s.Queues.Select(q => q.Load).Should().Equal(812, 790, 40, 41);
         s.Queues.Select(q => q.Flows).Should().Equal(1, 1, 1, 1);
         s.LoadSpread.Should().Be(772);
@@ -33,7 +33,7 @@ public sealed class BalanceStatsParserTests
         var other = BalanceStatsParser.Parse(TwoDevices, "ltap0");
         (other.Off, other.Queues.Count, other.Periods).Should().Be((false, 0, 0L));
         var hash = BalanceStatsParser.Parse("balancers 1\ndevice kmbq0 ifindex 7 policy hash flows 0 migrations 0 periods 0\n", "kmbq0");
-        (hash.Policy, hash.Queues.Count).Should().Be(("hash", 0));
+        (hash.Policy, hash.Queues.Count, hash.Counted).Should().Be(("hash", 0, (long?)null), "a module built before \"counted\" was printed ends its line at periods");
     }
 
     [Fact]
@@ -74,6 +74,8 @@ public sealed class BalanceStatsParserTests
     [InlineData("balancers 1\ndevice kmbq0 ifindex 5 policy dynamic flows 1 migrations 0 periods 1\nqueue 0 load 4294967296 flows 1")]
     [InlineData("balancers 1\nsomething else")]
     [InlineData("flows 4\nmigrations 2")]
+    [InlineData("balancers 1\ndevice kmbq0 ifindex 5 policy dynamic flows 1 migrations 0 periods 1 counted")]
+    [InlineData("balancers 1\ndevice kmbq0 ifindex 5 policy dynamic flows 1 migrations 0 periods 1 counted 4 extra 1")]
     public void Anything_else_is_refused(string text) =>
         FluentActions.Invoking(() => BalanceStatsParser.Parse(text, "kmbq0")).Should().Throw<FormatException>();
 
