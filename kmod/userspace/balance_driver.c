@@ -66,11 +66,14 @@ static void die(const char *what);
 #ifdef KMB_ADAPTIVE
 /* ---- adaptive: tun's rings and tun's flow table, as the glue reads them -- */
 
-/* Each queue's ring as a FIFO of packet tokens: every steered packet enters
- * its queue's ring (as tun_net_xmit() would queue it), the x command takes
- * packets off, a detach moves the last queue's ring into the gap. A token is
- * what the core remembers as a moving flow's mark, as the kernel remembers
- * the skb pointer. */
+/* Each queue's ring as a FIFO of packet tokens: a steered packet enters its
+ * queue's ring, or is dropped when the ring holds RING_SLOTS packets (as
+ * tun_net_xmit() drops at a full ptr_ring), the x command takes packets off,
+ * a detach moves the last queue's ring into the gap. A token is what the
+ * core remembers as a moving flow's mark and tail, as the kernel remembers
+ * the skb pointer. Small, so that traces fill rings and drop marks. */
+#define RING_SLOTS	8
+
 struct ring {
 	pthread_mutex_t lock;
 	uintptr_t *slot;
@@ -107,11 +110,12 @@ static void ring_push(struct ring *r, uintptr_t token)
 	r->len++;
 }
 
-/* The packet @token enters @queue's ring. */
+/* The packet @token enters @queue's ring unless the ring is full. */
 static void ring_produce(u16 queue, uintptr_t token)
 {
 	pthread_mutex_lock(&rings[queue].lock);
-	ring_push(&rings[queue], token);
+	if (rings[queue].len < RING_SLOTS)
+		ring_push(&rings[queue], token);
 	pthread_mutex_unlock(&rings[queue].lock);
 }
 
@@ -228,8 +232,9 @@ static void adaptive_reset(void)
 }
 
 /* A packet through the core with a fresh token, which then enters the ring
- * of the queue the core chose (none while no queue is attached). Trace and
- * stress mode; the bench goes through glue_select_queue(). */
+ * of the queue the core chose unless it is full (none while no queue is
+ * attached). Trace and stress mode; the bench goes through
+ * glue_select_queue(). */
 static u16 adaptive_steer(struct tun_balance *bal, u32 rxhash, u32 segs,
 			  u32 numqueues)
 {

@@ -15,8 +15,9 @@ namespace KmodBalance.Model.Balancing;
 /// <item>a move (and a new flow's first placement) completes only on a packet that finds the old
 /// queue's ring past the flow's last packet there, so no packet of the flow can overtake another.
 /// Only a moving flow marks its packets (the kernel remembers the last skb it steered to the old
-/// queue and looks for it in the ring); the first packet of a move has no mark and switches only if
-/// the old ring is empty.</item>
+/// queue, and the last one it found in the ring, its tail, and looks for them in the ring). A mark
+/// the full ring dropped never shows up there, so its absence proves the ring past the flow only
+/// once the tail has left too; without a tail only an empty ring does.</item>
 /// </list>
 /// All counters are u32 and wrap as in C (queue estimates are u64). Deterministic: no decision
 /// depends on dictionary order.
@@ -39,7 +40,13 @@ public sealed class AdaptiveBalancer : IQueueSelector
         public uint Packets;      // segments this period
         public uint HeldUntil;    // first remap number that may move it
         public bool Marked;       // moving, and Mark is its last packet on Queue
+        public bool MarkQueued;   // that packet entered the ring (the full ring did not drop it)
         public uint Mark;         // produced[Queue] right after that packet
+        public bool Tailed;       // moving, and Tail is its last packet found in Queue's ring
+        public uint Tail;         // produced[Queue] right after that packet
+
+        /// <summary>The flow keeps no packet of its old queue: the next locked packet starts from an empty ring.</summary>
+        public void Unmark() => Marked = Tailed = false;
     }
 
     private readonly Dictionary<uint, Flow> _flows = [];
@@ -51,6 +58,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
     private readonly uint[] _produced = new uint[DynamicBalancer.MaxQueues];
     private readonly uint[] _consumed = new uint[DynamicBalancer.MaxQueues];
     private readonly BitArray _seen = new(DynamicBalancer.SeenBits);
+    private Flow? _lastMarked;  // the flow whose mark is the packet the mapper answered last
     private readonly uint _threshold;
     private readonly uint _maxFlows;
     private ulong _weight = 1;
@@ -145,7 +153,8 @@ public sealed class AdaptiveBalancer : IQueueSelector
                 flow.Packets += segments;
                 _produced[flow.Queue]++;
             }
-            flow.Marked = false;  // this packet is behind the mark: the next locked packet marks again
+            flow.Unmark();  // this packet is behind the mark and the tail: the next locked packet marks again
+            _lastMarked = null;
             return flow.Queue;
         }
         return Untracked(hash, segments, queueCount);
@@ -158,6 +167,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
     /// <summary><paramref name="segments"/> steered to <paramref name="queue"/> outside the mapper (XDP frames): untracked load, queued on its ring.</summary>
     public void Count(ushort queue, uint segments)
     {
+        _lastMarked = null;
         unchecked
         {
             _untracked[TunQueues.CheckQueue(queue)] += segments;
@@ -168,6 +178,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
     private ushort Map(uint hash, uint segments, uint queueCount, ulong now, bool mayAllocate)
     {
         TunQueues.CheckQueueCount(queueCount);
+        _lastMarked = null;
         if (queueCount == 0)
             return 0;                                                   // case 1
         if (_flows.TryGetValue(hash, out var flow))
@@ -202,6 +213,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
     /// <summary>Case 5: steered by hash, counted as untracked, its admission bit set.</summary>
     private ushort Untracked(uint hash, uint segments, uint queueCount)
     {
+        _lastMarked = null;
         _seen[TunQueues.SeenBit(hash)] = true;
         var q = HashBalancer.QueueOf(hash, queueCount);
         unchecked
@@ -224,6 +236,19 @@ public sealed class AdaptiveBalancer : IQueueSelector
     {
         // a ring gives at most what it holds
         unchecked { _consumed[TunQueues.CheckQueue(queue)] += Math.Min(packets, Queued(queue)); }
+    }
+
+    /// <summary>
+    /// The last <paramref name="packets"/> packets steered to <paramref name="queue"/> (by the mapper
+    /// or <see cref="Count"/>) found its ring full and were dropped: they never entered it. A mark
+    /// among them is not in the ring, which the kernel sees as an skb the ring does not hold.
+    /// </summary>
+    public void Dropped(ushort queue, uint packets)
+    {
+        unchecked { _produced[TunQueues.CheckQueue(queue)] -= Math.Min(packets, Queued(queue)); }
+        if (_lastMarked is { } f && f.Queue == queue && packets > 0)
+            f.MarkQueued = false;
+        _lastMarked = null;
     }
 
     void IQueueSelector.EndPeriod(uint queueCount) => Remap(queueCount);
@@ -299,7 +324,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
                 if (!Worth(f.Packets, load[heavy], load[light], threshold))
                     continue;
                 f.Next = (ushort)light;
-                f.Marked = false;
+                f.Unmark();
                 f.HeldUntil = unchecked(Periods + HoldPeriods);
                 _flowsOn[heavy]--;
                 _flowsOn[light]++;
@@ -348,7 +373,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
             if (f.Queue == index || f.Queue == last)
             {
                 f.Queue = DynamicBalancer.Unplaced;
-                f.Marked = false;
+                f.Unmark();
             }
         }
         foreach (var q in new[] { index, last })
@@ -390,20 +415,21 @@ public sealed class AdaptiveBalancer : IQueueSelector
     {
         if (flow.Queue == flow.Next)
         {
-            flow.Marked = false;   // not moving: a later move must not trust an old mark
+            flow.Unmark();   // not moving: a later move must not trust an old mark
         }
         else
         {
             if (flow.Queue >= queueCount || Drained(flow))
             {
                 flow.Queue = flow.Next;
-                flow.Marked = false;
+                flow.Unmark();
                 unchecked { Switches++; }
             }
             else
             {
-                flow.Marked = true;
+                flow.Marked = flow.MarkQueued = true;
                 flow.Mark = unchecked(_produced[flow.Queue] + 1);
+                _lastMarked = flow;
             }
         }
         unchecked { _produced[flow.Queue]++; }
@@ -411,12 +437,27 @@ public sealed class AdaptiveBalancer : IQueueSelector
     }
 
     /// <summary>
-    /// Nothing of the moving flow waits in its old queue: the ring has passed its mark
-    /// (<c>(s32)(consumed - mark) &gt;= 0</c>), or, without a mark, the ring is empty.
+    /// Nothing of the moving flow waits in its old queue (BALANCER.md adaptive, *Queue drain*): a
+    /// mark still queued becomes the tail (not drained); else, with a tail, drained once the ring is
+    /// past the tail; without one, once the ring is empty. As the kernel, it reads only whether the
+    /// ring holds the mark, the tail, or anything.
     /// </summary>
-    private bool Drained(Flow flow) => flow.Marked
-        ? unchecked((int)(_consumed[flow.Queue] - flow.Mark)) >= 0
-        : Queued(flow.Queue) == 0;
+    private bool Drained(Flow flow)
+    {
+        if (flow.Marked && Holds(flow.Queue, flow.MarkQueued, flow.Mark))
+        {
+            flow.Tailed = true;
+            flow.Tail = flow.Mark;
+            return false;
+        }
+        if (flow.Tailed)
+            return !Holds(flow.Queue, true, flow.Tail);
+        return Queued(flow.Queue) == 0;
+    }
+
+    /// <summary>The ring of <paramref name="queue"/> still holds the packet that left <c>produced</c> at <paramref name="position"/>.</summary>
+    private bool Holds(ushort queue, bool entered, uint position) =>
+        entered && unchecked((int)(_consumed[queue] - position)) < 0;
 
     /// <summary>
     /// Where a flow starts: its learned queue unless that is more than 1/8 (of its load with the

@@ -29,6 +29,13 @@ public interface IQueueSelector
     /// only once its old queue holds none of its packets; the others ignore it.
     /// </summary>
     void Dequeued(ushort queue, uint packets) { }
+
+    /// <summary>
+    /// The last <paramref name="packets"/> packets steered to <paramref name="queue"/> found its
+    /// ring full and were dropped: they never entered it (tun drops at a full ring, so no packet
+    /// queued before them left). Only adaptive uses it; the others ignore it.
+    /// </summary>
+    void Dropped(ushort queue, uint packets) { }
 }
 
 /// <summary>One flow moved by the remapper, with its segments in the period that moved it.</summary>

@@ -215,7 +215,7 @@ public static class Simulator
             rec.Packet(hash, queue);
             var departure = _fifo[queue].Enqueue(timeUs, bytes);
             if (departure is null)
-                selector.Dequeued(queue, 1);
+                selector.Dropped(queue, 1);
             rec.Delivery(hash, departure);
             return queue;
         }

@@ -48,16 +48,10 @@ public sealed partial record Trace
             switch (op)
             {
                 case PacketOp p:
-                    var q = p.Mode switch
-                    {
-                        PacketMode.Netpoll => model.SelectWithoutLock(p.Hash, p.Segments, p.Queues),
-                        PacketMode.NoMemory => model.SelectWithoutMemory(p.Hash, p.Segments, p.Queues, now),
-                        _ => model.Select(p.Hash, p.Segments, p.Queues, now),
-                    };
-                    lines.Add(q.ToString(ci));
+                    lines.Add(AdaptiveRings.Steer(model, p, now).ToString(ci));
                     break;
                 case CountOp c:
-                    model.Count(c.Queue, c.Segments);
+                    AdaptiveRings.Count(model, c);
                     break;
                 case DequeueOp x:
                     model.Dequeued(x.Queue, x.Packets);
@@ -173,15 +167,10 @@ public static class AdaptiveTraceGen
             switch (op)
             {
                 case PacketOp p:
-                    _ = p.Mode switch
-                    {
-                        PacketMode.Netpoll => model.SelectWithoutLock(p.Hash, p.Segments, p.Queues),
-                        PacketMode.NoMemory => model.SelectWithoutMemory(p.Hash, p.Segments, p.Queues, now),
-                        _ => model.Select(p.Hash, p.Segments, p.Queues, now),
-                    };
+                    AdaptiveRings.Steer(model, p, now);
                     break;
                 case CountOp c:
-                    model.Count(c.Queue, c.Segments);
+                    AdaptiveRings.Count(model, c);
                     break;
                 case DequeueOp x:
                     var k = Math.Min(x.Packets, model.Queued(x.Queue));
@@ -206,5 +195,35 @@ public static class AdaptiveTraceGen
             fixedOps.Add(op);
         }
         return fixedOps;
+    }
+}
+
+/// <summary>
+/// The driver's rings as the model sees them: a packet (or XDP frame) that finds its ring holding
+/// <see cref="Slots"/> packets is dropped there (balance_driver.c's <c>RING_SLOTS</c>, as tun drops
+/// at a full ptr_ring), so traces drop moving flows' marks.
+/// </summary>
+public static class AdaptiveRings
+{
+    public const uint Slots = 8;
+
+    public static ushort Steer(AdaptiveBalancer model, PacketOp p, ulong now)
+    {
+        var q = p.Mode switch
+        {
+            PacketMode.Netpoll => model.SelectWithoutLock(p.Hash, p.Segments, p.Queues),
+            PacketMode.NoMemory => model.SelectWithoutMemory(p.Hash, p.Segments, p.Queues, now),
+            _ => model.Select(p.Hash, p.Segments, p.Queues, now),
+        };
+        if (p.Queues > 0 && model.Queued(q) > Slots)
+            model.Dropped(q, 1);
+        return q;
+    }
+
+    public static void Count(AdaptiveBalancer model, CountOp c)
+    {
+        model.Count(c.Queue, c.Segments);
+        if (model.Queued(c.Queue) > Slots)
+            model.Dropped(c.Queue, model.Queued(c.Queue) - Slots);
     }
 }

@@ -166,7 +166,7 @@ public class AdaptiveBalancerTests
     }
 
     [Fact]
-    public void A_move_completes_on_a_busy_queue_once_the_ring_passed_the_flows_mark()
+    public void A_move_completes_on_a_busy_queue_once_the_ring_passed_the_flows_tail_and_mark()
     {
         var b = Pair();
         b.Remap(2);                              // A: 0 -> 1; queue 0 never empties below
@@ -174,10 +174,38 @@ public class AdaptiveBalancerTests
         Send(b, B, 1, 2);
         b.Dequeued(0, b.Queued(0) - 1);          // only B's packet is left on queue 0
         Send(b, A, 1, 2).Should().Be(0, "the first packet of the move has no mark and queue 0 is not empty");
+        Send(b, A, 1, 2).Should().Be(0, "A's mark is still queued: it becomes A's tail");
         Send(b, B, 1, 2);
-        b.Dequeued(0, 2);                        // B's old packet and A's mark have left; B's new one waits
+        b.Dequeued(0, 3);                        // B's old packet, A's tail and A's mark have left; B's new one waits
         b.Queued(0).Should().Be(1u);
-        Send(b, A, 1, 2).Should().Be(1, "queue 0 has passed A's mark although it is not empty");
+        Send(b, A, 1, 2).Should().Be(1, "queue 0 has passed A's tail and mark although it is not empty");
+    }
+
+    [Fact]
+    public void A_mark_consumed_before_it_was_seen_queued_proves_nothing_on_a_busy_queue()
+    {
+        var b = Pair();
+        b.Remap(2);
+        Send(b, B, 1, 2);
+        b.Dequeued(0, b.Queued(0) - 1);
+        Send(b, A, 1, 2).Should().Be(0);
+        Send(b, B, 1, 2);
+        b.Dequeued(0, 2);                        // A's mark left before any packet of A found it queued
+        Send(b, A, 1, 2).Should().Be(0, "a mark the ring does not hold may have been dropped, with A's older packets still queued");
+    }
+
+    [Fact]
+    public void A_mark_dropped_by_the_full_ring_does_not_end_the_wait()
+    {
+        var b = Pair();
+        b.Remap(2);                              // queue 0 still holds A's and B's packets
+        Send(b, A, 1, 2).Should().Be(0);
+        Send(b, A, 1, 2).Should().Be(0, "its first mark is queued: the tail");
+        b.Dropped(0, 1);                         // the ring was full: the new mark never entered
+        Send(b, A, 1, 2).Should().Be(0, "the tail and A's older packets are still queued although the mark is gone");
+        b.Dequeued(0, b.Queued(0));
+        Send(b, A, 1, 2).Should().Be(1, "the ring is past the tail and the last mark");
+        Flow(b, A).Moving.Should().BeFalse();
     }
 
     [Fact]

@@ -32,19 +32,23 @@ public class AdaptiveScenarioTests
         var r = Run("pair", 2, Policy.Dynamic, Policy.Stock, Policy.Adaptive);
         var adaptive = r["adaptive"].Runs;
         adaptive.Should().OnlyContain(x => x.Reordered == 0 && x.QueuesUsed == 4);
+        // the split waits until the overloaded old ring is past the moving flow (marks the full
+        // ring drops prove nothing), which costs a little of what splitting gains
         for (int i = 0; i < adaptive.Count; i++)
         {
-            adaptive[i].Throughput.Should().BeGreaterThan(r["dynamic"].Runs[i].Throughput + 0.03);
-            adaptive[i].Throughput.Should().BeGreaterThan(r["stock"].Runs[i].Throughput + 0.03);
+            adaptive[i].Throughput.Should().BeGreaterThan(r["dynamic"].Runs[i].Throughput + 0.01);
+            adaptive[i].Throughput.Should().BeGreaterThan(r["stock"].Runs[i].Throughput + 0.01);
         }
     }
 
     [Fact]
-    public void Herd_adaptive_places_a_burst_of_new_flows_at_least_as_well_as_dynamic()
+    public void Herd_adaptive_places_a_burst_of_new_flows_within_the_tolerance_of_dynamic()
     {
+        // issue 11's tolerance: a new flow's first placement waits for its hash queue's ring to be
+        // past its packets, where dynamic switches at once and may reorder
         var r = Run("herd", 2, Policy.Dynamic, Policy.Adaptive);
         for (int i = 0; i < 2; i++)
-            r["adaptive"].Runs[i].Throughput.Should().BeGreaterThanOrEqualTo(r["dynamic"].Runs[i].Throughput - 0.001);
+            r["adaptive"].Runs[i].Throughput.Should().BeGreaterThanOrEqualTo(r["dynamic"].Runs[i].Throughput - 0.01);
         r["adaptive"].Runs.Should().OnlyContain(x => x.Reordered == 0);
     }
 }
