@@ -12,6 +12,7 @@ var root = new RootCommand("KmodBalance: generate, build, simulate and prove tun
     ImageCommand.Create(),
     LabCommand.Create(),
     MatrixCommand.Create(),
+    SteerCommand.Create(),
 };
 
 return await CommandRunner.RunAsync(root, args);

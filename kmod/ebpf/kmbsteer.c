@@ -63,6 +63,7 @@
 #define STEER_MIN_KERNEL_MAJOR	5	/* TUNSETSTEERINGEBPF: 4.16 */
 #define STEER_MIN_KERNEL_MINOR	3	/* bounded loops: 5.3 */
 #define STEER_POLL_MS		20	/* how soon a queue count change is seen */
+#define STEER_OWNER_POLLS	50	/* how often (in polls) to look for the owner */
 
 struct steer_entry {
 	__u32 hash;
@@ -571,6 +572,26 @@ static void steer_check_other_program(const char *dev)
 	closedir(d);
 }
 
+/* Whether a process other than this one holds a queue file of @dev. */
+static bool steer_held_by_others(const char *dev)
+{
+	char iff[IFNAMSIZ + 8], self[16];
+	struct dirent *e;
+	bool held = false;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return true;
+	snprintf(iff, sizeof(iff), "iff:\t%s\n", dev);
+	snprintf(self, sizeof(self), "%d", getpid());
+	while (!held && (e = readdir(d)))
+		held = e->d_name[0] >= '0' && e->d_name[0] <= '9' &&
+		       strcmp(e->d_name, self) &&
+		       steer_holds(e->d_name, "/dev/net/tun", iff);
+	closedir(d);
+	return held;
+}
+
 /* Opens a queue file of @dev holding no queue, with @prog_fd (-1: none)
  * as the device's steering program. A queue is attached for the moment of
  * the ioctl (tun takes ioctls only from an attached or detached queue
@@ -672,7 +693,7 @@ static int steer_attach(const char *dev, const char *period_text,
 	struct sigaction sa = { .sa_handler = steer_on_signal };
 	struct steer s = {};
 	unsigned int flags;
-	__u64 next;
+	__u64 next, polls = 0;
 	int tun, none = -1;
 
 	if (strlen(dev) >= IFNAMSIZ)
@@ -701,6 +722,15 @@ static int steer_attach(const char *dev, const char *period_text,
 		n = steer_queue_count(dev);
 		if (!n)
 			break;	/* the device went away */
+		/* Our detached queue file keeps a device alive that its owner
+		 * (QEMU) has closed; one that is not persistent would vanish
+		 * without us, so let it go.
+		 */
+		if (!(flags & IFF_PERSIST) && ++polls % STEER_OWNER_POLLS == 0 &&
+		    !steer_held_by_others(dev)) {
+			printf("kmbsteer: no other process holds %s any more: letting it go\n", dev);
+			break;
+		}
 		if (n != s.numqueues)
 			steer_resize(&s, n);
 		if (steer_now_ms() >= next) {

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using KmodBalance.Generator;
+using KmodBalance.Generator.Output;
+using KmodBalance.Harness.Lab;
+using KmodBalance.Harness.Steering;
+
+namespace KmodBalance.Cli.Commands;
+
+/// <summary>
+/// `kmb steer DEV`: dynamic balancing of a running multi-queue tap on an unmodified kernel, through
+/// tun's eBPF steering hook (kmod/ebpf), until interrupted; `--detach` clears what a killed run left.
+/// </summary>
+internal static class SteerCommand
+{
+    public static Command Create()
+    {
+        var device = new Argument<string>("DEV") { Description = "A running multi-queue tun/tap (e.g. QEMU's tap with queues=N)" };
+        var policy = new Option<string>("--policy")
+        {
+            Description = $"Balancing policy ({string.Join(", ", SteerOptions.Policies)})",
+            DefaultValueFactory = _ => "dynamic",
+        };
+        var threshold = new Option<long>("--threshold")
+        {
+            Description = "Load gap between a heavy and a light queue, in segments per period, above which flows move",
+            DefaultValueFactory = _ => Tunables.DefaultThreshold,
+        };
+        var period = new Option<long>("--period-ms")
+        {
+            Description = $"Milliseconds between remapper runs ({Tunables.MinPeriodMs}-{Tunables.MaxPeriodMs})",
+            DefaultValueFactory = _ => Tunables.DefaultPeriodMs,
+        };
+        var stats = new Option<string?>("--stats")
+        {
+            Description = "Rewrite this file after every period with the statistics (flows, migrations, periods, load and flows per queue)",
+        };
+        var duration = new Option<double?>("--duration") { Description = "Detach after this many seconds (default: until Ctrl-C or SIGTERM)" };
+        var detach = new Option<bool>("--detach") { Description = "Only clear the device's steering program (what a killed kmb steer left set)" };
+        var stateDir = new Option<string>("--state-dir")
+        {
+            Description = "Where kmbsteer is built and cached",
+            DefaultValueFactory = _ => StateDirectory.DefaultPath,
+        };
+
+        var command = new Command("steer",
+            "Balance a running multi-queue tap with the eBPF back end (no module swap): the steering program places " +
+            "flows, the module's balancer core remaps them every period; the device is stock again on exit")
+        {
+            device, policy, threshold, period, stats, duration, detach, stateDir,
+        };
+        command.SetAction((r, ct) => CommandRunner.RunAsync(async () =>
+        {
+            var options = SteerOptions.Create(r.GetValue(device)!, r.GetValue(policy)!,
+                new Tunables(r.GetValue(threshold), r.GetValue(period)), r.GetValue(stats), r.GetValue(duration));
+            var progress = new ConsoleProgress();
+            var kmbsteer = await SteerTool.BuildAsync(StateDirectory.Secure(r.GetValue(stateDir)!), progress, ct);
+            return r.GetValue(detach)
+                ? await SteerSession.DetachAsync(kmbsteer, options.Device, progress, ct)
+                : await SteerSession.AttachAsync(kmbsteer, options, progress, ct);
+        }));
+        return command;
+    }
+}
