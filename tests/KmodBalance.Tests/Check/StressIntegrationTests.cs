@@ -9,11 +9,13 @@ using Xunit.Abstractions;
 namespace KmodBalance.Tests.Check;
 
 /// <summary>
-/// `kmb lab check --scenario stress --stress short` end to end on the installed production kernel
-/// (about 60 s): every step of vm-images/l1/stress.sh runs against the dynamic module in L1 and
-/// passes; kmemleak is the one property this kernel cannot show (no CONFIG_DEBUG_KMEMLEAK), so it is
-/// an error that names the debug kernel. The full stress on the debug kernel (KASAN, lockdep,
-/// kmemleak) is `--kernel debug`; its build takes half an hour here, so CI does not run it (README).
+/// `kmb lab check --kernel debug --scenario stress --stress short` end to end: the dynamic module
+/// built against the debug kernel (KASAN, lockdep, PROVE_RCU, kmemleak, UBSAN) and every step of
+/// vm-images/l1/stress.sh against it in L1, a tenth of the full counts. The debug kernel is built on
+/// first use and cached in the state dir (README "Debug kernel and the stress": about 30 minutes
+/// cold on 2 cores, so a cold CI run still ends well inside 90 minutes); warm, this test takes about
+/// 4 minutes. That the production kernel cannot show kmemleak (an error naming --kernel debug) is
+/// proven on captured output by StressJudgeTests.
 /// </summary>
 [Trait("Category", "Lab")]
 [Collection(LabCollection.Name)]
@@ -24,10 +26,11 @@ public sealed class StressIntegrationTests(ITestOutputHelper output) : IDisposab
     public void Dispose() => _dir.Dispose();
 
     [Fact]
-    public async Task The_short_stress_passes_every_step_on_the_production_kernel_and_asks_for_the_debug_kernel_for_kmemleak()
+    public async Task The_short_stress_on_the_debug_kernel_passes_every_step_with_a_clean_console()
     {
         var reportDir = _dir.Combine("stress");
-        var run = await Processes.KmbAsync("lab", "check", "--policy", "dynamic", "--scenario", "stress", "--stress", "short", "--report", reportDir);
+        var run = await Processes.KmbAsync("lab", "check", "--policy", "dynamic", "--kernel", "debug", "--scenario", "stress", "--stress", "short",
+            "--report", reportDir);
         output.WriteLine(run.StandardOutput);
         output.WriteLine(run.StandardError);
 
@@ -38,14 +41,10 @@ public sealed class StressIntegrationTests(ITestOutputHelper output) : IDisposab
             "queues-detached-and-attached-under-traffic", "tunables-and-balance-switched-under-traffic", "flood-then-every-flow-ages-out",
             "steering-ebpf-set-and-removed-under-traffic", "tap-deleted-under-traffic-then-rmmod", "netconsole-over-the-tap-under-traffic",
             "kmemleak-nothing-from-tun", "rmmod-succeeds-at-the-end", "debug-console-clean");
-        stress.Where(p => p.Property != "kmemleak-nothing-from-tun").Should().OnlyContain(p => p.Verdict == LabVerdicts.Pass,
-            string.Join("\n", stress.Where(p => p.Verdict != LabVerdicts.Pass).Select(p => $"{p.Property}: {p.Message}")));
-        var leaks = stress.Single(p => p.Property == "kmemleak-nothing-from-tun");
-        leaks.Verdict.Should().Be(LabVerdicts.Error);
-        leaks.Message.Should().Contain("--kernel debug");
-        report.Properties.Single(p => p.Property == CheckReport.ConsoleProperty).Verdict.Should().Be(LabVerdicts.Pass);
-        report.Environment.Should().ContainKey("debug").WhoseValue.Should().NotContain("KASAN", "the installed kernel is a production one");
-        run.ExitCode.Should().Be(2, "a property the run cannot show (kmemleak here) is an error, exit 2");
+        report.Properties.Should().OnlyContain(p => p.Verdict == LabVerdicts.Pass,
+            string.Join("\n", report.Properties.Where(p => p.Verdict != LabVerdicts.Pass).Select(p => $"{p.Property}: {p.Message}")));
+        report.Environment.Should().ContainKey("debug").WhoseValue.Should().Contain("KASAN").And.Contain("PROVE_LOCKING").And.Contain("DEBUG_KMEMLEAK");
+        run.ExitCode.Should().Be(0);
         File.Exists(Path.Combine(reportDir, "raw", "stress.txt")).Should().BeTrue();
         XDocument.Load(Path.Combine(reportDir, "junit.xml")).Descendants("testcase").Should().HaveCount(report.Properties.Count);
     }

@@ -37,6 +37,9 @@ public sealed class LabCompareIntegrationTests(ITestOutputHelper output) : IDisp
         run.ExitCode.Should().Be(0);
         run.StandardOutput.Should().Contain("COMPARE COMPLETE trials=6");
         var report = CompareJson.Deserialize(await File.ReadAllTextAsync(Path.Combine(reportDir, "report.json")));
+        // compare boots a trial again after a lab error (its boot stalled): never silent in CI's output
+        foreach (var t in report.Trials.Where(t => t.Attempts > 1))
+            output.WriteLine($"RETRIED: compare trial {t.Slot} ({t.Policy} #{t.Trial}) took {t.Attempts} boots");
         report.Trials.Should().HaveCount(6).And.OnlyContain(t => t.Measured && t.TotalMbps > 0);
         report.Trials.Select(t => t.Slot).Should().Equal(1, 2, 3, 4, 5, 6);
         foreach (var t in report.Trials)

@@ -31,7 +31,7 @@ public sealed class NestedLabIntegrationTests(ITestOutputHelper output) : IDispo
         for (var attempt = 2; outcome.ExitCode == 2 && attempt <= 3; attempt++)
         {
             // Nested L2 boots on TCG stall now and then (see README); a lab error, not a verdict, is retried.
-            output.WriteLine($"lab error, retrying (attempt {attempt} of 3): {outcome.Error}");
+            output.WriteLine($"RETRIED: lab run exited 2 (a lab error, not a verdict), attempt {attempt} of 3 follows: {outcome.Error}");
             var l1Console = Path.Combine(report, "consoles", "l1.log");
             if (File.Exists(l1Console))
             {
