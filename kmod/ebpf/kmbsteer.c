@@ -23,7 +23,9 @@
  *         q                                 quit
  *   kmbsteer bench REPEAT
  *       the program's cost: verifier and translated instruction counts, and
- *       nanoseconds per run of a known flow and of a new flow's packet
+ *       nanoseconds per run (BPF_PROG_TEST_RUN's average over REPEAT runs)
+ *       of a known flow's packet, of an untracked one, and of an empty
+ *       socket filter on the same packet: the harness's own share
  *
  * Exit 0 on success, 1 when a step fails, 2 on bad input or setup (one line
  * naming the problem and the fix).
@@ -390,11 +392,34 @@ static int steer_trace(const char *numqueues)
 	return 0;
 }
 
+/* "return 0" as a socket filter: what BPF_PROG_TEST_RUN costs by itself */
+static __u32 steer_bench_empty(const unsigned char *frame, int len, int repeat)
+{
+	const struct bpf_insn empty[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	struct __sk_buff ctx = { .gso_segs = 1 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		    .data_in = frame,
+		    .data_size_in = len,
+		    .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx),
+		    .repeat = repeat);
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "kmb_empty", "GPL",
+			       empty, 2, NULL);
+
+	if (fd < 0 || bpf_prog_test_run_opts(fd, &opts))
+		die(1, "the empty program: %s", strerror(errno));
+	close(fd);
+	return opts.duration;
+}
+
 static int steer_bench(const char *repeat_text)
 {
 	struct steer s = {};
 	struct bpf_prog_info info = {};
-	__u32 info_len = sizeof(info), known, fresh;
+	__u32 info_len = sizeof(info), known, fresh, empty;
 	unsigned char frame[128];
 	int repeat = atoi(repeat_text), len;
 	char src[32];
@@ -420,10 +445,11 @@ static int steer_bench(const char *repeat_text)
 	snprintf(src, sizeof(src), "198.51.100.2");
 	len = steer_frame(frame, src, "192.0.2.2", IPPROTO_UDP, 4001, 5001);
 	steer_run(&s, frame, len, 1, repeat, &fresh);
+	empty = steer_bench_empty(frame, len, repeat);
 	printf("verified_insns=%u\nxlated_insns=%u\njited_bytes=%u\n"
-	       "ns_known_flow=%u\nns_untracked=%u\nrepeat=%d\n",
+	       "ns_known_flow=%u\nns_untracked=%u\nns_empty_program=%u\nrepeat=%d\n",
 	       info.verified_insns, info.xlated_prog_len / 8,
-	       info.jited_prog_len, known, fresh, repeat);
+	       info.jited_prog_len, known, fresh, empty, repeat);
 	steer_close(&s);
 	return 0;
 }

@@ -14,7 +14,11 @@ internal static class SteerCommand
 {
     public static Command Create()
     {
-        var device = new Argument<string>("DEV") { Description = "A running multi-queue tun/tap (e.g. QEMU's tap with queues=N)" };
+        var device = new Argument<string?>("DEV")
+        {
+            Description = "A running multi-queue tun/tap (e.g. QEMU's tap with queues=N)",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var policy = new Option<string>("--policy")
         {
             Description = $"Balancing policy ({string.Join(", ", SteerOptions.Policies)})",
@@ -36,6 +40,10 @@ internal static class SteerCommand
         };
         var duration = new Option<double?>("--duration") { Description = "Detach after this many seconds (default: until Ctrl-C or SIGTERM)" };
         var detach = new Option<bool>("--detach") { Description = "Only clear the device's steering program (what a killed kmb steer left set)" };
+        var bench = new Option<int?>("--bench")
+        {
+            Description = "Instead of steering (no DEV): the program's cost through BPF_PROG_TEST_RUN, averaged over this many runs",
+        };
         var stateDir = new Option<string>("--state-dir")
         {
             Description = "Where kmbsteer is built and cached",
@@ -46,18 +54,31 @@ internal static class SteerCommand
             "Balance a running multi-queue tap with the eBPF back end (no module swap): the steering program places " +
             "flows, the module's balancer core remaps them every period; the device is stock again on exit")
         {
-            device, policy, threshold, period, stats, duration, detach, stateDir,
+            device, policy, threshold, period, stats, duration, detach, bench, stateDir,
         };
         command.SetAction((r, ct) => CommandRunner.RunAsync(async () =>
         {
-            var options = SteerOptions.Create(r.GetValue(device)!, r.GetValue(policy)!,
-                new Tunables(r.GetValue(threshold), r.GetValue(period)), r.GetValue(stats), r.GetValue(duration));
             var progress = new ConsoleProgress();
+            if (r.GetValue(bench) is { } repeat)
+            {
+                if (r.GetValue(device) is not null || repeat < 1)
+                    throw new KmbException("--bench takes a positive number of runs and no device (e.g. kmb steer --bench 1000000)");
+                var tool = await SteerTool.BuildAsync(StateDirectory.Secure(r.GetValue(stateDir)!), progress, ct);
+                return await SteerSession.BenchAsync(tool, repeat, new StdoutLines(), ct);
+            }
+            var options = SteerOptions.Create(r.GetValue(device) ?? throw new KmbException("name the device to steer: kmb steer DEV"),
+                r.GetValue(policy)!, new Tunables(r.GetValue(threshold), r.GetValue(period)), r.GetValue(stats), r.GetValue(duration));
             var kmbsteer = await SteerTool.BuildAsync(StateDirectory.Secure(r.GetValue(stateDir)!), progress, ct);
             return r.GetValue(detach)
                 ? await SteerSession.DetachAsync(kmbsteer, options.Device, progress, ct)
                 : await SteerSession.AttachAsync(kmbsteer, options, progress, ct);
         }));
         return command;
+    }
+
+    /// <summary>The bench's figures as plain key=value lines on stdout, for scripts.</summary>
+    private sealed class StdoutLines : IProgress<string>
+    {
+        public void Report(string value) => Console.WriteLine(value);
     }
 }

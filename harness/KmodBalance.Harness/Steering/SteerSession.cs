@@ -44,6 +44,10 @@ public static class SteerSession
     public static Task<int> DetachAsync(string kmbsteer, string device, IProgress<string> progress, CancellationToken ct) =>
         RunAsync(kmbsteer, ["detach", device], progress, ct, CancellationToken.None);
 
+    /// <summary>kmbsteer bench: the program's instruction counts and nanoseconds per run (see kmbsteer.c's head).</summary>
+    public static Task<int> BenchAsync(string kmbsteer, int repeat, IProgress<string> progress, CancellationToken ct) =>
+        RunAsync(kmbsteer, ["bench", repeat.ToString(CultureInfo.InvariantCulture)], progress, ct, CancellationToken.None);
+
     private static async Task<int> RunAsync(string kmbsteer, string[] args, IProgress<string> progress,
         CancellationToken kill, CancellationToken stop)
     {

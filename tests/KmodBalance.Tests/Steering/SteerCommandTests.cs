@@ -13,6 +13,9 @@ public sealed class SteerCommandTests
     [InlineData(new[] { "steer", "tap0", "--period-ms", "5" }, "--period-ms 5 is below")]
     [InlineData(new[] { "steer", "tap0", "--threshold", "-1" }, "--threshold -1 is out of range")]
     [InlineData(new[] { "steer", "tap0", "--duration", "0" }, "--duration 0")]
+    [InlineData(new[] { "steer" }, "name the device")]
+    [InlineData(new[] { "steer", "tap0", "--bench", "1000" }, "--bench takes a positive number of runs and no device")]
+    [InlineData(new[] { "steer", "--bench", "0" }, "--bench takes a positive number of runs")]
     public async Task Bad_input_exits_2_with_one_line_naming_it(string[] args, string problem)
     {
         using var state = new TempDir();
