@@ -31,6 +31,8 @@
  *                      periods" then "load/flows" of queues 0 .. N-1
  *   j JIFFIES          set jiffies
  *   x QUEUE K          adaptive: the guest took K packets off QUEUE's ring
+ *   w QUEUE V          adaptive: QUEUE's qdisc holds packets or runs (V 1) or
+ *                      is idle (V 0)
  *   g HASH QUEUE       adaptive: the guest sent flow HASH on QUEUE (automq learns it)
  *   e                  prints "." and flushes: the end of a batch
  *   q                  quit
@@ -82,6 +84,9 @@ struct ring {
 
 static struct ring rings[MAX_TAP_QUEUES];
 static uintptr_t packet_tokens;
+/* per netdev queue, as a trace sets it: its qdisc may hold packets on their
+ * way to the ring (every packet still enters the ring when steered) */
+static bool qdisc_pending[MAX_TAP_QUEUES];
 
 static void ring_init(void)
 {
@@ -169,6 +174,12 @@ static bool tun_balance_queue_holds(struct tun_balance *bal, u16 queue,
 	return holds;
 }
 
+static bool tun_balance_queue_pending(struct tun_balance *bal, u16 queue)
+{
+	(void)bal;
+	return __atomic_load_n(&qdisc_pending[queue], __ATOMIC_RELAXED);
+}
+
 /* automq's tun_flow_entry: the queue the guest last sent a flow on, and
  * when; at most MAX_TAP_FLOWS flows, entries age out after TUN_FLOW_EXPIRE
  * (3 s at the driver's HZ of 1000) as in tun.c. */
@@ -225,6 +236,7 @@ static void adaptive_reset(void)
 
 	for (q = 0; q < MAX_TAP_QUEUES; q++)
 		ring_clear(&rings[q]);
+	memset(qdisc_pending, 0, sizeof(qdisc_pending));
 	memset(learned, 0, sizeof(learned));
 	learned_count = 0;
 	/* a trace's clock starts at 0, as the model's */
@@ -573,6 +585,11 @@ static int trace_mode(void)
 			if (sscanf(line + 1, "%lu %lu", &a, &b) != 2 || a >= MAX_TAP_QUEUES)
 				die("bad x line");
 			ring_consume((u16)a, (u32)b);
+			break;
+		case 'w':
+			if (sscanf(line + 1, "%lu %lu", &a, &b) != 2 || a >= MAX_TAP_QUEUES)
+				die("bad w line");
+			qdisc_pending[a] = b != 0;
 			break;
 		case 'g':
 			if (sscanf(line + 1, "%lu %lu", &a, &b) != 2 || b >= MAX_TAP_QUEUES)

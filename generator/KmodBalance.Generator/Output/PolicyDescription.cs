@@ -77,9 +77,11 @@ public static class PolicyDescription
             moving: one whose move lowers the larger of the two loads by at
             least 1/8 of the heavy load and by the threshold. A moved flow stays
             put for 4 periods. A move takes effect on the first packet that
-            finds the old queue's ring empty, so no packet of the flow can
-            overtake an earlier one. While a device balances, automq keeps
-            learning the guest's queue of every flow.
+            finds the old queue past the flow: its qdisc idle, and its ring
+            holding neither the last skb of the flow found queued there nor
+            the last one steered there (or, without those, empty), so no
+            packet of the flow can overtake an earlier one. While a device
+            balances, automq keeps learning the guest's queue of every flow.
 
             Admission on a flow's second packet in a period, untracked and XDP
             load, the lockless packet path for a known flow (one atomic_add()
@@ -87,7 +89,8 @@ public static class PolicyDescription
             detach and the statistics are as for the dynamic balancer.
 
             Two module parameters tune it at run time:
-              balance_threshold  least load gap, in segments per period, a move must close (default {tunables.Threshold})
+              balance_threshold  least load gap a move must close, in segments
+                                 per period (default {tunables.Threshold})
               balance_period_ms  remapper period in ms, {Tunables.MinPeriodMs}-{Tunables.MaxPeriodMs} (default {tunables.PeriodMs})
             """ + "\n\n" + OptIn,
         _ => throw new ArgumentOutOfRangeException(nameof(policy), "stock has no patch"),

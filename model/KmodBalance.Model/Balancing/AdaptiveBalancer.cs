@@ -44,9 +44,10 @@ public sealed class AdaptiveBalancer : IQueueSelector
         public uint Mark;         // produced[Queue] right after that packet
         public bool Tailed;       // moving, and Tail is its last packet found in Queue's ring
         public uint Tail;         // produced[Queue] right after that packet
+        public bool Unsure;       // a packet after Tail may have reached the ring unseen (its qdisc held it)
 
         /// <summary>The flow keeps no packet of its old queue: the next locked packet starts from an empty ring.</summary>
-        public void Unmark() => Marked = Tailed = false;
+        public void Unmark() => Marked = Tailed = Unsure = false;
     }
 
     private readonly Dictionary<uint, Flow> _flows = [];
@@ -57,6 +58,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
     private readonly ulong[] _placed = new ulong[DynamicBalancer.MaxQueues];
     private readonly uint[] _produced = new uint[DynamicBalancer.MaxQueues];
     private readonly uint[] _consumed = new uint[DynamicBalancer.MaxQueues];
+    private readonly bool[] _pending = new bool[DynamicBalancer.MaxQueues];
     private readonly BitArray _seen = new(DynamicBalancer.SeenBits);
     private Flow? _lastMarked;  // the flow whose mark is the packet the mapper answered last
     private readonly uint _threshold;
@@ -251,6 +253,14 @@ public sealed class AdaptiveBalancer : IQueueSelector
         _lastMarked = null;
     }
 
+    /// <summary>
+    /// Whether <paramref name="queue"/>'s qdisc holds packets or runs (kernel: the netdev queue's
+    /// qdisc, which a detach does not move), so that a packet steered there may not have reached
+    /// the ring yet. The model's packets enter the ring when steered; this only tells it what the
+    /// kernel would see.
+    /// </summary>
+    public void QdiscPending(ushort queue, bool pending) => _pending[TunQueues.CheckQueue(queue)] = pending;
+
     void IQueueSelector.EndPeriod(uint queueCount) => Remap(queueCount);
 
     /// <summary>The remapper: called every period (BALANCER.md adaptive steps 1-6). True while the table holds a flow.</summary>
@@ -438,19 +448,29 @@ public sealed class AdaptiveBalancer : IQueueSelector
 
     /// <summary>
     /// Nothing of the moving flow waits in its old queue (BALANCER.md adaptive, *Queue drain*): a
-    /// mark still queued becomes the tail (not drained); else, with a tail, drained once the ring is
-    /// past the tail; without one, once the ring is empty. As the kernel, it reads only whether the
-    /// ring holds the mark, the tail, or anything.
+    /// mark still queued becomes the tail (not drained); while the qdisc may hold packets, not
+    /// drained (a mark not yet queued may get there behind the tail unseen: unsure); else, with a
+    /// tail and not unsure, drained once the ring is past the tail; otherwise once the ring is empty.
+    /// As the kernel, it reads only the qdisc's state and whether the ring holds the mark, the tail,
+    /// or anything.
     /// </summary>
     private bool Drained(Flow flow)
     {
+        bool pending = _pending[flow.Queue];
         if (flow.Marked && Holds(flow.Queue, flow.MarkQueued, flow.Mark))
         {
             flow.Tailed = true;
             flow.Tail = flow.Mark;
+            flow.Unsure = false;
             return false;
         }
-        if (flow.Tailed)
+        if (pending)
+        {
+            if (flow.Marked)
+                flow.Unsure = true;
+            return false;
+        }
+        if (flow.Tailed && !flow.Unsure)
             return !Holds(flow.Queue, true, flow.Tail);
         return Queued(flow.Queue) == 0;
     }

@@ -14,6 +14,15 @@ public sealed record DequeueOp(ushort Queue, uint Packets) : TraceOp
     public override int Lines => 0;
 }
 
+/// <summary>Adaptive: <see cref="Queue"/>'s qdisc holds packets or runs (<see cref="Pending"/>), or is idle.</summary>
+public sealed record QdiscOp(ushort Queue, bool Pending) : TraceOp
+{
+    public override string Command(uint threshold) =>
+        string.Create(CultureInfo.InvariantCulture, $"w {Queue} {(Pending ? 1 : 0)}");
+
+    public override int Lines => 0;
+}
+
 /// <summary>Adaptive: the guest sent flow <see cref="Hash"/> on <see cref="Queue"/> (automq learns it).</summary>
 public sealed record GuestSentOp(uint Hash, ushort Queue) : TraceOp
 {
@@ -55,6 +64,9 @@ public sealed partial record Trace
                     break;
                 case DequeueOp x:
                     model.Dequeued(x.Queue, x.Packets);
+                    break;
+                case QdiscOp w:
+                    model.QdiscPending(w.Queue, w.Pending);
                     break;
                 case GuestSentOp g:
                     model.GuestSent(g.Hash, g.Queue, now);
@@ -144,6 +156,9 @@ public static class AdaptiveTraceGen
                 var q = (ushort)rng.Next(0, 16);
                 ops.Add(new DequeueOp(q, (uint)rng.Next(0, 4) == 0 ? uint.MaxValue : (uint)rng.Next(1, 4)));
             }
+            // a qdisc that holds packets now and then: moves must wait, and tails become unsure
+            if (rng.Next(12) == 0)
+                ops.Add(new QdiscOp((ushort)rng.Next(0, 16), rng.Next(2) == 0));
             if (rng.Next(200) == 0)
             {
                 jiffies += (ulong)rng.Next(0, 4000);
@@ -181,6 +196,9 @@ public static class AdaptiveTraceGen
                     continue;
                 case GuestSentOp g:
                     model.GuestSent(g.Hash, g.Queue, now);
+                    break;
+                case QdiscOp w:
+                    model.QdiscPending(w.Queue, w.Pending);
                     break;
                 case JiffiesOp j:
                     now = j.Micros;

@@ -18,7 +18,7 @@ namespace KmodBalance.Tests.Kernels;
 public sealed class FetchedKernels : IAsyncLifetime
 {
     public static readonly string[] Generations = ["5.10", "6.12"];
-    public static readonly Policy[] Policies = [Policy.Hash, Policy.Dynamic];
+    public static readonly Policy[] Policies = [Policy.Hash, Policy.Dynamic, Policy.Adaptive];
 
     public TempDir Dir { get; } = new();
     public Dictionary<string, KernelRecord> Records { get; } = [];

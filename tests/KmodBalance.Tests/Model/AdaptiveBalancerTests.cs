@@ -209,6 +209,24 @@ public class AdaptiveBalancerTests
     }
 
     [Fact]
+    public void While_the_old_queues_qdisc_holds_packets_a_mark_missing_from_the_ring_proves_nothing()
+    {
+        var b = Pair();
+        b.Remap(2);
+        Send(b, A, 1, 2).Should().Be(0);
+        Send(b, A, 1, 2).Should().Be(0, "its first mark is queued: the tail");
+        b.QdiscPending(0, true);
+        b.Dequeued(0, b.Queued(0));
+        Send(b, A, 1, 2).Should().Be(0, "the ring is empty, but the qdisc may still hold A's last packet");
+        b.QdiscPending(0, false);
+        b.Dequeued(0, b.Queued(0));
+        Send(b, B, 1, 2);
+        Send(b, A, 1, 2).Should().Be(0, "a mark looked for while the qdisc was busy may have reached the ring unseen: only an empty ring proves A gone");
+        b.Dequeued(0, b.Queued(0));
+        Send(b, A, 1, 2).Should().Be(1);
+    }
+
+    [Fact]
     public void A_moved_flow_is_held_for_the_hysteresis_periods()
     {
         var b = Pair();
