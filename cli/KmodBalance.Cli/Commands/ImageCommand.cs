@@ -3,6 +3,7 @@ using System.CommandLine;
 using KmodBalance.Generator;
 using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Images;
+using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Lab.Steps;
 using KmodBalance.Harness.Lab;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using KmodBalance.Harness.Check;
 using KmodBalance.Harness.Compare;
+using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Lab;
 using KmodBalance.Harness.Lab.Steps;
 using KmodBalance.Harness.Measurement;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using KmodBalance.Generator.Kernels;
+using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Lab;
 using KmodBalance.Harness.Reporting;
 using KmodBalance.Harness.Ssh;

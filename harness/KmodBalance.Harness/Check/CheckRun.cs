@@ -2,6 +2,7 @@ using KmodBalance.Generator.Output;
 using System.Diagnostics;
 using System.Globalization;
 using KmodBalance.Generator.Build;
+using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Lab;
 using KmodBalance.Harness.Measurement;
 using KmodBalance.Harness.Reporting;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Images;
+using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Lab;
 using KmodBalance.Harness.Measurement;
 using KmodBalance.Harness.Vm;

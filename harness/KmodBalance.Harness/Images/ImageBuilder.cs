@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using KmodBalance.Generator.Build;
-using KmodBalance.Harness.Lab;
+using KmodBalance.Harness.Infrastructure;
 
 namespace KmodBalance.Harness.Images;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using KmodBalance.Generator.Build;
-using KmodBalance.Harness.Lab;
+using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Processes;
 
 namespace KmodBalance.Harness.Images;

@@ -1,5 +1,6 @@
 using KmodBalance.Generator.Build;
 using KmodBalance.Generator.Output;
+using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Measurement;
 
 namespace KmodBalance.Harness.Lab;

@@ -2,6 +2,7 @@ using KmodBalance.Generator.Build;
 using KmodBalance.Generator;
 using KmodBalance.Generator.Output;
 using KmodBalance.Harness.Images;
+using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Lab.Steps;
 using KmodBalance.Harness.Processes;
 using KmodBalance.Harness.Vm;

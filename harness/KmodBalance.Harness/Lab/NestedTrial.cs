@@ -1,5 +1,6 @@
 using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Images;
+using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Lab.Steps;
 using KmodBalance.Harness.Measurement;
 using KmodBalance.Harness.Ssh;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Reporting;
 
 namespace KmodBalance.Harness.Lab;

@@ -7,6 +7,7 @@ using KmodBalance.Generator.Kernels;
 using KmodBalance.Generator.Output;
 using KmodBalance.Generator.Source;
 using KmodBalance.Harness.Check;
+using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Lab;
 
 namespace KmodBalance.Harness.Matrix;

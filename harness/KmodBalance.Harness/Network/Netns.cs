@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using KmodBalance.Harness.Lab;
+using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Processes;
 
 namespace KmodBalance.Harness.Network;

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using KmodBalance.Generator.Output;
-using KmodBalance.Harness.Lab;
+using KmodBalance.Harness.Infrastructure;
 
 namespace KmodBalance.Harness.Network;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using CliWrap;
 using CliWrap.Buffered;
-using KmodBalance.Harness.Lab;
+using KmodBalance.Harness.Infrastructure;
 
 namespace KmodBalance.Harness.Processes;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using KmodBalance.Harness.Lab;
+using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Network;
 using Renci.SshNet;
 using Renci.SshNet.Common;

@@ -1,6 +1,6 @@
 using System.Text;
 using CliWrap;
-using KmodBalance.Harness.Lab;
+using KmodBalance.Harness.Infrastructure;
 
 namespace KmodBalance.Harness.Vm;
 

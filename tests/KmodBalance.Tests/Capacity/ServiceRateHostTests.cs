@@ -3,6 +3,7 @@ using CliWrap.Buffered;
 using FluentAssertions;
 using KmodBalance.Harness.Capacity;
 using KmodBalance.Harness.Check;
+using KmodBalance.Harness.Images;
 using KmodBalance.Harness.Lab;
 using KmodBalance.Tests.Support;
 using Xunit.Abstractions;

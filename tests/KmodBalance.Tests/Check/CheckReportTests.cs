@@ -1,6 +1,7 @@
 using System.Xml.Linq;
 using FluentAssertions;
 using KmodBalance.Harness.Check;
+using KmodBalance.Harness.Images;
 using KmodBalance.Harness.Reporting;
 using KmodBalance.Tests.Support;
 

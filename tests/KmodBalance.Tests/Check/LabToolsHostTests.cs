@@ -2,6 +2,7 @@ using CliWrap;
 using CliWrap.Buffered;
 using FluentAssertions;
 using KmodBalance.Harness.Check;
+using KmodBalance.Harness.Images;
 using KmodBalance.Harness.Lab;
 using KmodBalance.Harness.Reporting;
 using KmodBalance.Tests.Support;

@@ -1,4 +1,5 @@
 using FluentAssertions;
+using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Lab.Steps;
 using KmodBalance.Harness.Vm;
 using Xunit;
@@ -50,5 +51,5 @@ public class AccelProbeTests
     [Fact]
     public void Missing_L1_probe_line_is_an_error_naming_the_step() =>
         FluentActions.Invoking(() => LabHostSteps.ParseAccelLine("garbage")).Should()
-            .Throw<KmodBalance.Harness.Lab.LabStepException>().WithMessage("[l1-kvm]*");
+            .Throw<LabStepException>().WithMessage("[l1-kvm]*");
 }

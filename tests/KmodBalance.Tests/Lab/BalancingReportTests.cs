@@ -1,4 +1,5 @@
 using FluentAssertions;
+using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Lab.Steps;
 using KmodBalance.Harness.Measurement;
 using Xunit;
@@ -15,7 +16,7 @@ public class BalancingReportTests
         LabHostSteps.ParseLoadOutput("KMB-TUN srcversion=ABC taint=OE\nKMB-BALANCE default=1 how=insmod balance_default=1\n")
             .Should().Be(("KMB-TUN srcversion=ABC taint=OE", (int?)1));
         LabHostSteps.ParseLoadOutput("KMB-TUN srcversion= taint=OE\nKMB-BALANCE none\n").BalanceDefault.Should().BeNull("the stock module has no balancer");
-        FluentActions.Invoking(() => LabHostSteps.ParseLoadOutput("nothing")).Should().Throw<KmodBalance.Harness.Lab.LabStepException>();
+        FluentActions.Invoking(() => LabHostSteps.ParseLoadOutput("nothing")).Should().Throw<LabStepException>();
     }
 
     [Fact]

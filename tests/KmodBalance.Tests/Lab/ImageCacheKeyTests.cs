@@ -1,6 +1,7 @@
 using FluentAssertions;
 using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Images;
+using KmodBalance.Harness.Infrastructure;
 using Xunit;
 
 namespace KmodBalance.Tests.Lab;
@@ -70,6 +71,6 @@ public sealed class ImageCacheKeyTests : IDisposable
         Setup();
         File.Delete(Path.Combine(_dir, "tun.ko"));
         var act = () => KeyAsync();
-        (await act.Should().ThrowAsync<KmodBalance.Harness.Lab.LabStepException>()).Which.Message.Should().StartWith("[prepare-images]").And.Contain("tun.ko");
+        (await act.Should().ThrowAsync<LabStepException>()).Which.Message.Should().StartWith("[prepare-images]").And.Contain("tun.ko");
     }
 }

@@ -4,6 +4,7 @@ using CliWrap.Buffered;
 using FluentAssertions;
 using KmodBalance.Generator.Output;
 using KmodBalance.Harness.Check;
+using KmodBalance.Harness.Images;
 using KmodBalance.Tests.Support;
 using Xunit;
 using Xunit.Abstractions;

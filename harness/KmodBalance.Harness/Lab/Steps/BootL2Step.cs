@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Measurement;
 using KmodBalance.Harness.Ssh;
 using KmodBalance.Harness.Vm;

@@ -1,3 +1,4 @@
+using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Ssh;
 using KmodBalance.Harness.Vm;
 

@@ -1,3 +1,4 @@
+using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Measurement;
 using KmodBalance.Harness.Reporting;
 using KmodBalance.Harness.Ssh;

@@ -1,5 +1,4 @@
 using KmodBalance.Generator.Build;
-using KmodBalance.Harness.Check;
 using KmodBalance.Harness.Images;
 
 namespace KmodBalance.Harness.Lab.Steps;

@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
-using KmodBalance.Harness.Lab;
+using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Processes;
 
-namespace KmodBalance.Harness.Check;
+namespace KmodBalance.Harness.Images;
 
 /// <summary>Compiles kmod/lab-tools (mqtap, udpflows, tapstress) on the runner, statically and warning-free, into
 /// STATE/lab-tools/KEY16/, where KEY hashes the sources, the flags and the compiler's version: a
