@@ -59,6 +59,7 @@ public static partial class ScenarioAnalyzer
                 CheckProperties.FloodEveryPacketCounted => FloodEveryPacketCounted(o),
                 CheckProperties.SingleQueueNoState => SingleQueueNoState(o, tracks),
                 CheckProperties.NetpollSafe => NetpollSafe(o, tracks),
+                _ when AdaptiveProperties.All.Contains(p) => JudgeAdaptive(p, o, tracks),
                 _ => throw new ArgumentException($"unknown property {p}"),
             };
         }).ToList();

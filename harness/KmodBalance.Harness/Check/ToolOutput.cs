@@ -50,7 +50,11 @@ public sealed record FlowGap(int Port, long FirstSeq, long LastSeq, long? PrevUs
     public long Count => LastSeq - FirstSeq + 1;
 }
 
-public sealed record FlowSummary(int Port, long Frames, long Unique, long Duplicates, long Beyond, long MaxSeq, long LastUs, long Gaps);
+public sealed record FlowSummary(int Port, long Frames, long Unique, long Duplicates, long Beyond, long MaxSeq, long LastUs, long Gaps)
+{
+    /// <summary>Datagrams read after a datagram of the flow with a higher sequence number (null: an mqtap that did not count them).</summary>
+    public long? Reordered { get; init; }
+}
 
 public sealed record SlotSummary(int Slot, long Frames, long Other, long DetachedReads)
 {
@@ -248,7 +252,10 @@ public static class ToolOutputParser
                     var f = Fields(line);
                     flows.Add(new FlowSummary((int)Int(f, "sport", line), Long(f, "frames", line), Long(f, "unique", line),
                         Long(f, "dups", line), Long(f, "beyond", line), Long(f, "max_seq", line),
-                        f.ContainsKey("last_us") ? Long(f, "last_us", line) : 0, f.ContainsKey("gaps") ? Long(f, "gaps", line) : 0));
+                        f.ContainsKey("last_us") ? Long(f, "last_us", line) : 0, f.ContainsKey("gaps") ? Long(f, "gaps", line) : 0)
+                    {
+                        Reordered = f.ContainsKey("reordered") ? Long(f, "reordered", line) : null,
+                    });
                     break;
                 }
                 case "slot":
