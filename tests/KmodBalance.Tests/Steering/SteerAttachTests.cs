@@ -14,6 +14,7 @@ namespace KmodBalance.Tests.Steering;
 /// second run attaches again. Needs root.
 /// </summary>
 [Trait("Category", "Ebpf")]
+[Collection(SteerLive.Collection)]
 public sealed class SteerAttachTests : IAsyncLifetime
 {
     private readonly string _netns = $"kmbsteer-test-{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}";
