@@ -4,7 +4,7 @@ namespace KmodBalance.Harness.Check;
 
 /// <summary>
 /// adaptive's own decisions (AdaptiveCheckScenarios), judged from what mqtap read and sampled:
-/// where the guest's answer went and when it was written, when a queue attached, the remaps the
+/// where the guest's answer went and when it was written, the remaps the
 /// period counter shows, each flow's runs per queue and mqtap's own count of datagrams read after a
 /// later one of their flow. No property rests on when a timer was meant to fire.
 /// </summary>
@@ -67,31 +67,27 @@ public static partial class ScenarioAnalyzer
     }
 
     /// <summary>What the split scenario shows, shared by its three properties (null Problem: it can be judged).</summary>
-    private sealed record SplitRun(QueueEventResult? Attach, IReadOnlyList<FlowTrack> Tests, string? Problem, List<string> Evidence);
+    private sealed record SplitRun(IReadOnlyList<FlowTrack> Tests, string? Problem, List<string> Evidence);
 
     private static SplitRun ReadSplit(ScenarioObservation o, IReadOnlyList<FlowTrack> tracks)
     {
         var tests = tracks.Where(t => t.Plan.Role == FlowRole.Test).ToList();
         var evidence = tests.Select(t => $"flow {t.Port}: {(t.Seen ? t.Describe() : "never read")}").ToList();
-        var failed = o.Seen.Events.Where(e => e.Op != QueueOp.Balance && (!e.Done || e.ReturnCode != 0)).ToList();
-        var attach = o.Seen.Events.LastOrDefault(e => e.Op == QueueOp.Attach);
-        if (failed.Count > 0 || attach is null)
-            return new(attach, tests, $"the queue changes did not all take ({failed.Count} failed, attach {(attach is null ? "missing" : "run")})", evidence);
-        evidence.Add($"queue attached in ({Ms(attach.BeginUs)}, {Ms(attach.EndUs)}]");
         foreach (var t in tests)
         {
             var read = o.Seen.Flows.FirstOrDefault(f => f.Port == t.Port);
             if (read is null || read.Frames != t.Plan.Count || read.Gaps != 0)
-                return new(attach, tests, $"flow {t.Port}: {read?.Frames ?? 0} of {t.Plan.Count} datagrams read ({read?.Gaps ?? 0} gaps): " +
-                                          "a lost datagram could hide one read out of sequence", evidence);
+                return new(tests, $"flow {t.Port}: {read?.Frames ?? 0} of {t.Plan.Count} datagrams read ({read?.Gaps ?? 0} gaps): " +
+                                  "a lost datagram could hide one read out of sequence", evidence);
         }
-        return new(attach, tests, null, evidence);
+        return new(tests, null, evidence);
     }
 
     /// <summary>
-    /// Before the attach both flows are on the only queue; after it exactly one of them changes queue,
-    /// once, from 0 to the attached queue 1, in a move decided after the attach, the other stays, and
-    /// the module counted exactly that one migration.
+    /// The two flows start on one queue (the placement the design sets up; if the samples' state let
+    /// the mapper put them apart, the run cannot show the split); then exactly one of them changes
+    /// queue, once, to the other queue, the other stays, and the module counted exactly that one
+    /// migration.
     /// </summary>
     private static PropertyVerdict EqualFlowsSplit(ScenarioObservation o, IReadOnlyList<FlowTrack> tracks)
     {
@@ -100,30 +96,31 @@ public static partial class ScenarioAnalyzer
         var run = ReadSplit(o, tracks);
         if (run.Problem is not null)
             return new(name, property, LabVerdicts.Error, "the run cannot show the split: " + run.Problem, run.Evidence);
-        var attach = run.Attach!;
-        var early = run.Tests.SelectMany(t => t.Segments.Where(x => x.FirstUs < attach.BeginUs && x.Queue != 0).Select(x => (t.Port, x))).ToList();
-        if (early.Count > 0)
+        int shared = run.Tests[0].FirstQueue;
+        if (run.Tests.Any(t => t.FirstQueue != shared))
             return new(name, property, LabVerdicts.Error,
-                $"flow {early[0].Port} was on q{early[0].x.Queue} before the second queue attached: the flows did not start together on one queue", run.Evidence);
+                $"the flows were placed apart ({string.Join(", ", run.Tests.Select(t => $"{t.Port} q{t.FirstQueue}"))}): " +
+                "a remap between their admissions changed the state the design sets up, so there was nothing to split", run.Evidence);
         long migrations = o.Seen.Stats.Where(x => !x.Stats.Off).Select(x => x.Stats.Migrations).DefaultIfEmpty(0).Max();
-        var remaps = RemapsSeen(o.Seen, attach.EndUs);
-        run.Evidence.Add($"module migrations {migrations}; remaps seen after the attach: {remaps.Count}" +
-                         (remaps.Count > 0 ? $", the first in ({Ms(remaps[0].AfterUs)}, {Ms(remaps[0].ByUs)}]" : ""));
+        long start = run.Tests.Min(t => t.FirstUs);
+        var remaps = RemapsSeen(o.Seen, start);
+        run.Evidence.Add($"module migrations {migrations}; remaps seen after the flows started: {remaps.Count}");
         var moved = run.Tests.Where(t => t.Moves().Any()).ToList();
         if (moved.Count != 1)
             return new(name, property, LabVerdicts.Fail,
                 moved.Count == 0
-                    ? $"neither flow left queue 0 in the {remaps.Count} remaps seen after the second queue attached"
+                    ? $"neither flow left q{shared} in the {remaps.Count} remaps seen after they started"
                     : $"both flows changed queue: {string.Join("; ", moved.Select(t => $"{t.Port} {t.Describe()}"))}", run.Evidence);
         var flow = moved[0];
         var move = flow.Moves().First();
-        if (flow.Moves().Count() != 1 || move.From != 0 || move.To != 1 || move.FirstNewUs < attach.BeginUs)
-            return new(name, property, LabVerdicts.Fail, $"flow {flow.Port} did not move once from q0 to the attached q1 after the attach: {flow.Describe()}", run.Evidence);
+        if (flow.Moves().Count() != 1 || move.From != shared || move.To == shared)
+            return new(name, property, LabVerdicts.Fail, $"flow {flow.Port} did not move once away from the shared q{shared}: {flow.Describe()}", run.Evidence);
         if (migrations != 1)
             return new(name, property, LabVerdicts.Fail, $"the module counted {migrations} migrations for the one move seen", run.Evidence);
         var stayed = run.Tests.Single(t => t != flow);
         return new(name, property, LabVerdicts.Pass,
-            $"flow {flow.Port} moved q0 -> q1 (last on q0 at {Ms(move.LastOldUs)}, first on q1 at {Ms(move.FirstNewUs)}); flow {stayed.Port} stayed on q0", run.Evidence);
+            $"flow {flow.Port} moved q{move.From} -> q{move.To} (last on q{move.From} at {Ms(move.LastOldUs)}, first on q{move.To} at " +
+            $"{Ms(move.FirstNewUs)}); flow {stayed.Port} stayed on q{shared}", run.Evidence);
     }
 
     /// <summary>

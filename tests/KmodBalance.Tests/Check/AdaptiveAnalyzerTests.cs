@@ -90,6 +90,14 @@ public sealed class AdaptiveAnalyzerTests
     }
 
     [Fact]
+    public void Flows_placed_apart_cannot_show_the_split()
+    {
+        var o = WithSegments(Split(), new FlowSegment(40101, 0, 0, 24, 25, 0, 96_000), new FlowSegment(40102, 1, 0, 249, 250, 1, 996_000),
+            new FlowSegment(40001, 0, 0, 649, 650, 600_000, 3_196_000), new FlowSegment(40002, 1, 0, 649, 650, 602_000, 3_198_000));
+        Only(o, AdaptiveProperties.EqualFlowsSplit).Verdict.Should().Be(LabVerdicts.Error);
+    }
+
+    [Fact]
     public void A_moved_flow_read_out_of_sequence_fails()
     {
         var o = Split();
@@ -102,14 +110,15 @@ public sealed class AdaptiveAnalyzerTests
     [Fact]
     public void Neither_or_both_flows_moving_fails_the_split()
     {
-        var stay = new FlowSegment(40002, 0, 0, 699, 700, 402_000, 3_198_000);
-        var none = WithSegments(Split(), new FlowSegment(40100, 2, 0, 9, 10, 0, 90_000), new FlowSegment(40001, 0, 0, 699, 700, 400_000, 3_196_000), stay);
+        var decoys = new[] { new FlowSegment(40101, 0, 0, 24, 25, 0, 96_000), new FlowSegment(40102, 1, 0, 249, 250, 1, 996_000) };
+        var stay = new FlowSegment(40002, 0, 0, 649, 650, 602_000, 3_198_000);
+        var none = WithSegments(Split(), [.. decoys, new FlowSegment(40001, 0, 0, 649, 650, 600_000, 3_196_000), stay]);
         Only(none, AdaptiveProperties.EqualFlowsSplit).Verdict.Should().Be(LabVerdicts.Fail);
         Only(none, AdaptiveProperties.MoveKeepsSequence).Verdict.Should().Be(LabVerdicts.Error);
 
-        var both = WithSegments(Split(), new FlowSegment(40100, 2, 0, 9, 10, 0, 90_000),
-            new FlowSegment(40001, 0, 0, 174, 175, 400_000, 1_096_000), new FlowSegment(40001, 1, 175, 699, 525, 1_100_000, 3_196_000),
-            new FlowSegment(40002, 0, 0, 174, 175, 402_000, 1_098_000), new FlowSegment(40002, 1, 175, 699, 525, 1_102_000, 3_198_000));
+        var both = WithSegments(Split(), [.. decoys,
+            new FlowSegment(40001, 0, 0, 137, 138, 600_000, 1_148_000), new FlowSegment(40001, 1, 138, 649, 512, 1_152_000, 3_196_000),
+            new FlowSegment(40002, 0, 0, 137, 138, 602_000, 1_150_000), new FlowSegment(40002, 1, 138, 649, 512, 1_154_000, 3_198_000)]);
         Only(both, AdaptiveProperties.EqualFlowsSplit).Verdict.Should().Be(LabVerdicts.Fail);
     }
 
@@ -122,10 +131,10 @@ public sealed class AdaptiveAnalyzerTests
     [Fact]
     public void A_flow_moving_back_fails_the_hold()
     {
-        var o = WithSegments(Split(), new FlowSegment(40100, 2, 0, 9, 10, 0, 90_000),
-            new FlowSegment(40001, 0, 0, 174, 175, 400_000, 1_096_000), new FlowSegment(40001, 1, 175, 249, 75, 1_100_000, 1_396_000),
-            new FlowSegment(40001, 0, 250, 699, 450, 1_400_000, 3_196_000),
-            new FlowSegment(40002, 0, 0, 699, 700, 402_000, 3_198_000));
+        var o = WithSegments(Split(), new FlowSegment(40101, 0, 0, 24, 25, 0, 96_000), new FlowSegment(40102, 1, 0, 249, 250, 1, 996_000),
+            new FlowSegment(40001, 0, 0, 137, 138, 600_000, 1_148_000), new FlowSegment(40001, 1, 138, 249, 112, 1_152_000, 1_596_000),
+            new FlowSegment(40001, 0, 250, 649, 400, 1_600_000, 3_196_000),
+            new FlowSegment(40002, 0, 0, 649, 650, 602_000, 3_198_000));
         Only(o, AdaptiveProperties.NoMoveBackWithinHold).Verdict.Should().Be(LabVerdicts.Fail);
     }
 
@@ -133,7 +142,7 @@ public sealed class AdaptiveAnalyzerTests
     public void Fewer_remaps_after_the_move_than_the_hold_cannot_show_it()
     {
         var o = Split();
-        o = o with { Seen = o.Seen with { Stats = [.. o.Seen.Stats.Where(x => x.TimeUs < 1_600_000)] } };
+        o = o with { Seen = o.Seen with { Stats = [.. o.Seen.Stats.Where(x => x.TimeUs < 1_800_000)] } };
         Only(o, AdaptiveProperties.NoMoveBackWithinHold).Verdict.Should().Be(LabVerdicts.Error);
     }
 
@@ -141,7 +150,7 @@ public sealed class AdaptiveAnalyzerTests
     public void A_lost_datagram_makes_the_split_unjudgeable()
     {
         var o = Split();
-        o = o with { Seen = o.Seen with { Flows = [.. o.Seen.Flows.Select(f => f.Port == 40002 ? f with { Frames = 699, Gaps = 1 } : f)] } };
+        o = o with { Seen = o.Seen with { Flows = [.. o.Seen.Flows.Select(f => f.Port == 40002 ? f with { Frames = 649, Gaps = 1 } : f)] } };
         ScenarioAnalyzer.Judge(o).Should().OnlyContain(v => v.Verdict == LabVerdicts.Error);
     }
 }
