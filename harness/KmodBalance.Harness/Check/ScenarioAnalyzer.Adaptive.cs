@@ -66,28 +66,41 @@ public static partial class ScenarioAnalyzer
             $"#{first.FirstSeq} at {Ms(first.FirstUs)} to its last, #{flow.Final.LastSeq}", evidence);
     }
 
-    /// <summary>What the split scenario shows, shared by its three properties (null Problem: it can be judged).</summary>
-    private sealed record SplitRun(IReadOnlyList<FlowTrack> Tests, string? Problem, List<string> Evidence);
+    /// <summary>What the split scenario shows, shared by its three properties (null Problem: it can be judged).
+    /// <paramref name="DecoyEndUs"/>: the last decoy datagram; a test flow's queue changes before it are its first
+    /// placement (its first datagrams went to its hash queue), those after it the remapper's.</summary>
+    private sealed record SplitRun(IReadOnlyList<FlowTrack> Tests, long DecoyEndUs, string? Problem, List<string> Evidence)
+    {
+        /// <summary>The queue the flow's datagram sent at <paramref name="us"/> (or the last one before) went to.</summary>
+        public static int QueueAt(FlowTrack t, long us) => (t.Segments.LastOrDefault(x => x.FirstUs <= us) ?? t.Segments[0]).Queue;
+
+        public static IReadOnlyList<FlowMoveSeen> MovesAfter(FlowTrack t, long us) => [.. t.Moves().Where(m => m.FirstNewUs > us)];
+    }
 
     private static SplitRun ReadSplit(ScenarioObservation o, IReadOnlyList<FlowTrack> tracks)
     {
         var tests = tracks.Where(t => t.Plan.Role == FlowRole.Test).ToList();
         var evidence = tests.Select(t => $"flow {t.Port}: {(t.Seen ? t.Describe() : "never read")}").ToList();
+        long decoyEnd = tracks.Where(t => t.Plan.Role == FlowRole.Decoy && t.Seen).Select(t => t.LastUs).DefaultIfEmpty(0).Max();
+        evidence.Add($"the last decoy datagram sent at {Ms(decoyEnd)}");
         foreach (var t in tests)
         {
             var read = o.Seen.Flows.FirstOrDefault(f => f.Port == t.Port);
             if (read is null || read.Frames != t.Plan.Count || read.Gaps != 0)
-                return new(tests, $"flow {t.Port}: {read?.Frames ?? 0} of {t.Plan.Count} datagrams read ({read?.Gaps ?? 0} gaps): " +
-                                  "a lost datagram could hide one read out of sequence", evidence);
+                return new(tests, decoyEnd, $"flow {t.Port}: {read?.Frames ?? 0} of {t.Plan.Count} datagrams read ({read?.Gaps ?? 0} gaps): " +
+                                            "a lost datagram could hide one read out of sequence", evidence);
+            if (t.FirstUs >= decoyEnd)
+                return new(tests, decoyEnd, $"flow {t.Port} started after the decoys had stopped", evidence);
         }
-        return new(tests, null, evidence);
+        return new(tests, decoyEnd, null, evidence);
     }
 
     /// <summary>
-    /// The two flows start on one queue (the placement the design sets up; if the samples' state let
-    /// the mapper put them apart, the run cannot show the split); then exactly one of them changes
-    /// queue, once, to the other queue, the other stays, and the module counted exactly that one
-    /// migration.
+    /// While the decoy runs, the two flows share one queue once placed (their first datagrams may
+    /// sit on their hash queue until it lets them go; if the samples' state let the mapper put them
+    /// apart, the run cannot show the split); after the decoy's last datagram exactly one of them
+    /// changes queue, once, to the other queue, the other stays, and the module counted exactly that
+    /// one migration (a first placement is not one).
     /// </summary>
     private static PropertyVerdict EqualFlowsSplit(ScenarioObservation o, IReadOnlyList<FlowTrack> tracks)
     {
@@ -96,24 +109,24 @@ public static partial class ScenarioAnalyzer
         var run = ReadSplit(o, tracks);
         if (run.Problem is not null)
             return new(name, property, LabVerdicts.Error, "the run cannot show the split: " + run.Problem, run.Evidence);
-        int shared = run.Tests[0].FirstQueue;
-        if (run.Tests.Any(t => t.FirstQueue != shared))
+        int shared = SplitRun.QueueAt(run.Tests[0], run.DecoyEndUs);
+        if (run.Tests.Any(t => SplitRun.QueueAt(t, run.DecoyEndUs) != shared))
             return new(name, property, LabVerdicts.Error,
-                $"the flows were placed apart ({string.Join(", ", run.Tests.Select(t => $"{t.Port} q{t.FirstQueue}"))}): " +
-                "a remap between their admissions changed the state the design sets up, so there was nothing to split", run.Evidence);
+                $"the flows were placed apart ({string.Join(", ", run.Tests.Select(t => $"{t.Port} q{SplitRun.QueueAt(t, run.DecoyEndUs)}"))} " +
+                $"when the decoy stopped): a remap between their admissions changed the state the design sets up, so there was nothing to split", run.Evidence);
         long migrations = o.Seen.Stats.Where(x => !x.Stats.Off).Select(x => x.Stats.Migrations).DefaultIfEmpty(0).Max();
         long start = run.Tests.Min(t => t.FirstUs);
         var remaps = RemapsSeen(o.Seen, start);
         run.Evidence.Add($"module migrations {migrations}; remaps seen after the flows started: {remaps.Count}");
-        var moved = run.Tests.Where(t => t.Moves().Any()).ToList();
+        var moved = run.Tests.Where(t => SplitRun.MovesAfter(t, run.DecoyEndUs).Count > 0).ToList();
         if (moved.Count != 1)
             return new(name, property, LabVerdicts.Fail,
                 moved.Count == 0
                     ? $"neither flow left q{shared} in the {remaps.Count} remaps seen after they started"
-                    : $"both flows changed queue: {string.Join("; ", moved.Select(t => $"{t.Port} {t.Describe()}"))}", run.Evidence);
+                    : $"both flows changed queue after the decoy stopped: {string.Join("; ", moved.Select(t => $"{t.Port} {t.Describe()}"))}", run.Evidence);
         var flow = moved[0];
-        var move = flow.Moves().First();
-        if (flow.Moves().Count() != 1 || move.From != shared || move.To == shared)
+        var move = SplitRun.MovesAfter(flow, run.DecoyEndUs)[0];
+        if (SplitRun.MovesAfter(flow, run.DecoyEndUs).Count != 1 || move.From != shared || move.To == shared)
             return new(name, property, LabVerdicts.Fail, $"flow {flow.Port} did not move once away from the shared q{shared}: {flow.Describe()}", run.Evidence);
         if (migrations != 1)
             return new(name, property, LabVerdicts.Fail, $"the module counted {migrations} migrations for the one move seen", run.Evidence);
@@ -162,12 +175,12 @@ public static partial class ScenarioAnalyzer
         var run = ReadSplit(o, tracks);
         if (run.Problem is not null)
             return new(name, property, LabVerdicts.Error, "the run cannot show the hold: " + run.Problem, run.Evidence);
-        var moved = run.Tests.Where(t => t.Moves().Any()).ToList();
+        var moved = run.Tests.Where(t => SplitRun.MovesAfter(t, run.DecoyEndUs).Count > 0).ToList();
         if (moved.Count == 0)
             return new(name, property, LabVerdicts.Error, "no flow moved, so none could move back", run.Evidence);
         foreach (var flow in moved)
         {
-            var moves = flow.Moves().ToList();
+            var moves = SplitRun.MovesAfter(flow, run.DecoyEndUs);
             var first = moves[0];
             var after = RemapsSeen(o.Seen, first.FirstNewUs).Count(r => r.ByUs <= flow.LastUs);
             run.Evidence.Add($"flow {flow.Port}: {moves.Count} queue change(s); {after} remaps seen between its move and its last datagram");

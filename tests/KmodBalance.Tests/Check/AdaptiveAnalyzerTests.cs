@@ -34,6 +34,25 @@ public sealed class AdaptiveAnalyzerTests
         CheckScenarios.For("adaptive").Should().OnlyContain(s => s.Policy == "adaptive");
     }
 
+    [Theory]
+    [InlineData("l1_guest_queue.txt", "guest-queue")]
+    [InlineData("l1_split.txt", "split")]
+    public void Runs_captured_in_L1_pass_every_property(string fixture, string scenario)
+    {
+        var verdicts = ScenarioAnalyzer.Judge(Observe(fixture, AdaptiveCheckScenarios.All.Single(s => s.Name == scenario)));
+        verdicts.Should().OnlyContain(v => v.Verdict == LabVerdicts.Pass, string.Join("; ", verdicts.Select(v => v.Message)));
+    }
+
+    [Fact]
+    public void A_first_placement_away_from_the_hash_queue_is_not_the_remappers_move()
+    {
+        // captured: both flows' first datagrams went to their hash queue 1, placement put both on
+        // queue 0 (40001 after 10 datagrams, while the decoy kept queue 1's ring busy), and once the
+        // decoy stopped the remapper moved 40002 back to queue 1
+        var v = Only(Observe("l1_split.txt", AdaptiveCheckScenarios.Split), AdaptiveProperties.EqualFlowsSplit);
+        v.Message.Should().Contain("flow 40002 moved q0 -> q1").And.Contain("flow 40001 stayed on q0");
+    }
+
     // --- guest-queue ---
 
     [Fact]
