@@ -6,9 +6,12 @@
  * core on a mirror of the program's flow table (steer_mirror.c) and writes
  * the core's moves back.
  *
- *   kmbsteer attach DEV PERIOD_MS THRESHOLD [STATS_FILE]
+ *   kmbsteer attach DEV PERIOD_MS THRESHOLD [STATS_FILE [TUNABLES_FILE]]
  *       until SIGINT, SIGTERM or SIGHUP; then the device is stock again.
  *       STATS_FILE is rewritten (atomically) after every period.
+ *       TUNABLES_FILE ("threshold N" and "period_ms M" lines) is read again
+ *       after every period in which it changed: the tunables change while
+ *       attached, as the module's parameters do.
  *   kmbsteer detach DEV
  *       clears any steering program of DEV (what a killed kmbsteer left)
  *   kmbsteer trace NUMQUEUES
@@ -46,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -711,12 +715,53 @@ static __u32 steer_parse_u32(const char *what, const char *text, __u32 lo,
 	return v;
 }
 
+/* Applies @path's tunables when it changed since @seen; a bad file is
+ * reported and changes nothing.
+ */
+static void steer_reload(const char *path, struct timespec *seen,
+			 __u32 *period, __u32 *threshold)
+{
+	unsigned long long p = *period, t = *threshold;
+	char buf[256], *line, *save = NULL;
+	struct stat st;
+
+	if (!path || stat(path, &st) ||
+	    (st.st_mtim.tv_sec == seen->tv_sec &&
+	     st.st_mtim.tv_nsec == seen->tv_nsec))
+		return;
+	*seen = st.st_mtim;
+	if (steer_read_file(path, buf, sizeof(buf)))
+		return;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "threshold %llu", &t) != 1 &&
+		    sscanf(line, "period_ms %llu", &p) != 1) {
+			printf("kmbsteer: %s: '%s' is not 'threshold N' or 'period_ms M': tunables kept\n",
+			       path, line);
+			return;
+		}
+	}
+	if (t > UINT32_MAX || p < 10 || p > 60000) {
+		printf("kmbsteer: %s: threshold %llu or period_ms %llu out of range (0 .. %u, 10 .. 60000): tunables kept\n",
+		       path, t, p, UINT32_MAX);
+		return;
+	}
+	if (t == *threshold && p == *period)
+		return;
+	*threshold = t;
+	*period = p;
+	printf("kmbsteer: now period %u ms, threshold %u\n", *period, *threshold);
+	fflush(stdout);
+}
+
 static int steer_attach(const char *dev, const char *period_text,
-			const char *threshold_text, const char *stats)
+			const char *threshold_text, const char *stats,
+			const char *tunables)
 {
 	__u32 period = steer_parse_u32("period_ms", period_text, 10, 60000);
 	__u32 threshold = steer_parse_u32("threshold", threshold_text, 0, UINT32_MAX);
 	struct sigaction sa = { .sa_handler = steer_on_signal };
+	struct timespec tunables_seen = {};
 	struct steer s = {};
 	unsigned int flags;
 	__u64 next, polls = 0;
@@ -739,6 +784,7 @@ static int steer_attach(const char *dev, const char *period_text,
 	       dev, s.numqueues, period, threshold);
 	fflush(stdout);
 
+	steer_reload(tunables, &tunables_seen, &period, &threshold);
 	next = steer_now_ms() + period;
 	while (!steer_stop) {
 		struct timespec slice = { 0, STEER_POLL_MS * 1000000L };
@@ -763,6 +809,7 @@ static int steer_attach(const char *dev, const char *period_text,
 			steer_remap(&s, threshold);
 			if (stats)
 				steer_write_stats(&s, dev, stats);
+			steer_reload(tunables, &tunables_seen, &period, &threshold);
 			next += period;
 		}
 	}
@@ -790,8 +837,9 @@ int main(int argc, char **argv)
 		return steer_bench(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "detach"))
 		return steer_detach(argv[2]);
-	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "attach"))
+	if (argc >= 5 && argc <= 7 && !strcmp(argv[1], "attach"))
 		return steer_attach(argv[2], argv[3], argv[4],
-				    argc == 6 ? argv[5] : NULL);
-	die(2, "usage: kmbsteer attach DEV PERIOD_MS THRESHOLD [STATS_FILE] | detach DEV | trace NUMQUEUES | bench REPEAT");
+				    argc >= 6 ? argv[5] : NULL,
+				    argc == 7 ? argv[6] : NULL);
+	die(2, "usage: kmbsteer attach DEV PERIOD_MS THRESHOLD [STATS_FILE [TUNABLES_FILE]] | detach DEV | trace NUMQUEUES | bench REPEAT");
 }

@@ -36,10 +36,14 @@ internal static class SteerCommand
         };
         var stats = new Option<string?>("--stats")
         {
-            Description = "Rewrite this file after every period with the statistics (flows, migrations, periods, load and flows per queue)",
+            Description = "Rewrite this file after every period with the statistics (flows, migrations, periods, load and flows per queue); default STATE/steer/run/DEV.stats",
         };
         var duration = new Option<double?>("--duration") { Description = "Detach after this many seconds (default: until Ctrl-C or SIGTERM)" };
         var detach = new Option<bool>("--detach") { Description = "Only clear the device's steering program (what a killed kmb steer left set)" };
+        var set = new Option<bool>("--set")
+        {
+            Description = "Change --threshold and/or --period-ms of the kmb steer attached to DEV, from its next period",
+        };
         var bench = new Option<int?>("--bench")
         {
             Description = "Instead of steering (no DEV): the program's cost through BPF_PROG_TEST_RUN, averaged over this many runs",
@@ -54,7 +58,7 @@ internal static class SteerCommand
             "Balance a running multi-queue tap with the eBPF back end (no module swap): the steering program places " +
             "flows, the module's balancer core remaps them every period; the device is stock again on exit")
         {
-            device, policy, threshold, period, stats, duration, detach, bench, stateDir,
+            device, policy, threshold, period, stats, duration, detach, set, bench, stateDir,
         };
         command.SetAction((r, ct) => CommandRunner.RunAsync(async () =>
         {
@@ -68,12 +72,34 @@ internal static class SteerCommand
             }
             var options = SteerOptions.Create(r.GetValue(device) ?? throw new KmbException("name the device to steer: kmb steer DEV"),
                 r.GetValue(policy)!, new Tunables(r.GetValue(threshold), r.GetValue(period)), r.GetValue(stats), r.GetValue(duration));
-            var kmbsteer = await SteerTool.BuildAsync(StateDirectory.Secure(r.GetValue(stateDir)!), progress, ct);
-            return r.GetValue(detach)
-                ? await SteerSession.DetachAsync(kmbsteer, options.Device, progress, ct)
-                : await SteerSession.AttachAsync(kmbsteer, options, progress, ct);
+            var state = StateDirectory.Secure(r.GetValue(stateDir)!);
+            var files = new SteerRunFiles(state, options.Device);
+            if (r.GetValue(set))
+                return Set(files, options.Device, r.GetResult(threshold) is { Implicit: false } ? options.Tunables.Threshold : null,
+                    r.GetResult(period) is { Implicit: false } ? options.Tunables.PeriodMs : null);
+            var kmbsteer = await SteerTool.BuildAsync(state, progress, ct);
+            if (r.GetValue(detach))
+                return await SteerSession.DetachAsync(kmbsteer, options.Device, progress, ct);
+            if (files.Attached)
+                throw new KmbException($"{files.Tunables} exists: a kmb steer is attached to {options.Device} on this host " +
+                    "(or was killed: then kmb steer DEV --detach, and delete that file)");
+            return await SteerSession.AttachAsync(kmbsteer, options, files, progress, ct);
         }));
         return command;
+    }
+
+    /// <summary>The new tunables for the attached run; what was not given stays as it was.</summary>
+    private static int Set(SteerRunFiles files, string device, long? threshold, long? periodMs)
+    {
+        if (!files.Attached)
+            throw new KmbException($"no kmb steer is attached to {device} on this host ({files.Tunables} is missing): start one with kmb steer {device}");
+        if (threshold is null && periodMs is null)
+            throw new KmbException("--set needs --threshold or --period-ms (or both)");
+        var now = files.ReadTunables();
+        var next = new Tunables(threshold ?? now.Threshold, periodMs ?? now.PeriodMs).Validated();
+        files.WriteTunables(next);
+        Console.WriteLine($"kmb: {device}: threshold {next.Threshold}, period {next.PeriodMs} ms from its next period");
+        return 0;
     }
 
     /// <summary>The bench's figures as plain key=value lines on stdout, for scripts.</summary>

@@ -6,7 +6,7 @@ namespace KmodBalance.Harness.Steering;
 /// <summary>What <c>kmb steer</c> was asked to do, validated before anything is built or attached.</summary>
 /// <param name="Device">The running multi-queue tun/tap, in the current network namespace.</param>
 /// <param name="Tunables">As for the module: threshold in segments per period, period in milliseconds.</param>
-/// <param name="StatsFile">Rewritten after every period in balance_stats' form; null: none.</param>
+/// <param name="StatsFile">Rewritten after every period in balance_stats' form; null: STATE/steer/run/DEV.stats.</param>
 /// <param name="Duration">Detach after this long; null: until interrupted.</param>
 public sealed partial record SteerOptions(string Device, Tunables Tunables, string? StatsFile, TimeSpan? Duration)
 {

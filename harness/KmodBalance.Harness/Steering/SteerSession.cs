@@ -16,15 +16,16 @@ public static class SteerSession
 {
     private static readonly TimeSpan KillAfter = TimeSpan.FromSeconds(10);
 
-    public static async Task<int> AttachAsync(string kmbsteer, SteerOptions options, IProgress<string> progress, CancellationToken ct)
+    public static async Task<int> AttachAsync(string kmbsteer, SteerOptions options, SteerRunFiles files, IProgress<string> progress, CancellationToken ct)
     {
         string[] args =
         [
             "attach", options.Device,
             options.Tunables.PeriodMs.ToString(CultureInfo.InvariantCulture),
             options.Tunables.Threshold.ToString(CultureInfo.InvariantCulture),
-            .. options.StatsFile is null ? Array.Empty<string>() : [options.StatsFile],
+            options.StatsFile ?? files.Stats, files.Tunables,
         ];
+        files.WriteTunables(options.Tunables);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         if (options.Duration is { } duration)
             stop.CancelAfter(duration);
@@ -37,6 +38,10 @@ public static class SteerSession
         catch (OperationCanceledException) when (!ct.IsCancellationRequested && !kill.IsCancellationRequested)
         {
             return 0;  // the duration ended and kmbsteer detached; an interrupt stays one (exit 130)
+        }
+        finally
+        {
+            files.Remove();
         }
     }
 
