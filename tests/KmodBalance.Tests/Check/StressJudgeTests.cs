@@ -46,7 +46,7 @@ public sealed class StressJudgeTests
     public void The_full_stress_captured_on_the_debug_kernel_passes_with_stock_tuns_own_lockdep_report_named()
     {
         var raw = CheckFixture.Read(Path.Combine("stress", "l1_dynamic_debug_full.txt"));
-        var console = CheckFixture.Read(Path.Combine("stress", "l1_dynamic_debug_full.console"));
+        var console = CheckFixture.Read(Path.Combine("stress", "debug_console_stock_netpoll.txt"));
         var verdicts = StressJudge.Judge(StressOutput.Parse(raw), new StressPlan(), console);
         verdicts.Should().OnlyContain(v => v.Verdict == LabVerdicts.Pass);
         StressJudge.FindSplats(console).Should().ContainSingle().Which.Known!.Name.Should().Be("stock-tun-netpoll-producer-lock");
