@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text;
 using KmodBalance.Harness.Compare;
 
+using KmodBalance.Harness.Reporting;
+
 namespace KmodBalance.Harness.Capacity;
 
 /// <summary>summary.md of a capacity run: the setup, the per-policy table, the ratios, the figures and every trial.</summary>
@@ -36,6 +38,7 @@ public static class CapacitySummaryMarkdown
             $"datagram of their flow. *Migrations*: flows the balancer moved (its statistics); *queue changes*: " +
             $"a flow's queue changes in sequence order, which also counts a new flow's first datagram steered by hash before it was admitted.\n\n");
 
+        md.Append(StepTiming.RetriesMarkdown(r.Steps));
         md.Append("![throughput per trial](").Append(CapacityCharts.PerTrialFile).Append(")\n");
         md.Append("![mean throughput](").Append(CapacityCharts.MeanFile).Append(")\n");
         md.Append("![reordered datagrams per trial](").Append(CapacityCharts.ReorderFile).Append(")\n\n");

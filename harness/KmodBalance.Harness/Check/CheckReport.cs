@@ -196,6 +196,7 @@ public static class CheckReportWriter
         {
             md.Append("## Steps\n\n| step | s |\n|---|---:|\n");
             foreach (var st in report.Steps) md.Append(CultureInfo.InvariantCulture, $"| {st.Step} | {st.Seconds:0.0} |\n");
+            md.Append('\n').Append(StepTiming.RetriesMarkdown(report.Steps));
         }
         return md.ToString();
     }

@@ -107,14 +107,14 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
         {
             var measured = await trial.RunAsync(policy, accel, kernel, options.StateDir, options.TrialSettings, cleanup, ct);
             _env["accel"] = measured.Accel;
-            return (TrialResult.From(slot, measured, ConsoleFailures(trial.Consoles), options.Queues, sw.Elapsed.TotalSeconds, attempt),
-                trial.Consoles);
+            return (TrialResult.From(slot, measured, ConsoleFailures(trial.Consoles), options.Queues, sw.Elapsed.TotalSeconds, attempt)
+                with { RetriedBoots = clock.Timings.Where(t => t.Retried).ToList() }, trial.Consoles);
         }
         catch (LabStepException e)
         {
             await trial.CollectConsolesBestEffortAsync();
-            return (TrialResult.Failed(slot, string.Join("; ", [e.Message, .. ConsoleFailures(trial.Consoles)]), sw.Elapsed.TotalSeconds, attempt),
-                trial.Consoles);
+            return (TrialResult.Failed(slot, string.Join("; ", [e.Message, .. ConsoleFailures(trial.Consoles)]), sw.Elapsed.TotalSeconds, attempt)
+                with { RetriedBoots = clock.Timings.Where(t => t.Retried).ToList() }, trial.Consoles);
         }
         finally
         {

@@ -35,6 +35,10 @@ public sealed record TrialResult(
     /// <summary>The guest's TCP reordering and retransmission counters over netperf (deltas); null when not read.</summary>
     public TcpCounters? Tcp { get; init; }
 
+    /// <summary>Boots inside this trial's last attempt that failed in the emulator and were booted again
+    /// (<see cref="StepTiming.Retried"/>).</summary>
+    public IReadOnlyList<StepTiming> RetriedBoots { get; init; } = [];
+
     /// <summary>Pure: the trial's figures from its measurement. A netperf flow that failed, or a kernel
     /// failure on a console, makes the trial an error rather than a low number.</summary>
     public static TrialResult From(ScheduledTrial slot, TrialMeasurement m, IEnumerable<string> consoleFailures, int queues,

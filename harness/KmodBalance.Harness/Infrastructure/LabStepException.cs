@@ -1,8 +1,15 @@
 namespace KmodBalance.Harness.Infrastructure;
 
 /// <summary>A lab step failed: the message always names the step, so a CI log says where.</summary>
-public sealed class LabStepException(string step, string message, Exception? inner = null)
+public class LabStepException(string step, string message, Exception? inner = null)
     : Exception($"[{step}] {message}", inner)
 {
     public string Step { get; } = step;
+    /// <summary>The message without the step's name.</summary>
+    public string Detail { get; } = message;
 }
+
+/// <summary>A VM did not come up, for a reason that lies in the emulator rather than in the code
+/// under test: L1 failed before tun.ko was loaded, or nested L2's QEMU died or went silent. Only
+/// this failure may be attempted again (<c>StepClock.StepWithRetry</c>), and never silently.</summary>
+public sealed class BootFailedException(string step, string message) : LabStepException(step, message);

@@ -56,7 +56,7 @@ public sealed class L1Session
 
         var image = policy.Images.LabHost!;
         var command = BootL1Step.Command(accel, kernel, image.ImagePath, netns.Tap);
-        var vm = started.Vm = await clock.Step("boot-l1",
+        var vm = started.Vm = await clock.StepWithRetry("boot-l1", BootL1Step.Attempts,
             () => BootL1Step.RunAsync(command, netns, Path.Combine(runDir, "l1.console"), cleanup, progress, ct), ct);
         var ssh = started.Ssh = await clock.Step("ssh-l1", async () => cleanup.Add("closed SSH to L1",
             await LabSshClient.ConnectAsync("ssh-l1", netns.Name, BootL1Step.Ip, 22, image.Keys.ClientKeyPath,

@@ -66,7 +66,7 @@ public sealed class NestedTrial(StepClock clock, IProgress<string> progress)
             throw new LabStepException("balance-state", $"the {policy.Policy} module does not balance {LabHostSteps.Tap}: {balancing}");
 
         var l2Command = BootL2Step.Command(l2Accel.Accel, settings.Queues, kernel.Release);
-        var l2Ready = await clock.Step("boot-l2", () => BootL2Step.RunAsync(l1, l2Command, progress, ct), ct);
+        var l2Ready = await clock.StepWithRetry("boot-l2", BootL2Step.Attempts, () => BootL2Step.RunAsync(l1, l2Command, progress, ct), ct);
         progress.Report($"L2 ready ({l2Ready})");
         var guestKeys = policy.Images.Guest.Keys;
         var l2 = await clock.Step("ssh-l2", async () =>

@@ -36,6 +36,26 @@ public sealed class StepClock(IProgress<string> progress)
         }
     }
 
+    /// <summary>A step that boots a VM: a <see cref="BootFailedException"/> (the emulator's fault, nothing
+    /// under test had run) is attempted again, up to <paramref name="attempts"/> times. Each failed attempt
+    /// stays in <see cref="Timings"/> with its error, so report.json, summary.md and the console show it;
+    /// any other failure, and the last attempt's, is the step's.</summary>
+    public async Task<T> StepWithRetry<T>(string name, int attempts, Func<Task<T>> body, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await Step(name, body, ct);
+            }
+            catch (BootFailedException e) when (attempt < attempts && !ct.IsCancellationRequested)
+            {
+                _timings[^1] = _timings[^1] with { Step = $"{name} (attempt {attempt} failed, retried)", Error = e.Detail };
+                progress.Report($"RETRIED [{name}] attempt {attempt} of {attempts} failed, booting again: {e.Message}");
+            }
+        }
+    }
+
     public void Record(string name, double seconds)
     {
         _timings.Add(new StepTiming(name, Math.Round(seconds, 2)));

@@ -75,7 +75,7 @@ public static class SummaryMarkdown
             md.Append("## Steps\n\n| Step | Seconds |\n|---|---:|\n");
             foreach (var s in report.Steps)
                 md.Append(CultureInfo.InvariantCulture, $"| {Cell(s.Step)} | {F(s.Seconds, "0.00")} |\n");
-            md.Append('\n');
+            md.Append('\n').Append(StepTiming.RetriesMarkdown(report.Steps));
         }
 
         if (report.Environment.Count > 0)

@@ -14,6 +14,7 @@ public sealed class VmProcess : IAsyncDisposable
     private readonly CancellationTokenSource _kill = new();
     private readonly StreamWriter _log;
     private readonly CommandTask<CommandResult> _task;
+    private int _disposed;
     private event Action<string>? LineReceived;
 
     public string Name { get; }
@@ -88,9 +89,11 @@ public sealed class VmProcess : IAsyncDisposable
         finally { LineReceived -= Check; }
     }
 
-    /// <summary>Kills QEMU (SIGKILL via CliWrap's forceful cancellation) and waits for it to go.</summary>
+    /// <summary>Kills QEMU (SIGKILL via CliWrap's forceful cancellation) and waits for it to go. Once: a
+    /// failed boot is disposed at once and again by the run's cleanup.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         if (!_task.Task.IsCompleted) _kill.Cancel();
         try { await _task.Task.WaitAsync(TimeSpan.FromSeconds(10)); } catch { /* killed or timed out: nothing else to do */ }
         lock (_log) _log.Dispose();

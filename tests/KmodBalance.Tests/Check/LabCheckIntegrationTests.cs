@@ -30,18 +30,11 @@ public sealed partial class LabCheckIntegrationTests(ITestOutputHelper output) :
     public async Task Every_property_of_the_policy_holds_and_the_lab_is_left_clean(string policy, string[] scenarios)
     {
         var reportDir = _dir.Combine(policy);
-        // The predictions come from what the kernel's samples show (ScenarioAnalyzer.Samples), not from
-        // punctual timers, so a failed property (exit 1) is never retried. A run that could not show a
-        // property (exit 2: a sender starved past its design, a remap mqtap never sampled while the CPUs
-        // were busy, a lab step that failed) is an error, not a verdict on the module: it is run once more
-        // on a fresh boot, and the retried attempt is printed here as RETRIED with its errors.
+        // The predictions come from what the kernel's samples show (ScenarioAnalyzer.Samples) and the time
+        // bounds from the senders' measured lateness, so a run on this loaded runner needs no second try:
+        // neither a failed property (exit 1) nor an error (exit 2) is run again. Only an L1 boot that failed
+        // before tun.ko was loaded is booted again by kmb itself, printed as RETRIED and kept in the report.
         var run = await Check(policy, reportDir);
-        if (run.ExitCode == 2)
-        {
-            output.WriteLine($"RETRIED: lab check --policy {policy} exited 2 (errors, no failed property); running it once more:\n" +
-                             string.Join("\n", run.StandardOutput.Split('\n').Where(l => l.Contains("ERROR", StringComparison.Ordinal))));
-            run = await Check(policy, reportDir);
-        }
 
         var report = CheckReportWriter.ReadJson(await File.ReadAllTextAsync(Path.Combine(reportDir, "report.json")));
         run.ExitCode.Should().Be(0, string.Join("\n", report.Properties.Where(p => p.Verdict != LabVerdicts.Pass).Select(p => $"{p.Scenario}/{p.Property}: {p.Message}")));

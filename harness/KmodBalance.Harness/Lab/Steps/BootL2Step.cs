@@ -25,25 +25,17 @@ public static class BootL2Step
 
     public static TimeSpan TimeoutFor(Accel accel) => accel == Accel.Kvm ? TimeSpan.FromSeconds(240) : TimeSpan.FromSeconds(900);
 
-    /// <summary>Boots L2 and waits for KMB-READY. Nested KVM on an emulated CPU has, rarely, killed L2's
-    /// QEMU early in boot or left L2's kernel silent mid-boot (seen right after the i8042/rtc_cmos
-    /// probes); such a boot is reported with QEMU's own output and L1's kernel log, and retried once.</summary>
-    public static async Task<string> RunAsync(LabSshClient l1, QemuCommand qemu, IProgress<string> progress, CancellationToken ct)
-    {
-        var first = await BootOnceAsync(l1, qemu, progress, ct);
-        if (first.ReadyLine is { } ready) return ready;
-        progress.Report($"  {first.Failure}; booting L2 once more");
-        var second = await BootOnceAsync(l1, qemu, progress, ct);
-        return second.ReadyLine ?? throw new LabStepException("boot-l2", second.Failure!);
-    }
+    /// <summary>Nested KVM on an emulated CPU has, rarely, killed L2's QEMU early in boot or left L2's
+    /// kernel silent mid-boot (seen right after the i8042/rtc_cmos probes). Such a boot fails with a
+    /// <see cref="BootFailedException"/> carrying QEMU's own output and L1's kernel log, and L2 boots once
+    /// more; a kernel failure on L2's console or the timeout is not retried.</summary>
+    public const int Attempts = 2;
 
     /// <summary>A KVM-accelerated L2 prints boot messages every second or so; this long without one is a stall.</summary>
     public static readonly TimeSpan StallLimit = TimeSpan.FromSeconds(60);
 
-    /// <summary>The KMB-READY line, or why the boot failed (QEMU exited, or L2 went silent).</summary>
-    private sealed record BootAttempt(string? ReadyLine, string? Failure);
-
-    private static async Task<BootAttempt> BootOnceAsync(LabSshClient l1, QemuCommand qemu, IProgress<string> progress, CancellationToken ct)
+    /// <summary>Boots L2 and returns its KMB-READY line.</summary>
+    public static async Task<string> RunAsync(LabSshClient l1, QemuCommand qemu, IProgress<string> progress, CancellationToken ct)
     {
         const string step = "boot-l2";
         // Not -daemonize: it sends QEMU's stderr to /dev/null, and that is where QEMU says why it stopped.
@@ -60,7 +52,7 @@ public static class BootL2Step
             await Task.Delay(TimeSpan.FromSeconds(2), ct);
             var r = await l1.RunAsync(step, $"grep -a -m1 KMB-READY {ConsoleFile}; kill -0 $(cat {PidFile}) 2>/dev/null && echo ALIVE; " +
                 $"echo BYTES $(wc -c < {ConsoleFile} 2>/dev/null)", TimeSpan.FromSeconds(30), ct, check: false);
-            if (r.StdOut.Contains("KMB-READY", StringComparison.Ordinal)) return new BootAttempt(r.StdOut.Split('\n')[0].Trim(), null);
+            if (r.StdOut.Contains("KMB-READY", StringComparison.Ordinal)) return r.StdOut.Split('\n')[0].Trim();
             if (ParseBytes(r.StdOut) is { } bytes && bytes != consoleBytes)
             {
                 consoleBytes = bytes;
@@ -70,7 +62,7 @@ public static class BootL2Step
             {
                 var console = await ReadConsoleAsync(l1, ct);
                 await l1.RunAsync(step, $"kill $(cat {PidFile}); sleep 1; kill -9 $(cat {PidFile}) 2>/dev/null", TimeSpan.FromSeconds(30), ct, check: false);
-                return new BootAttempt(null, $"L2's console was silent for {StallLimit.TotalSeconds:0} s ({sw.Elapsed.TotalSeconds:0} s into its boot); " +
+                throw new BootFailedException(step, $"L2's console was silent for {StallLimit.TotalSeconds:0} s ({sw.Elapsed.TotalSeconds:0} s into its boot); " +
                     $"killed it; L2 console tail: {Processes.ProcessRunner.Tail(console, 400)}");
             }
             if (!r.StdOut.Contains("ALIVE", StringComparison.Ordinal))
@@ -79,7 +71,7 @@ public static class BootL2Step
                 var qemuOut = (await l1.RunAsync(step, $"cat {QemuLog} 2>/dev/null", TimeSpan.FromSeconds(30), ct, check: false)).StdOut;
                 // A QEMU killed by a signal says nothing itself; L1's kernel log may (OOM killer, segfault, KVM).
                 var l1Log = (await l1.RunAsync(step, "dmesg | tail -n 12", TimeSpan.FromSeconds(30), ct, check: false)).StdOut;
-                return new BootAttempt(null, $"L2 QEMU exited before KMB-READY after {sw.Elapsed.TotalSeconds:0} s; " +
+                throw new BootFailedException(step, $"L2 QEMU exited before KMB-READY after {sw.Elapsed.TotalSeconds:0} s; " +
                     $"QEMU said: {(qemuOut.Trim().Length > 0 ? Processes.ProcessRunner.Tail(qemuOut, 600) : "nothing")}; " +
                     $"L1 kernel log tail: {Processes.ProcessRunner.Tail(l1Log, 900)}; " +
                     $"L2 console tail: {Processes.ProcessRunner.Tail(console, 600)}");
