@@ -10,7 +10,10 @@ set -eu
 PACKAGES="qemu-system-x86 qemu-utils linux-image-cloud-amd64 linux-headers-cloud-amd64 \
 linux-source-6.1 busybox-static dropbear-bin dash ethtool iproute2 kmod netperf \
 cpio xz-utils patch gcc libc6-dev make perl valgrind fonts-dejavu-core dwarves \
-clang-14 libbpf-dev bpftool"
+clang-14 libbpf-dev bpftool \
+flex bison bc libelf-dev libssl-dev"
+# The last line builds the debug kernel (kmb kernel debug) from linux-source-6.1: kconfig
+# needs flex and bison, the build bc, objtool libelf, certificate signing OpenSSL.
 # The OS description; a test points it at another file.
 OS_RELEASE=${KMB_OS_RELEASE:-/etc/os-release}
 
