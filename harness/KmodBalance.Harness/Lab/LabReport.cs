@@ -1,27 +1,10 @@
 using System.Text.Json.Serialization;
 using KmodBalance.Harness.Measurement;
+using KmodBalance.Harness.Reporting;
 
-namespace KmodBalance.Harness.Reporting;
-
-public sealed record FlowReport(int Flow, double Mbps);
+namespace KmodBalance.Harness.Lab;
 
 public sealed record QueueReport(int Queue, long Interrupts, long RxPackets, long HostPackets, double Share);
-
-/// <param name="Error">Set on a boot attempt that failed and was attempted again: why it failed.
-/// Reports and the console show it, so a pass that needed a second boot is never silent.</param>
-public sealed record StepTiming(string Step, double Seconds, string? Error = null)
-{
-    public bool Retried => Error is not null;
-
-    /// <summary>Markdown: a "Retried boots" section listing each retried attempt and why it failed; empty when none.</summary>
-    public static string RetriesMarkdown(IEnumerable<StepTiming> steps)
-    {
-        var retried = steps.Where(s => s.Retried).ToList();
-        return retried.Count == 0
-            ? ""
-            : "## Retried boots\n\n" + string.Concat(retried.Select(s => $"- **{s.Step}**: {s.Error!.ReplaceLineEndings(" ")}\n")) + "\n";
-    }
-}
 
 /// <summary>Everything one lab run produced; <see cref="ReportWriter"/> renders it.</summary>
 /// <param name="Verdict">"pass", "fail" or "error" (see <see cref="LabVerdicts"/>).</param>
@@ -57,13 +40,11 @@ public sealed record LabReport(
     long? Migrations = null,
     BalanceStats? Balance = null,
     string? Balancing = null,
-    TcpCounters? Tcp = null);
-
-public static class LabVerdicts
+    TcpCounters? Tcp = null)
 {
-    public const string Pass = "pass";
-    public const string Fail = "fail";
-    public const string Error = "error";
-
-    public static bool IsKnown(string verdict) => verdict is Pass or Fail or Error;
+    /// <summary>report.json of a lab run.</summary>
+    public static ReportJson<LabReport> Json { get; } = ReportJson.For<LabReport>(o => new LabReportJsonContext(o));
 }
+
+[JsonSerializable(typeof(LabReport))]
+internal sealed partial class LabReportJsonContext : JsonSerializerContext;

@@ -1,13 +1,14 @@
 using System.Globalization;
 using ScottPlot;
 
-namespace KmodBalance.Harness.Reporting;
+namespace KmodBalance.Harness.Lab;
 
-/// <summary>queue-shares.png: one bar per queue (percent of the evidence counter), the minimum share as a dashed line.</summary>
+/// <summary>queue-shares.png of a lab run: one bar per queue (percent of the evidence counter), the minimum share as a dashed line.</summary>
 public static class ShareChart
 {
-    public const int Width = 800;
-    public const int Height = 450;
+    public const string FileName = "queue-shares.png";
+    private const int Width = 800;
+    private const int Height = 450;
 
     public static void SavePng(LabReport report, string path)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Xml.Linq;
 using FluentAssertions;
+using KmodBalance.Harness.Lab;
 using KmodBalance.Harness.Reporting;
 using Xunit;
 
@@ -86,7 +87,7 @@ public sealed class ReportWriterTests : IDisposable
         root.GetProperty("error").ValueKind.Should().Be(JsonValueKind.Null);
         root.GetProperty("environment").GetProperty("kernelRelease").GetString().Should().Be("6.1.0-56-cloud-amd64");
 
-        var back = ReportJson.Read(Path.Combine(dir, "report.json"));
+        var back = LabReport.Json.Deserialize(File.ReadAllText(Path.Combine(dir, "report.json")));
         back.Should().BeEquivalentTo(report);
     }
 
@@ -144,7 +145,7 @@ public sealed class ReportWriterTests : IDisposable
 
         ReportWriter.Write(dir, Sample("pass"), new Dictionary<string, string>());
 
-        ReportJson.Read(Path.Combine(dir, "report.json")).Verdict.Should().Be("pass");
+        LabReport.Json.Deserialize(File.ReadAllText(Path.Combine(dir, "report.json"))).Verdict.Should().Be("pass");
         Directory.GetDirectories(_root).Should().ContainSingle();
     }
 
@@ -183,7 +184,7 @@ public sealed class ReportWriterTests : IDisposable
 
         FluentActions.Invoking(() => ReportWriter.Write(dir, Sample("fail"), logs)).Should().Throw<FileNotFoundException>();
 
-        ReportJson.Read(Path.Combine(dir, "report.json")).Verdict.Should().Be("pass");
+        LabReport.Json.Deserialize(File.ReadAllText(Path.Combine(dir, "report.json"))).Verdict.Should().Be("pass");
         Directory.GetDirectories(_root).Should().ContainSingle();
     }
 
@@ -210,7 +211,7 @@ public sealed class ReportWriterTests : IDisposable
 
         foreach (var file in new[] { "report.json", "junit.xml", "summary.md", "queue-shares.png" })
             File.Exists(Path.Combine(dir, file)).Should().BeTrue(file);
-        ReportJson.Read(Path.Combine(dir, "report.json")).Error.Should().Be("boot-l1 failed: qemu exited with 1");
+        LabReport.Json.Deserialize(File.ReadAllText(Path.Combine(dir, "report.json"))).Error.Should().Be("boot-l1 failed: qemu exited with 1");
         XDocument.Load(Path.Combine(dir, "junit.xml")).Descendants("error").Should().ContainSingle();
     }
 
