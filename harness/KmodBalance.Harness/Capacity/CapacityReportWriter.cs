@@ -1,34 +1,22 @@
-using KmodBalance.Generator.Output;
+using KmodBalance.Harness.Reporting;
 
 namespace KmodBalance.Harness.Capacity;
 
-/// <summary>Writes a capacity run's directory all or nothing: report.json, summary.md, junit.xml, the
-/// figures, raw/ with every trial's tool output and consoles/l1.log.</summary>
+/// <summary>Writes a capacity run's directory all or nothing (<see cref="ReportDirectory"/>): report.json,
+/// summary.md, junit.xml, the figures, raw/ with every trial's tool output and consoles/l1.log.</summary>
 public static class CapacityReportWriter
 {
-    public const string JsonFile = "report.json";
-    public const string SummaryFile = "summary.md";
-    public const string JunitFile = "junit.xml";
-    public const string RawDir = "raw";
-    public const string ConsolesDir = "consoles";
+    /// <summary>Named here for <see cref="CapacityRun"/>, which files each trial's output under it.</summary>
+    public const string RawDir = ReportDirectory.RawDir;
+
+    /// <summary>Named here for <see cref="CapacityRun"/>, which files L1's console under it.</summary>
+    public const string ConsolesDir = ReportDirectory.ConsolesDir;
+
+    private static readonly ReportDirectory Output =
+        new(RawDir, ConsolesDir, TrialCharts.PerTrialFile, TrialCharts.MeanFile, CapacityCharts.ReorderFile);
 
     /// <param name="files">Relative path under raw/ or consoles/ to its text.</param>
     public static Task WriteAsync(string dir, CapacityReport report, IReadOnlyDictionary<string, string> files) =>
-        AtomicDirectory.WriteAsync(dir, async staging =>
-        {
-            await File.WriteAllTextAsync(Path.Combine(staging, JsonFile), CapacityJson.Serialize(report));
-            await File.WriteAllTextAsync(Path.Combine(staging, SummaryFile), CapacitySummaryMarkdown.Render(report));
-            await File.WriteAllTextAsync(Path.Combine(staging, JunitFile), CapacityJunit.Render(report));
-            CapacityCharts.SaveAll(report, staging);
-            foreach (var (name, text) in files)
-            {
-                var path = Path.Combine(staging, name);
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                await File.WriteAllTextAsync(path, text);
-            }
-        }, ownNames: OwnNames);
-
-    /// <summary>What a capacity report holds: a previous report may be replaced, nothing else.</summary>
-    private static readonly IReadOnlySet<string> OwnNames = new HashSet<string>(
-        [JsonFile, SummaryFile, JunitFile, RawDir, ConsolesDir, CapacityCharts.PerTrialFile, CapacityCharts.MeanFile, CapacityCharts.ReorderFile]);
+        Output.WriteAsync(dir, CapacityReport.Json.Serialize(report), CapacityJunit.Render(report), CapacitySummaryMarkdown.Render(report),
+            [.. CapacityCharts.Files(report), .. files.Select(f => ReportFile.Text(f.Key, f.Value))]);
 }

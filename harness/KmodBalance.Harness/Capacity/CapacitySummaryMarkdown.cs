@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using KmodBalance.Harness.Compare;
-
 using KmodBalance.Harness.Reporting;
 
 namespace KmodBalance.Harness.Capacity;
@@ -26,22 +25,16 @@ public static class CapacitySummaryMarkdown
         foreach (var s in r.Summaries)
             md.Append(CultureInfo.InvariantCulture,
                 $"| {s.Policy} | {s.Measured}/{s.Trials} | {F(s.ThroughputMbps.Mean, "0.000")} | {F(s.ThroughputMbps.StdDev, "0.000")} | " +
-                $"{F(s.CoefficientOfVariation * 100, "0.0")}% | {F(s.ThroughputMbps.Min, "0.000")} | {Ci(s.ThroughputMbps.MeanCi95, "0.000")} | " +
+                $"{F(s.CoefficientOfVariation * 100, "0.0")}% | {F(s.ThroughputMbps.Min, "0.000")} | {StatisticsMarkdown.Interval(s.ThroughputMbps.MeanCi95, "0.000")} | " +
                 $"{F(s.MeanDeliveredFraction * 100, "0.0")}% | {s.Dips} | {s.TotalReordered} | {F(s.MeanMigrations, "0.0")} | {F(s.MeanJain, "0.000")} |\n");
-        md.Append('\n');
-        foreach (var ratio in r.Ratios)
-            md.Append(CultureInfo.InvariantCulture,
-                $"- **{ratio.Numerator}/{ratio.Denominator}** mean throughput ratio: {F(ratio.Ratio, "0.000")} (95% CI {Ci(ratio.Ci95, "0.000")})\n");
-        if (r.Ratios.Count > 0) md.Append('\n');
+        md.Append('\n').Append(StatisticsMarkdown.Ratios(r.Ratios));
         md.Append(CultureInfo.InvariantCulture,
             $"A trial *dips* when it delivers less than {CapacityOptions.DipFraction:P0} of what it offered. *Reordered*: datagrams read after a later " +
             $"datagram of their flow. *Migrations*: flows the balancer moved (its statistics); *queue changes*: " +
             $"a flow's queue changes in sequence order, which also counts a new flow's first datagram steered by hash before it was admitted.\n\n");
 
         md.Append(StepTiming.RetriesMarkdown(r.Steps));
-        md.Append("![throughput per trial](").Append(CapacityCharts.PerTrialFile).Append(")\n");
-        md.Append("![mean throughput](").Append(CapacityCharts.MeanFile).Append(")\n");
-        md.Append("![reordered datagrams per trial](").Append(CapacityCharts.ReorderFile).Append(")\n\n");
+        md.Append(TrialCharts.MarkdownLinks(("reordered datagrams per trial", CapacityCharts.ReorderFile)));
 
         md.Append("## Trials (in run order)\n\n| # | Policy | Trial | Ports | Mbit/s | Delivered | Drops | Reordered | Migrations | Queue changes | Queue shares | Jain | Balancing | Note |\n");
         md.Append("|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---|---|\n");
@@ -56,9 +49,5 @@ public static class CapacitySummaryMarkdown
         return md.ToString();
     }
 
-    private static string F(double v, string format) =>
-        double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
-
-    private static string Ci(Interval ci, string format) =>
-        ci.Low is { } lo && ci.High is { } hi ? $"{F(lo, format)} .. {F(hi, format)}" : "n/a (needs 2+ trials)";
+    private static string F(double v, string format) => Markdown.Figure(v, format);
 }

@@ -1,68 +1,26 @@
-using System.Globalization;
 using ScottPlot;
+using KmodBalance.Harness.Reporting;
 
 namespace KmodBalance.Harness.Compare;
 
-/// <summary>The thesis's figures for one compare: throughput per trial (its fig. 4.3), mean throughput
-/// with 95% error bars (fig. 4.4), and a heat map of every trial's per-queue packet shares.</summary>
+/// <summary>The figures of a compare: total throughput per trial and its mean per policy
+/// (<see cref="TrialCharts"/>), and a heat map of every trial's per-queue packet shares.</summary>
 public static class CompareCharts
 {
-    public const string PerTrialFile = "fig-4.3-throughput-per-trial.png";
-    public const string MeanFile = "fig-4.4-mean-throughput.png";
     public const string HeatmapFile = "queue-share-heatmap.png";
 
-    private static readonly Color[] Palette = [Colors.SteelBlue, Colors.DarkOrange, Colors.ForestGreen, Colors.Purple];
-
-    public static void SaveAll(CompareReport report, string dir)
-    {
-        ArgumentNullException.ThrowIfNull(report);
-        SavePerTrial(report, Path.Combine(dir, PerTrialFile));
-        SaveMeans(report, Path.Combine(dir, MeanFile));
-        SaveHeatmap(report, Path.Combine(dir, HeatmapFile));
-    }
-
-    private static void SavePerTrial(CompareReport report, string path)
-    {
-        var plot = new Plot();
-        for (var i = 0; i < report.Policies.Count; i++)
-        {
-            var trials = report.Trials.Where(t => t.Policy == report.Policies[i] && t.Measured).OrderBy(t => t.Trial).ToArray();
-            if (trials.Length == 0) continue;
-            var line = plot.Add.Scatter(trials.Select(t => (double)t.Trial).ToArray(), trials.Select(t => t.TotalMbps).ToArray());
-            line.Color = Palette[i % Palette.Length];
-            line.MarkerSize = 8;
-            line.LegendText = report.Policies[i];
-        }
-        var trialNumbers = Enumerable.Range(1, report.TrialsPerPolicy).Select(t => (double)t).ToArray();
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(trialNumbers,
-            trialNumbers.Select(t => t.ToString(CultureInfo.InvariantCulture)).ToArray());
-        plot.ShowLegend(Alignment.LowerRight);
-        plot.Axes.SetLimitsY(0, Math.Max(1, report.Trials.Select(t => t.TotalMbps).DefaultIfEmpty(0).Max() * 1.15));
-        plot.Title($"Total throughput per trial ({report.Test}, {report.Flows} flows, {report.Queues} queues)");
-        plot.XLabel("trial (fresh boot each)");
-        plot.YLabel("total throughput (Mbit/s)");
-        plot.SavePng(path, 800, 450);
-    }
-
-    private static void SaveMeans(CompareReport report, string path)
-    {
-        var plot = new Plot();
-        var bars = report.Summaries.Select((s, i) => new Bar
-        {
-            Position = i,
-            Value = s.MeanMbps,
-            Error = s.MeanCi95.High is { } hi ? hi - s.MeanMbps : 0,
-            FillColor = Palette[i % Palette.Length],
-            Label = s.MeanMbps.ToString("0.0", CultureInfo.InvariantCulture),
-        }).ToArray();
-        if (bars.Length > 0) plot.Add.Bars(bars);
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
-            report.Summaries.Select((_, i) => (double)i).ToArray(), report.Summaries.Select(s => s.Policy).ToArray());
-        plot.Axes.SetLimitsY(0, Math.Max(1, bars.Select(b => b.Value + b.Error).DefaultIfEmpty(0).Max() * 1.2));
-        plot.Title($"Mean total throughput, error bars 95% CI ({report.TrialsPerPolicy} trials per policy)");
-        plot.YLabel("mean total throughput (Mbit/s)");
-        plot.SavePng(path, 800, 450);
-    }
+    public static IReadOnlyList<ReportFile> Files(CompareReport report) =>
+    [
+        ReportFile.Saved(TrialCharts.PerTrialFile, path => TrialCharts.SavePerTrial(path, report.Policies, report.TrialsPerPolicy,
+            report.Trials.Where(t => t.Measured).Select(t => (t.Policy, t.Trial, t.TotalMbps)).ToList(),
+            report.Trials.Select(t => t.TotalMbps).DefaultIfEmpty(0).Max(),
+            $"Total throughput per trial ({report.Test}, {report.Flows} flows, {report.Queues} queues)",
+            "trial (fresh boot each)", "total throughput (Mbit/s)")),
+        ReportFile.Saved(TrialCharts.MeanFile, path => TrialCharts.SaveMeans(path,
+            report.Summaries.Select(s => (s.Policy, s.MeanMbps, s.MeanCi95.High)).ToList(), "0.0", 0,
+            $"Mean total throughput, error bars 95% CI ({report.TrialsPerPolicy} trials per policy)", "mean total throughput (Mbit/s)")),
+        ReportFile.Saved(HeatmapFile, path => SaveHeatmap(report, path)),
+    ];
 
     /// <summary>One column per trial (grouped by policy), one row per queue; colour = share of packets.</summary>
     private static void SaveHeatmap(CompareReport report, string path)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using KmodBalance.Harness.Measurement;
+using KmodBalance.Harness.Reporting;
 
 namespace KmodBalance.Harness.Compare;
 
@@ -10,8 +11,7 @@ public static class CompareSummaryMarkdown
     public static string Render(CompareReport r)
     {
         ArgumentNullException.ThrowIfNull(r);
-        var md = new StringBuilder();
-        md.Append(CultureInfo.InvariantCulture, $"# KmodBalance compare: {r.Verdict}\n\n");
+        var md = new StringBuilder(Markdown.Title("compare", r.Verdict));
         md.Append(CultureInfo.InvariantCulture,
             $"{r.Test}, {r.Flows} flows x {r.DurationSeconds} s, {r.Queues} queues, {r.TrialsPerPolicy} trials per policy, each a fresh boot; " +
             $"accel {r.Environment.GetValueOrDefault("accel", "unknown")}; wall {F(r.WallSeconds / 60, "0.0")} min, {F(r.SecondsPerTrial, "0.0")} s per trial.\n\n");
@@ -23,16 +23,10 @@ public static class CompareSummaryMarkdown
         foreach (var s in r.Summaries)
             md.Append(CultureInfo.InvariantCulture,
                 $"| {s.Policy} | {s.Measured}/{s.Trials} | {F(s.MeanMbps, "0.0")} | {F(s.StdDevMbps, "0.0")} | {F(s.MinMbps, "0.0")} | " +
-                $"{Ci(s.MeanCi95, "0.0")} | {F(s.AllQueuesUsedShare * 100, "0")}% | {F(s.MeanJain, "0.000")} | {(s.MeanMigrations is { } m ? F(m, "0.0") : "-")} |\n");
-        md.Append('\n');
-        foreach (var ratio in r.Ratios)
-            md.Append(CultureInfo.InvariantCulture,
-                $"- **{ratio.Numerator}/{ratio.Denominator}** mean throughput ratio: {F(ratio.Ratio, "0.000")} (95% CI {Ci(ratio.Ci95, "0.000")})\n");
-        if (r.Ratios.Count > 0) md.Append('\n');
+                $"{StatisticsMarkdown.Interval(s.MeanCi95, "0.0")} | {F(s.AllQueuesUsedShare * 100, "0")}% | {F(s.MeanJain, "0.000")} | {(s.MeanMigrations is { } m ? F(m, "0.0") : "-")} |\n");
+        md.Append('\n').Append(StatisticsMarkdown.Ratios(r.Ratios));
 
-        md.Append("![throughput per trial](").Append(CompareCharts.PerTrialFile).Append(")\n");
-        md.Append("![mean throughput](").Append(CompareCharts.MeanFile).Append(")\n");
-        md.Append("![per-queue share heat map](").Append(CompareCharts.HeatmapFile).Append(")\n\n");
+        md.Append(TrialCharts.MarkdownLinks(("per-queue share heat map", CompareCharts.HeatmapFile)));
 
         md.Append("## Trials (in run order)\n\n| # | Policy | Trial | Mbit/s | Queues used | Guest rx shares | Jain | Migrations | L2 TCP OFO / SACK / TS reorder / retrans | Seconds | Note |\n");
         md.Append("|---:|---|---:|---:|---:|---|---:|---:|---|---:|---|\n");
@@ -54,9 +48,5 @@ public static class CompareSummaryMarkdown
     private static string Tcp(TcpCounters? c) =>
         c is null ? "-" : string.Create(CultureInfo.InvariantCulture, $"{c.OfoQueue} / {c.SackReorder} / {c.TsReorder} / {c.RetransSegs}");
 
-    private static string F(double v, string format) =>
-        double.IsNaN(v) ? "n/a" : v.ToString(format, CultureInfo.InvariantCulture);
-
-    private static string Ci(Interval ci, string format) =>
-        ci.Low is { } lo && ci.High is { } hi ? $"{F(lo, format)} .. {F(hi, format)}" : "n/a (needs 2+ trials)";
+    private static string F(double v, string format) => Markdown.Figure(v, format);
 }

@@ -3,6 +3,7 @@ using System.Xml.Linq;
 using FluentAssertions;
 using KmodBalance.Harness.Capacity;
 using KmodBalance.Harness.Compare;
+using KmodBalance.Harness.Reporting;
 using KmodBalance.Tests.Support;
 
 namespace KmodBalance.Tests.Capacity;
@@ -63,12 +64,12 @@ public class CapacityReportTests
         var first = json.GetProperty("trials")[0];
         foreach (var key in new[] { "policy", "throughputMbps", "deliveredFraction", "drops", "reordered", "migrations", "queueShares", "jain" })
             first.TryGetProperty(key, out _).Should().BeTrue(key);
-        CapacityJson.Deserialize(await File.ReadAllTextAsync(Path.Combine(target, "report.json"))).Should().BeEquivalentTo(report);
+        CapacityReport.Json.Deserialize(await File.ReadAllTextAsync(Path.Combine(target, "report.json"))).Should().BeEquivalentTo(report);
         XDocument.Load(Path.Combine(target, "junit.xml")).Descendants("testcase").Should().HaveCount(7);
         XDocument.Load(Path.Combine(target, "junit.xml")).Descendants("error").Should().ContainSingle();
         var md = await File.ReadAllTextAsync(Path.Combine(target, "summary.md"));
         md.Should().Contain("**dynamic/hash**").And.Contain("| hash | 3/4 |");
-        foreach (var png in new[] { CapacityCharts.PerTrialFile, CapacityCharts.MeanFile, CapacityCharts.ReorderFile })
+        foreach (var png in new[] { TrialCharts.PerTrialFile, TrialCharts.MeanFile, CapacityCharts.ReorderFile })
             new FileInfo(Path.Combine(target, png)).Length.Should().BeGreaterThan(1000);
         File.ReadAllText(Path.Combine(target, "raw", "001-hash-1.txt")).Should().Be("x");
         report.ExitCode.Should().Be(1);

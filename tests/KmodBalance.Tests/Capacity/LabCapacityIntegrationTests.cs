@@ -4,6 +4,7 @@ using CliWrap;
 using CliWrap.Buffered;
 using FluentAssertions;
 using KmodBalance.Harness.Capacity;
+using KmodBalance.Harness.Reporting;
 using KmodBalance.Tests.Lab;
 using KmodBalance.Tests.Support;
 using Xunit.Abstractions;
@@ -30,7 +31,7 @@ public sealed partial class LabCapacityIntegrationTests(ITestOutputHelper output
         output.WriteLine(run.StandardOutput);
         output.WriteLine(run.StandardError);
 
-        var report = CapacityJson.Deserialize(await File.ReadAllTextAsync(Path.Combine(reportDir, "report.json")));
+        var report = CapacityReport.Json.Deserialize(await File.ReadAllTextAsync(Path.Combine(reportDir, "report.json")));
         run.ExitCode.Should().Be(0, report.Error ?? string.Join("; ", report.Trials.Select(t => t.Error).OfType<string>()));
         report.Verdict.Should().Be(CapacityReport.Complete);
         report.Trials.Select(t => t.Policy).Should().Equal("hash", "dynamic", "dynamic", "hash");
@@ -58,7 +59,7 @@ public sealed partial class LabCapacityIntegrationTests(ITestOutputHelper output
 
         XDocument.Load(Path.Combine(reportDir, "junit.xml")).Descendants("testcase").Should().HaveCount(4);
         File.ReadAllText(Path.Combine(reportDir, "summary.md")).Should().Contain("**dynamic/hash**");
-        foreach (var png in new[] { CapacityCharts.PerTrialFile, CapacityCharts.MeanFile, CapacityCharts.ReorderFile })
+        foreach (var png in new[] { TrialCharts.PerTrialFile, TrialCharts.MeanFile, CapacityCharts.ReorderFile })
             File.Exists(Path.Combine(reportDir, png)).Should().BeTrue(png);
         File.ReadAllText(Path.Combine(reportDir, "consoles", "l1.log")).Should().Contain("KMB-READY");
         run.StandardOutput.Should().Contain("CAPACITY COMPLETE trials=4");

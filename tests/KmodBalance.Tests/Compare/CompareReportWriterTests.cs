@@ -1,6 +1,7 @@
 using System.Xml.Linq;
 using FluentAssertions;
 using KmodBalance.Harness.Compare;
+using KmodBalance.Harness.Reporting;
 using KmodBalance.Tests.Support;
 using static KmodBalance.Tests.Compare.TrialFactory;
 
@@ -32,8 +33,8 @@ public class CompareReportWriterTests
         await CompareReportWriter.WriteAsync(target, Report(TwoEach), new Dictionary<string, string>());
 
         Directory.GetFiles(target).Select(Path.GetFileName).Should().BeEquivalentTo(
-            "report.json", "summary.md", "junit.xml", CompareCharts.PerTrialFile, CompareCharts.MeanFile, CompareCharts.HeatmapFile);
-        var back = CompareJson.Deserialize(await File.ReadAllTextAsync(Path.Combine(target, "report.json")));
+            "report.json", "summary.md", "junit.xml", TrialCharts.PerTrialFile, TrialCharts.MeanFile, CompareCharts.HeatmapFile);
+        var back = CompareReport.Json.Deserialize(await File.ReadAllTextAsync(Path.Combine(target, "report.json")));
         back.Trials.Should().HaveCount(4);
         back.Trials.Single(t => t is { Policy: "dynamic", Trial: 1 }).Migrations.Should().Be(2);
         back.Ratios.Should().ContainSingle().Which.Ratio.Should().BeApproximately(102.0 / 85, 1e-9);
@@ -65,7 +66,7 @@ public class CompareReportWriterTests
         junit.Root!.Attribute("errors")!.Value.Should().Be("1");
         junit.Descendants("testcase").Single(c => c.Element("error") is not null).Attribute("name")!.Value.Should().Be("trial-3");
         File.ReadAllText(Path.Combine(dir.Path, "consoles", "hash-3-l1.log")).Should().Be("boot log");
-        CompareJson.Deserialize(File.ReadAllText(Path.Combine(dir.Path, "report.json"))).Verdict.Should().Be(CompareReport.Incomplete);
+        CompareReport.Json.Deserialize(File.ReadAllText(Path.Combine(dir.Path, "report.json"))).Verdict.Should().Be(CompareReport.Incomplete);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using CliWrap.Buffered;
 using FluentAssertions;
 using KmodBalance.Harness.Compare;
+using KmodBalance.Harness.Reporting;
 using KmodBalance.Tests.Support;
 using Xunit.Abstractions;
 
@@ -29,14 +30,14 @@ public sealed class LabCompareIntegrationTests(ITestOutputHelper output) : IDisp
         output.WriteLine(run.StandardError);
         // Boots that failed (even when their retry worked) keep their consoles in the report, which
         // is a temp dir: put their tails in the test log, where CI keeps them.
-        var consoles = Path.Combine(reportDir, CompareReportWriter.ConsolesDir);
+        var consoles = Path.Combine(reportDir, ReportDirectory.ConsolesDir);
         if (Directory.Exists(consoles))
             foreach (var log in Directory.GetFiles(consoles).Order())
                 output.WriteLine($"==> {Path.GetFileName(log)} (tail)\n{Tail(await File.ReadAllTextAsync(log))}");
 
         run.ExitCode.Should().Be(0);
         run.StandardOutput.Should().Contain("COMPARE COMPLETE trials=6");
-        var report = CompareJson.Deserialize(await File.ReadAllTextAsync(Path.Combine(reportDir, "report.json")));
+        var report = CompareReport.Json.Deserialize(await File.ReadAllTextAsync(Path.Combine(reportDir, "report.json")));
         // compare boots a trial again after a lab error (its boot stalled): never silent in CI's output
         foreach (var t in report.Trials.Where(t => t.Attempts > 1))
             output.WriteLine($"RETRIED: compare trial {t.Slot} ({t.Policy} #{t.Trial}) took {t.Attempts} boots");
@@ -49,7 +50,7 @@ public sealed class LabCompareIntegrationTests(ITestOutputHelper output) : IDisp
         report.Summaries.Select(s => s.Policy).Should().Equal("stock", "hash", "dynamic");
         report.Summaries.Single(s => s.Policy == "dynamic").AllQueuesUsedShare.Should().Be(1);
         report.Ratios.Select(r => r.Denominator).Should().Equal("hash", "stock");
-        foreach (var f in new[] { "summary.md", "junit.xml", CompareCharts.PerTrialFile, CompareCharts.MeanFile, CompareCharts.HeatmapFile })
+        foreach (var f in new[] { "summary.md", "junit.xml", TrialCharts.PerTrialFile, TrialCharts.MeanFile, CompareCharts.HeatmapFile })
             File.Exists(Path.Combine(reportDir, f)).Should().BeTrue(f);
 
         var created = System.Text.RegularExpressions.Regex.Matches(run.StandardError, @"deleted netns (kmb-lab-\d+)")

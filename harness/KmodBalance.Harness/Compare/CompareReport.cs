@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using KmodBalance.Harness.Reporting;
 
@@ -29,23 +28,10 @@ public sealed record CompareReport(
 
     /// <summary>Mean wall time of the trials that ran, the figure a user plans a long compare with.</summary>
     public double SecondsPerTrial => Trials.Count == 0 ? 0 : Math.Round(Trials.Average(t => t.WallSeconds), 1);
+
+    /// <summary>report.json of a compare.</summary>
+    public static ReportJson<CompareReport> Json { get; } = ReportJson.For<CompareReport>(o => new CompareJsonContext(o));
 }
 
-/// <summary>report.json of a compare: camelCase, indented, source-generated.</summary>
-public static class CompareJson
-{
-    public static string Serialize(CompareReport report) =>
-        JsonSerializer.Serialize(report, CompareJsonContext.Default.CompareReport);
-
-    /// <exception cref="JsonException">Not a compare report.json.</exception>
-    public static CompareReport Deserialize(string json) =>
-        JsonSerializer.Deserialize(json, CompareJsonContext.Default.CompareReport) ?? throw new JsonException("report.json contains null");
-}
-
-[JsonSourceGenerationOptions(
-    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    WriteIndented = true,
-    // A ratio over a zero mean is NaN; keep it writable instead of failing the whole report.
-    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(CompareReport))]
 internal sealed partial class CompareJsonContext : JsonSerializerContext;

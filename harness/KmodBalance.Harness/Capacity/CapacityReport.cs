@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 using KmodBalance.Harness.Compare;
 using KmodBalance.Harness.Reporting;
@@ -50,6 +49,9 @@ public sealed record CapacityReport(
 
     public int ExitCode => Verdict switch { Complete => 0, Incomplete => 1, _ => 2 };
 
+    /// <summary>report.json of a capacity run.</summary>
+    public static ReportJson<CapacityReport> Json { get; } = ReportJson.For<CapacityReport>(o => new CapacityJsonContext(o));
+
     /// <summary>Pure: the summaries and ratios of <paramref name="trials"/> (dynamic over every other policy).</summary>
     public static (IReadOnlyList<CapacitySummary> Summaries, IReadOnlyList<PolicyRatio> Ratios) Summarise(
         IReadOnlyList<string> policies, IReadOnlyList<CapacityTrial> trials)
@@ -79,21 +81,5 @@ public sealed record CapacityReport(
     }
 }
 
-/// <summary>report.json of a capacity run: camelCase, indented, source-generated.</summary>
-public static class CapacityJson
-{
-    public static string Serialize(CapacityReport report) =>
-        JsonSerializer.Serialize(report, CapacityJsonContext.Default.CapacityReport);
-
-    /// <exception cref="JsonException">Not a capacity report.json.</exception>
-    public static CapacityReport Deserialize(string json) =>
-        JsonSerializer.Deserialize(json, CapacityJsonContext.Default.CapacityReport) ?? throw new JsonException("report.json contains null");
-}
-
-[JsonSourceGenerationOptions(
-    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    WriteIndented = true,
-    // A ratio over a zero mean is NaN; keep it writable instead of failing the whole report.
-    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(CapacityReport))]
 internal sealed partial class CapacityJsonContext : JsonSerializerContext;
