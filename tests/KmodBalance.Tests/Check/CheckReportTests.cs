@@ -40,11 +40,11 @@ public sealed class CheckReportTests
     public void Report_json_round_trips_with_the_raw_counts_and_balance_stats()
     {
         var report = Sample();
-        var json = CheckReportWriter.Json(report);
+        var json = CheckReport.Json.Serialize(report);
         json.Should().Contain("\"verdict\": \"fail\"");
         json.Should().Contain("\"role\": \"Decoy\"").And.Contain("\"framesPerSlot\"").And.Contain("\"migrations\": 2");
 
-        var back = CheckReportWriter.ReadJson(json);
+        var back = CheckReport.Json.Deserialize(json);
         back.Properties.Should().HaveCount(report.Properties.Count);
         back.Scenarios[0].Mqtap!.Buckets.Should().HaveCount(report.Scenarios[0].Mqtap!.Buckets.Count);
         back.Scenarios[0].Mqtap!.Stats[^1].Stats.Queues.Select(q => q.Load).Should().Equal(report.Scenarios[0].Mqtap!.Stats[^1].Stats.Queues.Select(q => q.Load));
@@ -55,7 +55,7 @@ public sealed class CheckReportTests
     public void Junit_has_one_testcase_per_property_with_failures_and_errors()
     {
         var report = Sample();
-        var doc = XDocument.Parse(CheckReportWriter.Junit(report));
+        var doc = XDocument.Parse(CheckJunit.Render(report));
         var cases = doc.Descendants("testcase").ToList();
         cases.Should().HaveCount(report.Properties.Count);
         cases.Select(c => (string)c.Attribute("name")!).Should().Contain(CheckProperties.OnePerQueueWithinTwoPeriods);
@@ -69,7 +69,7 @@ public sealed class CheckReportTests
     [Fact]
     public void A_setup_error_is_a_junit_error_testcase()
     {
-        var doc = XDocument.Parse(CheckReportWriter.Junit(Sample("[boot-l1] no KMB-READY within 180 s") with { Properties = [] }));
+        var doc = XDocument.Parse(CheckJunit.Render(Sample("[boot-l1] no KMB-READY within 180 s") with { Properties = [] }));
         var c = doc.Descendants("testcase").Single();
         c.Attribute("name")!.Value.Should().Be("setup");
         c.Element("error")!.Attribute("message")!.Value.Should().Be("[boot-l1] no KMB-READY within 180 s");
@@ -78,7 +78,7 @@ public sealed class CheckReportTests
     [Fact]
     public void Summary_lists_properties_and_each_flows_queues()
     {
-        var md = CheckReportWriter.Summary(Sample());
+        var md = CheckSummaryMarkdown.Render(Sample());
         md.Should().StartWith("# KmodBalance deterministic check (dynamic): FAIL");
         md.Should().Contain($"| spread4 | {CheckProperties.OnePerQueueWithinTwoPeriods} | **pass** |");
         md.Should().Contain("| 40003 | test | 200 | 600 | 240 | q0 #0-19");

@@ -36,7 +36,7 @@ public sealed partial class LabCheckIntegrationTests(ITestOutputHelper output) :
         // before tun.ko was loaded is booted again by kmb itself, printed as RETRIED and kept in the report.
         var run = await Check(policy, reportDir);
 
-        var report = CheckReportWriter.ReadJson(await File.ReadAllTextAsync(Path.Combine(reportDir, "report.json")));
+        var report = CheckReport.Json.Deserialize(await File.ReadAllTextAsync(Path.Combine(reportDir, "report.json")));
         run.ExitCode.Should().Be(0, string.Join("\n", report.Properties.Where(p => p.Verdict != LabVerdicts.Pass).Select(p => $"{p.Scenario}/{p.Property}: {p.Message}")));
         run.StandardOutput.Should().Contain($"CHECK PASS policy={policy}");
         report.Verdict.Should().Be(LabVerdicts.Pass);

@@ -34,7 +34,7 @@ public sealed class StressIntegrationTests(ITestOutputHelper output) : IDisposab
         output.WriteLine(run.StandardOutput);
         output.WriteLine(run.StandardError);
 
-        var report = CheckReportWriter.ReadJson(await File.ReadAllTextAsync(Path.Combine(reportDir, "report.json")));
+        var report = CheckReport.Json.Deserialize(await File.ReadAllTextAsync(Path.Combine(reportDir, "report.json")));
         report.Scenarios.Select(s => s.Name).Should().Equal(StressPlan.ScenarioName);
         var stress = report.Properties.Where(p => p.Scenario == StressPlan.ScenarioName).ToList();
         stress.Select(p => p.Property).Should().Equal(
