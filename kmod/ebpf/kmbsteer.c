@@ -6,12 +6,20 @@
  * core on a mirror of the program's flow table (steer_mirror.c) and writes
  * the core's moves back.
  *
- *   kmbsteer attach DEV PERIOD_MS THRESHOLD [STATS_FILE [TUNABLES_FILE]]
+ *   kmbsteer attach DEV PERIOD_MS THRESHOLD [STATS_FILE [TUNABLES_FILE [HISTORY_FILE]]]
  *       until SIGINT, SIGTERM or SIGHUP; then the device is stock again.
  *       STATS_FILE is rewritten (atomically) after every period.
  *       TUNABLES_FILE ("threshold N" and "period_ms M" lines) is read again
  *       after every period in which it changed: the tunables change while
- *       attached, as the module's parameters do.
+ *       attached, as the module's parameters do ("-": none).
+ *       HISTORY_FILE gets one line per event, times in CLOCK_MONOTONIC ns
+ *       (begin and end of the step): "start t_ns" (before anything is set
+ *       on the device), "attach t_ns end_ns queues period_ms
+ *       threshold", "remap t_ns end_ns | STATS" (STATS: the stats file's
+ *       lines joined by " | "), "resize t_ns end_ns from to", "tunables
+ *       t_ns period_ms threshold", "detach t_ns end_ns errno" (0: the
+ *       program was cleared), "end reason".
+ *       `kmb lab check --backend ebpf` judges a run from it.
  *   kmbsteer detach DEV
  *       clears any steering program of DEV (what a killed kmbsteer left)
  *   kmbsteer trace NUMQUEUES
@@ -674,34 +682,62 @@ static void steer_on_signal(int sig)
 	steer_stop = 1;
 }
 
+/* The statistics: the device line and a line per queue, each ended by @sep. */
+static void steer_print_stats(struct steer *s, const char *dev, FILE *f,
+			      const char *sep)
+{
+	struct steer_mirror_stats st;
+	__u32 q;
+
+	steer_mirror_snapshot(s->mirror, s->numqueues, &st);
+	fprintf(f, "device %s policy dynamic backend ebpf queues %u flows %u migrations %u periods %u counted %llu%s",
+		dev, s->numqueues, st.flows, st.migrations, st.periods,
+		(unsigned long long)st.counted, sep);
+	for (q = 0; q < s->numqueues; q++)
+		fprintf(f, "queue %u load %u flows %u%s", q, st.load[q],
+			st.queue_flows[q], q + 1 < s->numqueues ? sep : "\n");
+}
+
 static void steer_write_stats(struct steer *s, const char *dev,
 			      const char *path)
 {
-	struct steer_mirror_stats st;
 	char tmp[4096];
 	FILE *f;
-	__u32 q;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "w");
 	if (!f)
 		die(1, "%s: %s", tmp, strerror(errno));
-	steer_mirror_snapshot(s->mirror, s->numqueues, &st);
-	fprintf(f, "device %s policy dynamic backend ebpf queues %u flows %u migrations %u periods %u\n",
-		dev, s->numqueues, st.flows, st.migrations, st.periods);
-	for (q = 0; q < s->numqueues; q++)
-		fprintf(f, "queue %u load %u flows %u\n", q, st.load[q],
-			st.queue_flows[q]);
+	steer_print_stats(s, dev, f, "\n");
 	if (fclose(f) || rename(tmp, path))
 		die(1, "%s: %s", path, strerror(errno));
 }
 
-static __u64 steer_now_ms(void)
+static __u64 steer_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static __u64 steer_now_ms(void)
+{
+	return steer_now_ns() / 1000000;
+}
+
+/* One line of the history file (if any), flushed at once. */
+static void __attribute__((format(printf, 2, 3)))
+steer_history(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!f)
+		return;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fflush(f);
 }
 
 static __u32 steer_parse_u32(const char *what, const char *text, __u32 lo,
@@ -718,7 +754,7 @@ static __u32 steer_parse_u32(const char *what, const char *text, __u32 lo,
 /* Applies @path's tunables when it changed since @seen; a bad file is
  * reported and changes nothing.
  */
-static void steer_reload(const char *path, struct timespec *seen,
+static bool steer_reload(const char *path, struct timespec *seen,
 			 __u32 *period, __u32 *threshold)
 {
 	unsigned long long p = *period, t = *threshold;
@@ -728,35 +764,36 @@ static void steer_reload(const char *path, struct timespec *seen,
 	if (!path || stat(path, &st) ||
 	    (st.st_mtim.tv_sec == seen->tv_sec &&
 	     st.st_mtim.tv_nsec == seen->tv_nsec))
-		return;
+		return false;
 	*seen = st.st_mtim;
 	if (steer_read_file(path, buf, sizeof(buf)))
-		return;
+		return false;
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (sscanf(line, "threshold %llu", &t) != 1 &&
 		    sscanf(line, "period_ms %llu", &p) != 1) {
 			printf("kmbsteer: %s: '%s' is not 'threshold N' or 'period_ms M': tunables kept\n",
 			       path, line);
-			return;
+			return false;
 		}
 	}
 	if (t > UINT32_MAX || p < 10 || p > 60000) {
 		printf("kmbsteer: %s: threshold %llu or period_ms %llu out of range (0 .. %u, 10 .. 60000): tunables kept\n",
 		       path, t, p, UINT32_MAX);
-		return;
+		return false;
 	}
 	if (t == *threshold && p == *period)
-		return;
+		return false;
 	*threshold = t;
 	*period = p;
 	printf("kmbsteer: now period %u ms, threshold %u\n", *period, *threshold);
 	fflush(stdout);
+	return true;
 }
 
 static int steer_attach(const char *dev, const char *period_text,
 			const char *threshold_text, const char *stats,
-			const char *tunables)
+			const char *tunables, const char *history)
 {
 	__u32 period = steer_parse_u32("period_ms", period_text, 10, 60000);
 	__u32 threshold = steer_parse_u32("threshold", threshold_text, 0, UINT32_MAX);
@@ -764,8 +801,10 @@ static int steer_attach(const char *dev, const char *period_text,
 	struct timespec tunables_seen = {};
 	struct steer s = {};
 	unsigned int flags;
-	__u64 next, polls = 0;
-	int tun, none = -1;
+	__u64 next, polls = 0, t0;
+	const char *reason = "signal";
+	FILE *hist = NULL;
+	int tun, none = -1, err;
 
 	if (strlen(dev) >= IFNAMSIZ)
 		die(2, "device name '%s' is longer than %d", dev, IFNAMSIZ - 1);
@@ -773,18 +812,39 @@ static int steer_attach(const char *dev, const char *period_text,
 	steer_check_caps();
 	flags = steer_tun_flags(dev);
 	steer_check_other_program(dev);
+	/* tun applies the flags of a TUNSETIFF (QEMU's IFF_VNET_HDR) only when
+	 * no other queue file of the device exists: ours would make a VMM that
+	 * opens the tap later run without them (its guest sees "bad gso")
+	 */
+	if (!steer_held_by_others(dev))
+		printf("kmbsteer: warning: no other process holds %s: attach after the VMM opened it (tun ignores the feature flags, e.g. IFF_VNET_HDR, of a queue attached while another queue file exists)\n",
+		       dev);
 
+	if (tunables && !strcmp(tunables, "-"))
+		tunables = NULL;
+	if (history) {
+		hist = fopen(history, "w");
+		if (!hist)
+			die(2, "%s: %s: name a file kmbsteer may write", history, strerror(errno));
+		steer_history(hist, "start t_ns=%llu\n", (unsigned long long)steer_now_ns());
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	steer_open(&s, steer_queue_count(dev), flags & IFF_TAP ? ETH_HLEN : 0);
 	steer_publish(&s, false);
+	t0 = steer_now_ns();
 	tun = steer_set_program(dev, bpf_program__fd(s.skel->progs.kmb_steer));
+	steer_history(hist, "attach t_ns=%llu end_ns=%llu queues=%u period_ms=%u threshold=%u\n",
+		      (unsigned long long)t0, (unsigned long long)steer_now_ns(),
+		      s.numqueues, period, threshold);
 	printf("kmbsteer: steering %s (%u queues), period %u ms, threshold %u\n",
 	       dev, s.numqueues, period, threshold);
 	fflush(stdout);
 
-	steer_reload(tunables, &tunables_seen, &period, &threshold);
+	if (steer_reload(tunables, &tunables_seen, &period, &threshold))
+		steer_history(hist, "tunables t_ns=%llu period_ms=%u threshold=%u\n",
+			      (unsigned long long)steer_now_ns(), period, threshold);
 	next = steer_now_ms() + period;
 	while (!steer_stop) {
 		struct timespec slice = { 0, STEER_POLL_MS * 1000000L };
@@ -792,8 +852,10 @@ static int steer_attach(const char *dev, const char *period_text,
 
 		nanosleep(&slice, NULL);
 		n = steer_queue_count(dev);
-		if (!n)
+		if (!n) {
+			reason = "gone";
 			break;	/* the device went away */
+		}
 		/* Our detached queue file keeps a device alive that its owner
 		 * (QEMU) has closed; one that is not persistent would vanish
 		 * without us, so let it go.
@@ -801,21 +863,44 @@ static int steer_attach(const char *dev, const char *period_text,
 		if (!(flags & IFF_PERSIST) && ++polls % STEER_OWNER_POLLS == 0 &&
 		    !steer_held_by_others(dev)) {
 			printf("kmbsteer: no other process holds %s any more: letting it go\n", dev);
+			reason = "released";
 			break;
 		}
-		if (n != s.numqueues)
+		if (n != s.numqueues) {
+			__u32 from = s.numqueues;
+
+			t0 = steer_now_ns();
 			steer_resize(&s, n);
+			steer_history(hist, "resize t_ns=%llu end_ns=%llu from=%u to=%u\n",
+				      (unsigned long long)t0,
+				      (unsigned long long)steer_now_ns(), from, n);
+		}
 		if (steer_now_ms() >= next) {
+			t0 = steer_now_ns();
 			steer_remap(&s, threshold);
+			if (hist) {
+				fprintf(hist, "remap t_ns=%llu end_ns=%llu | ",
+					(unsigned long long)t0,
+					(unsigned long long)steer_now_ns());
+				steer_print_stats(&s, dev, hist, " | ");
+				fflush(hist);
+			}
 			if (stats)
 				steer_write_stats(&s, dev, stats);
-			steer_reload(tunables, &tunables_seen, &period, &threshold);
+			if (steer_reload(tunables, &tunables_seen, &period, &threshold))
+				steer_history(hist, "tunables t_ns=%llu period_ms=%u threshold=%u\n",
+					      (unsigned long long)steer_now_ns(), period, threshold);
 			next += period;
 		}
 	}
 
-	ioctl(tun, TUNSETSTEERINGEBPF, &none);
+	t0 = steer_now_ns();
+	err = ioctl(tun, TUNSETSTEERINGEBPF, &none) ? errno : 0;
 	close(tun);
+	steer_history(hist, "detach t_ns=%llu end_ns=%llu errno=%d\nend reason=%s\n",
+		      (unsigned long long)t0, (unsigned long long)steer_now_ns(), err, reason);
+	if (hist)
+		fclose(hist);
 	printf("kmbsteer: %s is stock again\n", dev);
 	steer_close(&s);
 	return 0;
@@ -837,9 +922,10 @@ int main(int argc, char **argv)
 		return steer_bench(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "detach"))
 		return steer_detach(argv[2]);
-	if (argc >= 5 && argc <= 7 && !strcmp(argv[1], "attach"))
+	if (argc >= 5 && argc <= 8 && !strcmp(argv[1], "attach"))
 		return steer_attach(argv[2], argv[3], argv[4],
 				    argc >= 6 ? argv[5] : NULL,
-				    argc == 7 ? argv[6] : NULL);
-	die(2, "usage: kmbsteer attach DEV PERIOD_MS THRESHOLD [STATS_FILE [TUNABLES_FILE]] | detach DEV | trace NUMQUEUES | bench REPEAT");
+				    argc >= 7 ? argv[6] : NULL,
+				    argc == 8 ? argv[7] : NULL);
+	die(2, "usage: kmbsteer attach DEV PERIOD_MS THRESHOLD [STATS_FILE [TUNABLES_FILE [HISTORY_FILE]]] | detach DEV | trace NUMQUEUES | bench REPEAT");
 }

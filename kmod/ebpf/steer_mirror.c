@@ -194,6 +194,7 @@ void steer_mirror_snapshot(struct steer_mirror *m, uint32_t numqueues,
 	s->flows = stats.flows;
 	s->migrations = stats.migrations;
 	s->periods = stats.periods;
+	s->counted = stats.counted;
 	memcpy(s->load, stats.load, sizeof(s->load));
 	memcpy(s->queue_flows, stats.queue_flows, sizeof(s->queue_flows));
 }

@@ -19,6 +19,7 @@ struct steer_mirror_stats {
 	uint32_t flows;
 	uint32_t migrations;
 	uint32_t periods;
+	uint64_t counted;	/* segments in all periods' loads so far */
 	uint32_t load[STEER_MAX_QUEUES];
 	uint32_t queue_flows[STEER_MAX_QUEUES];
 };

@@ -32,10 +32,11 @@ internal static class LabCommand
         var stateDir = new Option<string>("--state-dir") { Description = "Where images, keys and caches live", DefaultValueFactory = _ => StateDirectory.DefaultPath };
         var kernel = new Option<string?>("--kernel-release") { Description = "Guest kernel release (default: newest installed *-cloud-amd64)" };
         var generation = KernelCommand.KernelOption("build the module for that generation and boot its kernel as L1 and L2");
+        var backend = BackendOption();
 
         var run = new Command("run", "Boot the lab, load the module, run netperf, judge the per-queue spread")
         {
-            module, policy, flows, duration, report, test, queues, minShare, topology, allowHost, stateDir, kernel, generation,
+            module, policy, flows, duration, report, test, queues, minShare, topology, allowHost, stateDir, kernel, generation, backend,
         };
         run.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
@@ -54,7 +55,9 @@ internal static class LabCommand
                 StateDir = r.GetValue(stateDir)!,
                 KernelRelease = r.GetValue(kernel),
                 Kernel = await KernelCommand.LabKernelAsync(r.GetValue(generation), r.GetValue(kernel), ct),
+                Backend = LabBackends.Parse(r.GetValue(backend)!),
             };
+            if (Refuse("kmb lab run", options.Validate())) return 2;
             // Before any VM work: a module directory of another policy, unbuilt, or with a broken manifest.
             if (options.ModuleDir is { } moduleDir)
                 BuiltModule.Verify(moduleDir, options.Policy);
@@ -70,10 +73,30 @@ internal static class LabCommand
                 foreach (var reason in rep.Reasons) Console.WriteLine($"  reason: {reason}");
             }
             if (outcome.Error is not null) Console.Error.WriteLine($"kmb lab run: {outcome.Error}");
-            Console.WriteLine($"VERDICT {outcome.Verdict.ToUpperInvariant()} policy={options.Policy} flows={options.Flows} " +
+            Console.WriteLine($"VERDICT {outcome.Verdict.ToUpperInvariant()} policy={options.Policy} backend={options.Backend.Name()} flows={options.Flows} " +
                 $"queues={options.Queues} jain={outcome.Report?.Jain:0.000} wall={outcome.Report?.WallSeconds:0.0}s exit={outcome.ExitCode}");
             return ct.IsCancellationRequested ? CommandRunner.Interrupted : outcome.ExitCode;
         });
         return new Command("lab", "The VM lab that proves a policy on a real guest") { run, LabCompareCommand.Create(), LabCheckCommand.Create(), LabCapacityCommand.Create() };
+    }
+
+    /// <summary>`--backend module|ebpf`, the same option for every lab verb that takes it.</summary>
+    public static Option<string> BackendOption()
+    {
+        var backend = new Option<string>("--backend")
+        {
+            Description = "module (the patched tun.ko built for the policy) or ebpf (the kernel's own unmodified tun.ko; " +
+                          "dynamic = kmbsteer's eBPF steering program on the tap, stock = no program; no hash or adaptive)",
+            DefaultValueFactory = _ => "module",
+        };
+        backend.AcceptOnlyFromAmong([.. LabBackends.Names]);
+        return backend;
+    }
+
+    /// <summary>Prints each problem of the options as one line and says whether there were any (exit 2, before any VM work).</summary>
+    public static bool Refuse(string verb, IReadOnlyList<string> problems)
+    {
+        foreach (var p in problems) Console.Error.WriteLine($"{verb}: {p}");
+        return problems.Count > 0;
     }
 }

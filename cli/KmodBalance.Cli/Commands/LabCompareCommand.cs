@@ -23,10 +23,11 @@ internal static class LabCompareCommand
         var stateDir = new Option<string>("--state-dir") { Description = "Where modules, images and keys are cached", DefaultValueFactory = _ => StateDirectory.DefaultPath };
         var kernel = new Option<string?>("--kernel-release") { Description = "Guest kernel release (default: newest installed *-cloud-amd64)" };
         var generation = KernelCommand.KernelOption("build every policy for that generation and boot its kernel as L1 and L2");
+        var backend = LabCommand.BackendOption();
 
         var compare = new Command("compare", "Run trials of several policies, interleaved, each a fresh boot; report throughput and spread statistics")
         {
-            policies, trials, duration, flows, test, queues, report, stateDir, kernel, generation,
+            policies, trials, duration, flows, test, queues, report, stateDir, kernel, generation, backend,
         };
         compare.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
@@ -42,7 +43,9 @@ internal static class LabCompareCommand
                 StateDir = r.GetValue(stateDir)!,
                 KernelRelease = r.GetValue(kernel),
                 Kernel = await KernelCommand.LabKernelAsync(r.GetValue(generation), r.GetValue(kernel), ct),
+                Backend = LabBackends.Parse(r.GetValue(backend)!),
             };
+            if (LabCommand.Refuse("kmb lab compare", options.Validate())) return 2;
             // Before any VM work: a report directory that cannot be written, or holds what kmb did not write.
             await OutputDirectory.CheckAsync(options.ReportDir, CompareReportWriter.OwnNames, ct);
             var progress = new ConsoleProgress();
@@ -58,7 +61,7 @@ internal static class LabCompareCommand
             }
             if (outcome.Error is not null) Console.Error.WriteLine($"kmb lab compare: {outcome.Error}");
             Console.WriteLine($"COMPARE {outcome.Report?.Verdict.ToUpperInvariant() ?? "ERROR"} trials={outcome.Report?.Trials.Count ?? 0} " +
-                $"per-trial={outcome.Report?.SecondsPerTrial:0.0}s wall={outcome.Report?.WallSeconds:0.0}s exit={outcome.ExitCode}");
+                $"per-trial={outcome.Report?.SecondsPerTrial:0.0}s wall={outcome.Report?.WallSeconds:0.0}s exit={outcome.ExitCode} backend={options.Backend.Name()}");
             return ct.IsCancellationRequested ? CommandRunner.Interrupted : outcome.ExitCode;
         });
         return compare;

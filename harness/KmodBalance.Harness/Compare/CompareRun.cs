@@ -57,13 +57,15 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
 
     private async Task RunScheduleAsync(CancellationToken ct)
     {
+        _env["backend"] = LabBackends.Describe(options.Backend);
         var kernel = await LabPreparation.CheckToolsAsync(options.KernelRelease, _clock, ct, options.Kernel);
         _env["kernel"] = kernel.Release;
         var vmImages = options.ResolveVmImagesDir();
         var prepared = new Dictionary<string, PreparedPolicy>();
         foreach (var policy in options.Policies)
         {
-            prepared[policy] = await LabPreparation.PreparePolicyAsync(policy, null, kernel, options.StateDir, vmImages, _clock, progress, ct);
+            prepared[policy] = await LabPreparation.PreparePolicyAsync(policy, null, kernel, options.StateDir, vmImages, _clock, progress, ct,
+                options.Backend);
             _env[$"l1_image_{policy}"] = prepared[policy].Images.LabHost!.CacheKey[..16];
         }
         var runnerAccel = await LabPreparation.ProbeRunnerAccelAsync(kernel, _clock, progress, ct);

@@ -22,6 +22,8 @@ public sealed record LabCompareOptions
     /// <summary>A fetched kernel (`--kernel GEN`) to build for and boot as L1 and L2 instead of the installed one.</summary>
     public InstalledKernel? Kernel { get; init; }
     public string? VmImagesDir { get; init; }
+    /// <summary>`--backend`: every policy's patched module, or the kernel's own tun.ko with kmbsteer for dynamic.</summary>
+    public LabBackend Backend { get; init; } = LabBackend.Module;
 
     /// <summary>A queue counts as used when it carried at least this share of the trial's packets;
     /// below it a queue only saw stray control packets (netperf's control connection, ARP).</summary>
@@ -40,6 +42,7 @@ public sealed record LabCompareOptions
         if (Flows is < 1 or > 64) e.Add("--flows must be between 1 and 64");
         if (Queues is < 1 or > 8) e.Add("--queues must be between 1 and 8 (the L2 guest gets one vCPU per queue)");
         if (string.IsNullOrWhiteSpace(ReportDir)) e.Add("--report must name a directory");
+        e.AddRange(LabBackends.Validate(Backend, Policies.Where(KnownPolicies.Contains), null, "--policies"));
         return e;
     }
 

@@ -58,6 +58,7 @@ public static class ImagePlanner
                 case RecipeDirective.File f: entries.Add(new CpioFile(RootfsLayout.Normalize(f.Dest), f.Mode, f.SourcePath)); break;
                 case RecipeDirective.Kernel k: entries.Add(new CpioFile(RootfsLayout.Normalize(k.Dest), 0x1A4, kernel.VmlinuzPath)); break;
                 case RecipeDirective.Input i:
+                    if (i.Optional && !inputs.ContainsKey(i.InputName)) break;
                     if (!inputs.TryGetValue(i.InputName, out var src) || !File.Exists(src))
                         throw new LabStepException("prepare-images", $"image `{recipe.Name}` needs input `{i.InputName}` ({(src ?? "not given")})");
                     entries.Add(new CpioFile(RootfsLayout.Normalize(i.Dest), i.Mode, Path.GetFullPath(src)));

@@ -73,6 +73,7 @@ public sealed record ImageRecipe(string Name, IReadOnlyList<RecipeDirective> Dir
                 case "file": Need(3, 3); result.Add(new RecipeDirective.File(Abs(w[1]), w[2], Mode(w[3]))); break;
                 case "kernel": Need(1, 1); result.Add(new RecipeDirective.Kernel(w[1])); break;
                 case "input": Need(3, 3); result.Add(new RecipeDirective.Input(w[1], w[2], Mode(w[3]))); break;
+                case "input-optional": Need(3, 3); result.Add(new RecipeDirective.Input(w[1], w[2], Mode(w[3]), Optional: true)); break;
                 case "secret": Need(3, 3); result.Add(new RecipeDirective.Secret(w[1], w[2], Mode(w[3]))); break;
                 default: throw new InvalidDataException($"{Where()}: unknown directive `{w[0]}`");
             }
@@ -93,6 +94,8 @@ public abstract record RecipeDirective
     public sealed record Module(string ModuleName) : RecipeDirective;
     public sealed record File(string SourcePath, string Dest, int Mode) : RecipeDirective;
     public sealed record Kernel(string Dest) : RecipeDirective;
-    public sealed record Input(string InputName, string Dest, int Mode) : RecipeDirective;
+    /// <param name="Optional">`input-optional`: left out of the image when the builder is not given it
+    /// (kmbsteer, which only the eBPF back end's L1 images carry).</param>
+    public sealed record Input(string InputName, string Dest, int Mode, bool Optional = false) : RecipeDirective;
     public sealed record Secret(string SecretName, string Dest, int Mode) : RecipeDirective;
 }

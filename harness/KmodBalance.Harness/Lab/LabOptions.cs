@@ -25,6 +25,8 @@ public sealed record LabOptions
     /// <summary>A fetched kernel (`--kernel GEN`) to build for and boot as L1 and L2 instead of the installed one.</summary>
     public InstalledKernel? Kernel { get; init; }
     public string? VmImagesDir { get; init; }
+    /// <summary>`--backend`: the patched module, or kmbsteer on the kernel's own tun.ko.</summary>
+    public LabBackend Backend { get; init; } = LabBackend.Module;
 
     public IReadOnlyList<string> Validate()
     {
@@ -38,6 +40,9 @@ public sealed record LabOptions
         if (string.IsNullOrWhiteSpace(ReportDir)) e.Add("--report must name a directory");
         if (ModuleDir is not null && string.IsNullOrWhiteSpace(ModuleDir)) e.Add("--module must name a directory");
         if (AllowHostModule && Topology != Topology.Host) e.Add("--allow-host-module only applies to --topology host");
+        e.AddRange(LabBackends.Validate(Backend, [Policy], ModuleDir));
+        if (Backend == LabBackend.Ebpf && Topology == Topology.Host)
+            e.Add("--topology host cannot be combined with --backend ebpf (host topology is not built for either back end): use --topology nested");
         return e;
     }
 

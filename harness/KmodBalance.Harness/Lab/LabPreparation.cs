@@ -5,12 +5,24 @@ using KmodBalance.Harness.Images;
 using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Lab.Steps;
 using KmodBalance.Harness.Processes;
+using KmodBalance.Harness.Steering;
 using KmodBalance.Harness.Vm;
 
 namespace KmodBalance.Harness.Lab;
 
 /// <summary>What every boot of one policy shares: the module under test and the images holding it.</summary>
-public sealed record PreparedPolicy(string Policy, string ModuleDir, LabImages Images);
+public sealed record PreparedPolicy(string Policy, string ModuleDir, LabImages Images)
+{
+    /// <summary>What balances: the module, or kmbsteer on the kernel's own tun.ko (<see cref="ModuleDir"/> is then
+    /// the kernel's drivers/net).</summary>
+    public LabBackend Backend { get; init; } = LabBackend.Module;
+
+    /// <summary>The tunables kmbsteer attaches with (--backend ebpf): the generator's defaults, as the module's.</summary>
+    public Tunables SteerTunables { get; init; } = new();
+
+    /// <summary>Whether L1 attaches kmbsteer to the tap: the eBPF back end's dynamic.</summary>
+    public bool Steers => Backend == LabBackend.Ebpf && Policy != "stock";
+}
 
 /// <summary>The steps before any VM boots. `lab run` does them once; `lab compare` builds each
 /// policy once and reuses it for every trial.</summary>
@@ -40,9 +52,12 @@ public static class LabPreparation
     /// <summary>Uses <paramref name="moduleDir"/> when given; otherwise generates the policy from the
     /// installed linux-source and builds it for the lab kernel under STATE/modules/POLICY.</summary>
     public static async Task<PreparedPolicy> PreparePolicyAsync(string policy, string? moduleDir, InstalledKernel kernel,
-        string stateDir, string vmImagesDir, StepClock clock, IProgress<string> progress, CancellationToken ct)
+        string stateDir, string vmImagesDir, StepClock clock, IProgress<string> progress, CancellationToken ct,
+        LabBackend backend = LabBackend.Module)
     {
         stateDir = SecureStateDir(stateDir);
+        if (backend == LabBackend.Ebpf)
+            return await PrepareEbpfAsync(policy, kernel, stateDir, vmImagesDir, clock, progress, ct);
         var dir = moduleDir ?? await clock.Step($"build-module {policy}", async () =>
         {
             try
@@ -70,6 +85,38 @@ public static class LabPreparation
             () => PrepareImagesStep.RunAsync(vmImagesDir, stateDir, kernel, tunKo, progress, ct), ct);
         return new PreparedPolicy(policy, dir, images);
     }
+
+    /// <summary>--backend ebpf: the kernel's own tun.ko, unmodified, and kmbsteer (built once, cached by its
+    /// sources), both in the L1 image; every policy of this back end gets the same image, so stock differs
+    /// from dynamic only by whether kmbsteer is attached.</summary>
+    private static async Task<PreparedPolicy> PrepareEbpfAsync(string policy, InstalledKernel kernel, string stateDir,
+        string vmImagesDir, StepClock clock, IProgress<string> progress, CancellationToken ct)
+    {
+        if (LabBackends.Validate(LabBackend.Ebpf, [policy], null) is { Count: > 0 } invalid)
+            throw new LabStepException("backend", invalid[0]);
+        var tunKo = StockTunPath(kernel);
+        if (!File.Exists(tunKo))
+            throw new LabStepException("stock-tun", $"{tunKo} not found: --backend ebpf loads the kernel's own tun.ko " +
+                "(install the kernel's image package, or fetch the generation with `kmb kernel fetch`)");
+        var kmbsteer = await clock.Step("build-kmbsteer", async () =>
+        {
+            try
+            {
+                return await SteerTool.BuildAsync(stateDir, progress, ct);
+            }
+            catch (KmbException e)
+            {
+                throw new LabStepException("build-kmbsteer", e.Message);
+            }
+        }, ct);
+        var images = await clock.Step($"prepare-images {policy} (ebpf)",
+            () => PrepareImagesStep.RunAsync(vmImagesDir, stateDir, kernel, tunKo, progress, ct,
+                new Dictionary<string, string> { ["kmbsteer"] = kmbsteer }), ct);
+        return new PreparedPolicy(policy, Path.GetDirectoryName(tunKo)!, images) { Backend = LabBackend.Ebpf };
+    }
+
+    /// <summary>The kernel's own tun.ko, as its package installed it.</summary>
+    public static string StockTunPath(InstalledKernel kernel) => Path.Combine(kernel.ModulesDir, "kernel", "drivers", "net", "tun.ko");
 
     /// <summary>The state dir checked (owner, mode, no symlink) before anything in it is trusted or written.</summary>
     public static string SecureStateDir(string stateDir)

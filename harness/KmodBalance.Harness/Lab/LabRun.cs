@@ -22,6 +22,7 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
         if (options.Validate() is { Count: > 0 } invalid)
             return new LabOutcome(2, "error", "[options] " + string.Join("; ", invalid), null);
 
+        _env["backend"] = LabBackends.Describe(options.Backend);
         string? error = null;
         (SpreadVerdict Verdict, TrialMeasurement Measurement)? result = null;
         var cleanup = new CleanupRegistry(progress.Report);
@@ -49,7 +50,8 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
         var o = options;
         var kernel = await LabPreparation.CheckToolsAsync(o.KernelRelease, _clock, ct, o.Kernel);
         _env["kernel"] = kernel.Release;
-        var prepared = await LabPreparation.PreparePolicyAsync(o.Policy, o.ModuleDir, kernel, o.StateDir, o.ResolveVmImagesDir(), _clock, progress, ct);
+        var prepared = await LabPreparation.PreparePolicyAsync(o.Policy, o.ModuleDir, kernel, o.StateDir, o.ResolveVmImagesDir(), _clock, progress, ct,
+            o.Backend);
         _env["guest_image"] = prepared.Images.Guest.CacheKey[..16];
         _env["l1_image"] = prepared.Images.LabHost!.CacheKey[..16];
         var runnerAccel = await LabPreparation.ProbeRunnerAccelAsync(kernel, _clock, progress, ct);

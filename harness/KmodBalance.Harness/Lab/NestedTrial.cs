@@ -49,25 +49,29 @@ public sealed class NestedTrial(StepClock clock, IProgress<string> progress)
     public async Task<TrialMeasurement> RunAsync(PreparedPolicy policy, Accel runnerAccel, InstalledKernel kernel, string stateDir,
         TrialSettings settings, CleanupRegistry cleanup, CancellationToken ct)
     {
-        // hash, dynamic and adaptive balance the tap created later (stock has no balance_default)
+        // hash, dynamic and adaptive balance the tap created later (stock has no balance_default); the eBPF
+        // back end loads the kernel's own tun.ko, which has no balancer, and attaches kmbsteer to the tap instead
         var session = await L1Session.StartAsync(policy, runnerAccel, kernel, stateDir, clock, cleanup, _l1, progress, ct,
-            balanceDefault: policy.Policy != "stock");
+            balanceDefault: policy.Backend == LabBackend.Module && policy.Policy != "stock");
+        Environment["backend"] = LabBackends.Describe(policy.Backend);
+        if (policy.Backend == LabBackend.Ebpf) Environment["tun_ko"] = Path.Combine(policy.ModuleDir, "tun.ko") + " (the kernel's own, unmodified)";
         Environment["tun"] = session.TunStatus;
         var l1 = session.Ssh;
         var l2Accel = await clock.Step("l1-kvm", () => LabHostSteps.SetupKvmAsync(l1, ct), ct);
         progress.Report(l2Accel.Message);
         var accel = $"l1={Name(runnerAccel)},l2={Name(l2Accel.Accel)}";
         await clock.Step("create-ltap", () => LabHostSteps.CreateTapAsync(l1, ct), ct);
-        var (requested, stats) = await clock.Step("balance-state", () => LabHostSteps.ReadBalanceAsync(l1, ct), ct);
-        var balancing = LabHostSteps.DescribeBalancing(session.BalanceDefault, requested, stats);
-        Environment["balancing"] = balancing;
-        progress.Report("balancing: " + balancing);
-        if (policy.Policy != "stock" && !balancing.StartsWith("on ", StringComparison.Ordinal))
-            throw new LabStepException("balance-state", $"the {policy.Policy} module does not balance {LabHostSteps.Tap}: {balancing}");
+        if (policy.Backend == LabBackend.Module)
+            CheckBalancing(policy, await ReadModuleBalancingAsync(session, l1, ct));
 
         var l2Command = BootL2Step.Command(l2Accel.Accel, settings.Queues, kernel.Release);
         var l2Ready = await clock.StepWithRetry("boot-l2", BootL2Step.Attempts, () => BootL2Step.RunAsync(l1, l2Command, progress, ct), ct);
         progress.Report($"L2 ready ({l2Ready})");
+        // kmbsteer attaches once QEMU holds the tap's queues: on a tap that has a queue file open already, tun
+        // skips the feature flags of the next TUNSETIFF (QEMU's IFF_VNET_HDR), and L2 got frames without their
+        // virtio-net header ("bad gso" in L2's log, no SSH) when kmbsteer had attached first
+        if (policy.Backend == LabBackend.Ebpf)
+            CheckBalancing(policy, await AttachSteeringAsync(policy, l1, cleanup, ct));
         var guestKeys = policy.Images.Guest.Keys;
         var l2 = await clock.Step("ssh-l2", async () =>
         {
@@ -76,11 +80,11 @@ public sealed class NestedTrial(StepClock clock, IProgress<string> progress)
                 guestKeys.ClientKeyPath, guestKeys.HostKeyFingerprint, TimeSpan.FromSeconds(120), ct));
         }, ct);
 
-        var before = await clock.Step("snapshot-before", () => MeasureSteps.SnapshotAsync("snapshot-before", l1, l2, ct), ct);
+        var before = await clock.Step("snapshot-before", () => SnapshotAsync("snapshot-before", policy, l1, l2, ct), ct);
         var tcpBefore = await clock.Step("tcp-counters-before", () => ReadTcpCountersAsync("tcp-counters-before", l2, ct), ct);
         var netperf = await clock.Step("netperf",
             () => MeasureSteps.RunNetperfAsync(l1, settings.Flows, settings.DurationSeconds, settings.Test, ct), ct);
-        var after = await clock.Step("snapshot-after", () => MeasureSteps.SnapshotAsync("snapshot-after", l1, l2, ct), ct);
+        var after = await clock.Step("snapshot-after", () => SnapshotAsync("snapshot-after", policy, l1, l2, ct), ct);
         var tcpAfter = await clock.Step("tcp-counters-after", () => ReadTcpCountersAsync("tcp-counters-after", l2, ct), ct);
         var tcp = tcpAfter.Since(tcpBefore);
         progress.Report($"  L2 TCP: {tcp.OfoQueue} out-of-order queued, {tcp.SackReorder} SACK and {tcp.TsReorder} timestamp reorderings, {tcp.RetransSegs} retransmitted");
@@ -95,7 +99,53 @@ public sealed class NestedTrial(StepClock clock, IProgress<string> progress)
             Consoles["netperf"] = netperf.RawOutput;
         }, ct);
         var samples = Deltas.Compute(before.Queues, after.Queues, settings.Queues);
-        return new TrialMeasurement(samples, netperf, before, after, accel) { Balancing = balancing, Tcp = tcp };
+        return new TrialMeasurement(samples, netperf, before, after, accel) { Balancing = Environment["balancing"], Tcp = tcp };
+    }
+
+    private void CheckBalancing(PreparedPolicy policy, string balancing)
+    {
+        Environment["balancing"] = balancing;
+        progress.Report("balancing: " + balancing);
+        if (policy.Policy != "stock" && !balancing.StartsWith("on ", StringComparison.Ordinal))
+            throw new LabStepException("balance-state", $"{policy.Policy} ({policy.Backend.Name()} back end) does not balance {LabHostSteps.Tap}: {balancing}");
+    }
+
+    /// <summary>--backend module: the tap's balance attribute and its block of /sys/kernel/debug/tun_balance.</summary>
+    private async Task<string> ReadModuleBalancingAsync(L1Session session, LabSshClient l1, CancellationToken ct)
+    {
+        var (requested, stats) = await clock.Step("balance-state", () => LabHostSteps.ReadBalanceAsync(l1, ct), ct);
+        return LabHostSteps.DescribeBalancing(session.BalanceDefault, requested, stats);
+    }
+
+    /// <summary>--backend ebpf: dynamic attaches kmbsteer to the tap L2's QEMU holds (as `kmb steer` attaches to a
+    /// running VMM's tap; the program is the device's, so it steers every queue, and kmbsteer follows the queue
+    /// count) and reads its first statistics through the stats adapter; stock attaches nothing. Detached in the
+    /// cleanup, before SSH to L1 closes.</summary>
+    private async Task<string> AttachSteeringAsync(PreparedPolicy policy, LabSshClient l1, CleanupRegistry cleanup, CancellationToken ct)
+    {
+        if (!policy.Steers)
+            return LabHostSteps.DescribeSteering(null, policy.SteerTunables, null);
+        var line = await clock.Step("attach-kmbsteer", async () =>
+        {
+            var attached = await LabHostSteps.AttachSteerAsync(l1, LabHostSteps.Tap, policy.SteerTunables, ct);
+            cleanup.Add($"detached kmbsteer from {LabHostSteps.Tap} in L1", () => LabHostSteps.DetachSteerAsync(l1, LabHostSteps.Tap));
+            return attached;
+        }, ct);
+        progress.Report(line);
+        var (raw, stats) = await clock.Step("balance-state", () => LabHostSteps.ReadSteerStatsAsync("balance-state", l1, LabHostSteps.Tap, ct), ct);
+        Consoles["kmbsteer-stats-attached"] = raw;
+        return LabHostSteps.DescribeSteering(line, policy.SteerTunables, stats);
+    }
+
+    /// <summary>The per-queue counters; for --backend ebpf the balancer's figures are kmbsteer's statistics
+    /// (through the stats adapter) in place of the debugfs file the kernel's own tun does not have.</summary>
+    private static async Task<MeasureSteps.Snapshot> SnapshotAsync(string step, PreparedPolicy policy, LabSshClient l1, LabSshClient l2, CancellationToken ct)
+    {
+        var snapshot = await MeasureSteps.SnapshotAsync(step, l1, l2, ct);
+        if (!policy.Steers) return snapshot;
+        var (raw, stats) = await LabHostSteps.ReadSteerStatsAsync(step, l1, LabHostSteps.Tap, ct);
+        if (stats is null) throw new LabStepException(step, $"kmbsteer's statistics of {LabHostSteps.Tap} are gone: did kmbsteer end?");
+        return snapshot with { Balance = stats, Raw = snapshot.Raw with { L1BalanceStats = raw } };
     }
 
     private static async Task<TcpCounters> ReadTcpCountersAsync(string step, LabSshClient l2, CancellationToken ct)

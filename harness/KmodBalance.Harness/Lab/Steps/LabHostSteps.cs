@@ -80,6 +80,57 @@ public static class LabHostSteps
             : new AccelDecision(Accel.Tcg, $"L1: {rest.Replace("tcg ", "", StringComparison.Ordinal)}; L2 falls back to TCG (expect minutes, not seconds)");
     }
 
+    /// <summary>--backend ebpf: starts kmbsteer on the tap in L1 (vm-images/l1/steer.sh) and returns its
+    /// "KMB-STEER pid=... kmbsteer: steering ..." line once it steers and wrote its first statistics.
+    /// kmbsteer's refusals (exit 4 of steer.sh, with its one line) fail the step.</summary>
+    public static async Task<string> AttachSteerAsync(LabSshClient l1, string device, Generator.Tunables tunables, CancellationToken ct)
+    {
+        var r = await l1.RunAsync("attach-kmbsteer", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"/opt/kmb/steer.sh start {device} {tunables.PeriodMs} {tunables.Threshold}"), TimeSpan.FromSeconds(60), ct, check: false);
+        if (r.ExitCode != 0)
+            throw new LabStepException("attach-kmbsteer", $"kmbsteer did not attach to {device} in L1 (steer.sh exit {r.ExitCode}): {r.StdErr.Trim()}");
+        return r.StdOut.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("KMB-STEER ", StringComparison.Ordinal))
+            ?? throw new LabStepException("attach-kmbsteer", $"steer.sh printed no KMB-STEER line: {r.StdOut.Trim()}");
+    }
+
+    /// <summary>Ends kmbsteer in L1 (SIGINT: it clears the program, the tap is stock again). For the
+    /// cleanup: bounded by its own timeout, never by the run's (cancelled) token.</summary>
+    public static async ValueTask DetachSteerAsync(LabSshClient l1, string device)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var r = await l1.RunAsync("detach-kmbsteer", $"/opt/kmb/steer.sh stop {device}", TimeSpan.FromSeconds(15), cts.Token, check: false);
+        if (r.ExitCode != 0 || !r.StdOut.Contains("KMB-STEER", StringComparison.Ordinal))
+            throw new LabStepException("detach-kmbsteer", $"steer.sh stop exited {r.ExitCode}: {r.StdErr.Trim()}");
+    }
+
+    /// <summary>The shell command printing kmbsteer's statistics file of <paramref name="device"/> in L1 (or "absent").</summary>
+    public static string SteerStatsCommand(string device) => $"/opt/kmb/steer.sh stats {device}";
+
+    /// <summary>kmbsteer's statistics of the tap through the stats adapter; the raw text for the report.</summary>
+    public static async Task<(string Raw, Measurement.BalanceStats? Stats)> ReadSteerStatsAsync(string step, LabSshClient l1, string device, CancellationToken ct)
+    {
+        var r = await l1.RunAsync(step, SteerStatsCommand(device), TimeSpan.FromSeconds(30), ct);
+        try
+        {
+            return (r.StdOut, Steering.SteerStatsParser.ParseOptional(r.StdOut, device));
+        }
+        catch (FormatException e)
+        {
+            throw new LabStepException(step, e.Message);
+        }
+    }
+
+    /// <summary>Pure: the report's "balancing" line for --backend ebpf (<paramref name="steer"/>: kmbsteer's
+    /// KMB-STEER line, null for stock; <paramref name="stats"/>: its statistics after attaching).</summary>
+    public static string DescribeSteering(string? steer, Generator.Tunables tunables, Measurement.BalanceStats? stats) =>
+        steer is null
+            ? "off (stock: the kernel's own unmodified tun.ko, no steering program)"
+            : stats is { Off: false, Policy: "dynamic" } s
+                ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"on (eBPF: kmbsteer's steering program on the kernel's own unmodified tun.ko, period {tunables.PeriodMs} ms, threshold {tunables.Threshold}; " +
+                    $"{Tap} is in its statistics with policy {s.Policy}, {s.Queues.Count} queue(s) so far; {steer["KMB-STEER ".Length..]})")
+                : $"off (kmbsteer started but its statistics show no dynamic balancer for {Tap})";
+
     public static Task CreateTapAsync(LabSshClient l1, CancellationToken ct) =>
         l1.RunAsync("create-ltap", $"/opt/kmb/mk-ltap.sh {Tap} {TapCidr} && ip -d link show {Tap}", TimeSpan.FromSeconds(30), ct);
 }
