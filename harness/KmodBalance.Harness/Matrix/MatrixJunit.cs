@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Xml.Linq;
 using KmodBalance.Harness.Reporting;
 
@@ -7,33 +8,20 @@ namespace KmodBalance.Harness.Matrix;
 /// errored with what the cell showed.</summary>
 public static class MatrixJunit
 {
-    public const string SuiteName = "kmb-matrix";
+    private const string SuiteName = "kmb-matrix";
 
     public static string Render(MatrixReport report)
     {
         var suite = new XElement("testsuite",
-            new XAttribute("name", SuiteName),
-            new XAttribute("tests", report.Cells.Count),
-            new XAttribute("failures", report.Cells.Count(c => c.Verdict == StageVerdict.Fail)),
-            new XAttribute("errors", report.Cells.Count(c => c.Verdict == StageVerdict.Error)),
-            new XAttribute("time", JunitXml.Seconds(report.WallSeconds)),
-            new XAttribute("timestamp", report.StartedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture)),
-            new XElement("properties",
-                new XElement("property", new XAttribute("name", "run_id"), new XAttribute("value", report.RunId)),
-                new XElement("property", new XAttribute("name", "tool_version"), new XAttribute("value", report.ToolVersion))));
-        foreach (var c in report.Cells)
-        {
-            var tc = new XElement("testcase",
-                new XAttribute("classname", $"{SuiteName}.{c.Kernel}"),
-                new XAttribute("name", c.Policy),
-                new XAttribute("time", JunitXml.Seconds(c.Times.Total)));
-            if (!c.Passed)
-                tc.Add(new XElement(c.Verdict == StageVerdict.Fail ? "failure" : "error",
-                    new XAttribute("message", JunitXml.Safe(Describe(c))),
-                    JunitXml.Safe(string.Join('\n', c.WarningLines.Concat(c.CheckProblems).Prepend(c.Error ?? "")).Trim())));
-            tc.Add(new XElement("system-out", JunitXml.Safe(Describe(c))));
-            suite.Add(tc);
-        }
+            JunitXml.Tally(SuiteName, report.Cells.Count,
+                report.Cells.Count(c => c.Verdict == StageVerdict.Fail), report.Cells.Count(c => c.Verdict == StageVerdict.Error)),
+            JunitXml.Time(report.WallSeconds),
+            new XAttribute("timestamp", report.StartedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture)),
+            new XElement("properties", JunitXml.Property("run_id", report.RunId), JunitXml.Property("tool_version", report.ToolVersion)),
+            report.Cells.Select(c => JunitXml.TestCase($"{SuiteName}.{c.Kernel}", c.Policy, c.Times.Total,
+                c.Passed ? null : JunitXml.Problem(c.Verdict == StageVerdict.Fail ? "failure" : "error", Describe(c), null,
+                    string.Join('\n', c.WarningLines.Concat(c.CheckProblems).Prepend(c.Error ?? "")).Trim()),
+                JunitXml.SystemOut(Describe(c)))));
         return JunitXml.Render(suite);
     }
 

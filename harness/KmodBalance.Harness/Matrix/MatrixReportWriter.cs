@@ -1,37 +1,41 @@
+using KmodBalance.Harness.Reporting;
+
 namespace KmodBalance.Harness.Matrix;
 
-/// <summary>The files of a matrix report, written into the staging directory of the report's
-/// <see cref="KmodBalance.Generator.Output.OutputDirectory"/> (renamed into place in one step).</summary>
+/// <summary>The files of a matrix report, written through <see cref="ReportDirectory"/> into the staging
+/// directory of the report's <see cref="KmodBalance.Generator.Output.OutputDirectory"/>, which
+/// <see cref="MatrixRun"/> opens before the first cell (renamed into place in one step).</summary>
 public static class MatrixReportWriter
 {
-    public const string JsonFile = "report.json";
-    public const string SummaryFile = "summary.md";
-    public const string JunitFile = "junit.xml";
+    // Named here for MatrixRun's list of the report's names, which the report directory is made from.
+    public const string JsonFile = ReportDirectory.JsonFile;
+    public const string SummaryFile = ReportDirectory.SummaryFile;
+    public const string JunitFile = ReportDirectory.JunitFile;
     public const string KcidbFile = "kcidb.json";
     /// <summary>cells/ID/: the patch, manifest, checkpatch output and the cell's check and run reports.</summary>
     public const string CellsDir = "cells";
 
+    private static readonly ReportDirectory Output = new(MatrixRun.OwnNames);
+
     /// <summary>What of a cell's work directory the report keeps (never the generated tun.c or the build tree).</summary>
     private static readonly string[] CellFiles = ["checkpatch.txt", "module/manifest.json"];
 
-    public static async Task WriteIntoAsync(string staging, MatrixReport report, string workDir)
+    public static Task WriteIntoAsync(string staging, MatrixReport report, string workDir) =>
+        Output.WriteIntoAsync(staging, report.ToJson(), MatrixJunit.Render(report), MatrixSummary.Render(report),
+        [
+            ReportFile.Text(KcidbFile, Kcidb.Render(report)),
+            .. report.Cells.Select(cell => ReportFile.Saved($"{CellsDir}/{cell.Id}", to => CopyCell(Path.Combine(workDir, cell.Id), to))),
+        ]);
+
+    private static void CopyCell(string from, string to)
     {
-        await File.WriteAllTextAsync(Path.Combine(staging, JsonFile), report.ToJson());
-        await File.WriteAllTextAsync(Path.Combine(staging, SummaryFile), MatrixSummary.Render(report));
-        await File.WriteAllTextAsync(Path.Combine(staging, JunitFile), MatrixJunit.Render(report));
-        await File.WriteAllTextAsync(Path.Combine(staging, KcidbFile), Kcidb.Render(report));
-        foreach (var cell in report.Cells)
-        {
-            var from = Path.Combine(workDir, cell.Id);
-            var to = Path.Combine(staging, CellsDir, cell.Id);
-            Directory.CreateDirectory(to);
-            foreach (var rel in CellFiles.Where(f => File.Exists(Path.Combine(from, f))))
-                File.Copy(Path.Combine(from, rel), Path.Combine(to, Path.GetFileName(rel)));
-            foreach (var patch in Directory.Exists(Path.Combine(from, "module")) ? Directory.GetFiles(Path.Combine(from, "module"), "*.patch") : [])
-                File.Copy(patch, Path.Combine(to, Path.GetFileName(patch)));
-            foreach (var sub in new[] { "check", "run" }.Where(d => Directory.Exists(Path.Combine(from, d))))
-                CopyTree(Path.Combine(from, sub), Path.Combine(to, sub));
-        }
+        Directory.CreateDirectory(to);
+        foreach (var rel in CellFiles.Where(f => File.Exists(Path.Combine(from, f))))
+            File.Copy(Path.Combine(from, rel), Path.Combine(to, Path.GetFileName(rel)));
+        foreach (var patch in Directory.Exists(Path.Combine(from, "module")) ? Directory.GetFiles(Path.Combine(from, "module"), "*.patch") : [])
+            File.Copy(patch, Path.Combine(to, Path.GetFileName(patch)));
+        foreach (var sub in new[] { "check", "run" }.Where(d => Directory.Exists(Path.Combine(from, d))))
+            CopyTree(Path.Combine(from, sub), Path.Combine(to, sub));
     }
 
     private static void CopyTree(string from, string to)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using KmodBalance.Harness.Reporting;
 
 namespace KmodBalance.Harness.Matrix;
 
@@ -8,9 +9,8 @@ public static class MatrixSummary
 {
     public static string Render(MatrixReport report)
     {
-        var md = new StringBuilder();
+        var md = new StringBuilder(Markdown.Title("kernel matrix", report.Verdict.ToUpperInvariant()));
         var inv = CultureInfo.InvariantCulture;
-        md.Append(inv, $"# KmodBalance kernel matrix: {report.Verdict.ToUpperInvariant()}\n\n");
         md.Append(inv, $"{report.Cells.Count(c => c.Passed)} of {report.Cells.Count} cells passed; started {report.StartedAt:yyyy-MM-dd HH:mm:ss}Z, " +
                        $"wall {report.WallSeconds:0.0} s; stages: generate, build W=1, checkpatch --strict" +
                        $"{(report.Check ? ", lab check" : "")}{(report.Run ? ", lab run" : "")}\n\n");
@@ -32,9 +32,9 @@ public static class MatrixSummary
             md.Append("\n## Problems\n\n");
             foreach (var c in failed)
             {
-                if (c.Error is not null) md.Append(inv, $"- {c.Id}: {OneLine(c.Error)}\n");
+                if (c.Error is not null) md.Append(inv, $"- {c.Id}: {Markdown.Cell(c.Error)}\n");
                 foreach (var w in c.WarningLines) md.Append(inv, $"- {c.Id}: `{w.Trim()}`\n");
-                foreach (var p in c.CheckProblems) md.Append(inv, $"- {c.Id}: check {OneLine(p)}\n");
+                foreach (var p in c.CheckProblems) md.Append(inv, $"- {c.Id}: check {Markdown.Cell(p)}\n");
             }
         }
         return md.ToString();
@@ -44,6 +44,4 @@ public static class MatrixSummary
         ? verdict : $"**{verdict}**";
 
     private static string Taint(string? taint) => taint switch { null => "-", "" => "none", _ => taint };
-
-    private static string OneLine(string s) => s.ReplaceLineEndings(" ").Replace("|", "\\|", StringComparison.Ordinal);
 }
