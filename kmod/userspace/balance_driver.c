@@ -349,13 +349,15 @@ static inline u32 bench_steerable_queues(u32 numqueues)
 	return numqueues < real ? numqueues : real;
 }
 
-/* What the glue reads of the skb beyond its hash: skb_shinfo(skb)->gso_segs,
- * at skb->head + skb->end (the layout of 64-bit kernels, where end is an
- * offset). Every loop passes the same skb, so only dynamic's reads count.
+/* What the glue reads of the skb beyond its hash: skb_shinfo(skb)->gso_segs
+ * and gso_size, at skb->head + skb->end (the layout of 64-bit kernels, where
+ * end is an offset), and skb->len when a GSO skb has no count yet. Every
+ * loop passes the same skb, so only dynamic's reads count.
  */
 struct bench_skb {
 	unsigned char *head;
 	unsigned int end;
+	unsigned int len;
 };
 
 struct bench_shinfo {
@@ -363,13 +365,15 @@ struct bench_shinfo {
 	unsigned short gso_size, gso_segs;
 };
 
-/* max_t(u32, skb_shinfo(skb)->gso_segs, 1): 0 on a skb that is not GSO */
+/* tun_balance_segs() of balancer_glue.c.sbn: gso_segs, else estimated from
+ * the length of a GSO skb, else 1 */
 static inline u32 bench_segs(const struct bench_skb *skb)
 {
 	const struct bench_shinfo *sh = (const void *)(skb->head + skb->end);
-	u32 segs = sh->gso_segs;
 
-	return segs > 1 ? segs : 1;
+	if (sh->gso_segs)
+		return sh->gso_segs;
+	return sh->gso_size ? (skb->len + sh->gso_size - 1) / sh->gso_size : 1;
 }
 
 /* The balancer hangs off tun_struct by an RCU pointer (tun->balance) that
@@ -406,7 +410,7 @@ static bench_policy u16 glue_select_queue(struct bench_tun *tun,
 static u16 steer(struct tun_balance *bal, u32 rxhash, u32 segs, u32 numqueues)
 {
 	struct bench_shinfo shinfo = { .gso_segs = (unsigned short)segs };
-	struct bench_skb skb = { (unsigned char *)&shinfo, 0 };
+	struct bench_skb skb = { (unsigned char *)&shinfo, 0, 0 };
 	struct bench_tun tun = { bal, NULL };
 
 	return glue_select_queue(&tun, &skb, rxhash, numqueues);
@@ -943,7 +947,7 @@ static int bench_mode(int argc, char **argv)
 	static struct {
 		struct bench_shinfo shinfo;	/* at head + end */
 	} skb_data;
-	struct bench_skb skb = { (unsigned char *)&skb_data, 0 };
+	struct bench_skb skb = { (unsigned char *)&skb_data, 0, 0 };
 	u32 flows, threshold, *ids, *hashes, sink = 0;
 	size_t packets, i;
 	unsigned int remaps, r, k;

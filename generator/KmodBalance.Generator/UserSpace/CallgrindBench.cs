@@ -40,7 +40,7 @@ public sealed record BenchReport(IReadOnlyList<BenchRow> Rows, uint Queues, uint
                 $"| {r.Flows:N0} | {r.TrackedFlows:N0} | {r.Stock:F1} | {r.Hash:F1} | {r.Dynamic:F1} | {r.DynamicOverStock:F2}x | {r.Adaptive:F1} | {r.AdaptiveOverStock:F2}x | {r.Remap:N0} | {r.Remap / Math.Max(1, r.TrackedFlows):N0} |");
         sb.AppendLine();
         var loop = Rows.Select(r => r.LoopOverhead).DefaultIfEmpty().Average();
-        sb.AppendLine(ci, $"Per-packet figures exclude the benchmark loop and one out-of-line call and return per packet, as through ndo_select_queue ({loop:F1} instructions per packet), and the flow hash itself, which every policy computes alike. Dynamic includes the glue: the load and test of tun->balance, max(skb_shinfo(skb)->gso_segs, 1) and min(numqueues, real_num_tx_queues); hash includes the minimum too.");
+        sb.AppendLine(ci, $"Per-packet figures exclude the benchmark loop and one out-of-line call and return per packet, as through ndo_select_queue ({loop:F1} instructions per packet), and the flow hash itself, which every policy computes alike. Dynamic includes the glue: the load and test of tun->balance, the segments (gso_segs, else 1 for a skb that is not GSO) and min(numqueues, real_num_tx_queues); hash includes the minimum too.");
         foreach (var r in Rows.Where(r => r.TrackedFlows < r.Flows))
             sb.AppendLine(string.Create(ci, $"At {r.Flows:N0} flows the tables are full (MAX_TAP_FLOWS = {r.TrackedFlows:N0}): ") +
                           string.Create(ci, $"{100.0 * (r.Flows - r.TrackedFlows) / r.Flows:F0}% of packets belong to untracked flows; both walk a bucket, miss ") +

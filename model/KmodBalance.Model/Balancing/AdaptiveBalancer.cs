@@ -269,11 +269,11 @@ public sealed class AdaptiveBalancer : IQueueSelector
         TunQueues.CheckQueueCount(queueCount);
         int n = (int)queueCount;
 
-        // 1. Drop idle flows, but not a moving one whose old ring may still hold its packets.
+        // 1. Drop idle flows whose next packet, steered by hash, cannot overtake their packets still queued.
         var dropped = new List<uint>();
         foreach (var (hash, f) in _flows)
         {
-            if (f.Packets == 0 && (f.Queue == f.Next || f.Queue >= queueCount || Drained(f)))
+            if (f.Packets == 0 && MayLeave(hash, f, queueCount))
                 dropped.Add(hash);
         }
         dropped.Sort();
@@ -445,6 +445,16 @@ public sealed class AdaptiveBalancer : IQueueSelector
         unchecked { _produced[flow.Queue]++; }
         return flow.Queue;
     }
+
+    /// <summary>
+    /// An idle flow may leave the table (BALANCER.md adaptive remapper step 1): its queue is gone, or
+    /// it is not moving and sits on its hash queue, where its next packet goes anyway; otherwise only
+    /// once nothing of it waits there (a guest that stops reading keeps them however long it idles).
+    /// </summary>
+    private bool MayLeave(uint hash, Flow flow, uint queueCount) =>
+        flow.Queue >= queueCount ||
+        (flow.Queue == flow.Next && flow.Queue == HashBalancer.QueueOf(hash, queueCount)) ||
+        Drained(flow);
 
     /// <summary>
     /// Nothing of the moving flow waits in its old queue (BALANCER.md adaptive, *Queue drain*): a

@@ -202,7 +202,7 @@ public static class TraceGen
         (1, Gen.OneOfConst(0u, uint.MaxValue)));
 
     /// <summary>
-    /// Segments of a packet as the glue passes them (<c>max(gso_segs, 1)</c>, gso_segs a u16):
+    /// Segments of a packet as the glue passes them (<c>tun_balance_segs()</c>: gso_segs, a u16, or 1):
     /// mostly 1, sometimes a GSO skb, now and then the most a skb can carry.
     /// </summary>
     public static readonly Gen<uint> Segments = Gen.Frequency(

@@ -43,6 +43,37 @@ public class AdaptiveBalancerTests
     }
 
     [Fact]
+    public void An_idle_flow_off_its_hash_queue_stays_while_a_stalled_guest_keeps_its_packets()
+    {
+        var b = new AdaptiveBalancer(threshold: 64);
+        b.Select(A, 1, 4).Should().Be(0);
+        b.GuestSent(A, 2);
+        b.Dequeued(0, 1);
+        b.Select(A, 1, 4).Should().Be(2, "placed on the learned queue, not its hash queue 0");
+        Send(b, A, 3, 4);                        // the guest stops reading queue 2: 4 packets wait there
+        b.Remap(4);
+        b.Remap(4);                              // a whole period idle
+        b.TryGetFlow(A, out _).Should().BeTrue("its next packet, steered by hash to queue 0, would overtake the 4 on queue 2");
+        b.Select(A, 1, 4).Should().Be(2);
+        DrainAll(b, 4);
+        b.Remap(4);
+        b.Remap(4);
+        b.TryGetFlow(A, out _).Should().BeFalse("idle with nothing of it queued, it leaves the table");
+        b.Select(A, 1, 4).Should().Be(0, "a new flow again, steered by hash");
+    }
+
+    [Fact]
+    public void An_idle_flow_on_its_hash_queue_leaves_however_full_its_ring()
+    {
+        var b = new AdaptiveBalancer(threshold: 64);
+        Send(b, A, 2, 4).Should().Be(0, "no guest queue learned: placed on the lightest, queue 0, its hash queue too");
+        b.Remap(4);
+        b.Remap(4);
+        b.Queued(0).Should().Be(2u);
+        b.TryGetFlow(A, out _).Should().BeFalse("its next packet goes to queue 0 behind its own");
+    }
+
+    [Fact]
     public void A_new_flow_stays_on_its_hash_queue_until_its_first_packet_has_left_it()
     {
         var b = new AdaptiveBalancer(threshold: 64);
