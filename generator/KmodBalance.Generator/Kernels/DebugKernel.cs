@@ -139,7 +139,8 @@ public sealed class DebugKernel(string stateDir)
         var fragment = Path.Combine(Dir, "debug.config");
         await File.WriteAllTextAsync(fragment, DebugKernelConfig.Fragment, ct);
         await RunAsync("make", ["-s", "x86_64_defconfig"], ct);
-        await RunAsync("scripts/kconfig/merge_config.sh", ["-m", ".config", fragment], ct);
+        // By its full path: a relative program name is resolved against kmb's own directory, not the tree.
+        await RunAsync("sh", [Path.Combine(Tree, "scripts", "kconfig", "merge_config.sh"), "-m", ".config", fragment], ct);
         await RunAsync("make", ["-s", "olddefconfig"], ct);
         var missing = DebugKernelConfig.Missing(await File.ReadAllTextAsync(Path.Combine(Tree, ".config"), ct));
         if (missing.Count > 0)
