@@ -10,20 +10,16 @@ public static class MatrixJunit
 {
     private const string SuiteName = "kmb-matrix";
 
-    public static string Render(MatrixReport report)
-    {
-        var suite = new XElement("testsuite",
-            JunitXml.Tally(SuiteName, report.Cells.Count,
-                report.Cells.Count(c => c.Verdict == StageVerdict.Fail), report.Cells.Count(c => c.Verdict == StageVerdict.Error)),
-            JunitXml.Time(report.WallSeconds),
-            new XAttribute("timestamp", report.StartedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture)),
-            new XElement("properties", JunitXml.Property("run_id", report.RunId), JunitXml.Property("tool_version", report.ToolVersion)),
-            report.Cells.Select(c => JunitXml.TestCase($"{SuiteName}.{c.Kernel}", c.Policy, c.Times.Total,
-                c.Passed ? null : JunitXml.Problem(c.Verdict == StageVerdict.Fail ? "failure" : "error", Describe(c), null,
-                    string.Join('\n', c.WarningLines.Concat(c.CheckProblems).Prepend(c.Error ?? "")).Trim()),
-                JunitXml.SystemOut(Describe(c)))));
-        return JunitXml.Render(suite);
-    }
+    public static string Render(MatrixReport report) => JunitXml.Render(new XElement("testsuite",
+        JunitXml.Tally(SuiteName, report.Cells.Count,
+            report.Cells.Count(c => c.Verdict == StageVerdict.Fail), report.Cells.Count(c => c.Verdict == StageVerdict.Error)),
+        JunitXml.Time(report.WallSeconds),
+        new XAttribute("timestamp", report.StartedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss", CultureInfo.InvariantCulture)),
+        new XElement("properties", JunitXml.Property("run_id", report.RunId), JunitXml.Property("tool_version", report.ToolVersion)),
+        report.Cells.Select(c => JunitXml.TestCase($"{SuiteName}.{c.Kernel}", c.Policy, c.Times.Total,
+            c.Passed ? null : JunitXml.Problem(c.Verdict == StageVerdict.Fail ? "failure" : "error", Describe(c), null,
+                string.Join('\n', c.WarningLines.Concat(c.CheckProblems).Prepend(c.Error ?? "")).Trim()),
+            JunitXml.SystemOut(Describe(c))))));
 
     /// <summary>Pure: the cell in one line.</summary>
     public static string Describe(MatrixCell c) =>
