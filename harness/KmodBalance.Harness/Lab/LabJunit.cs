@@ -10,8 +10,8 @@ namespace KmodBalance.Harness.Lab;
 /// </summary>
 public static class LabJunit
 {
-    public const string SuiteName = "kmb-lab";
-    public const string SpreadCaseName = "spread";
+    private const string SuiteName = "kmb-lab";
+    private const string SpreadCaseName = "spread";
 
     public static string Render(LabReport report)
     {
