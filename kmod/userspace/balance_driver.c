@@ -371,9 +371,11 @@ static inline u32 bench_segs(const struct bench_skb *skb)
 {
 	const struct bench_shinfo *sh = (const void *)(skb->head + skb->end);
 
-	if (sh->gso_segs)
+	if (!sh->gso_size)
+		return 1;
+	if (likely(sh->gso_segs))
 		return sh->gso_segs;
-	return sh->gso_size ? (skb->len + sh->gso_size - 1) / sh->gso_size : 1;
+	return (skb->len + sh->gso_size - 1) / sh->gso_size;
 }
 
 /* The balancer hangs off tun_struct by an RCU pointer (tun->balance) that
@@ -409,7 +411,11 @@ static bench_policy u16 glue_select_queue(struct bench_tun *tun,
  * tun.c (where the compiler inlines it). */
 static u16 steer(struct tun_balance *bal, u32 rxhash, u32 segs, u32 numqueues)
 {
-	struct bench_shinfo shinfo = { .gso_segs = (unsigned short)segs };
+	/* a GSO skb of SEGS segments, or a plain one */
+	struct bench_shinfo shinfo = {
+		.gso_size = segs > 1 ? 1448 : 0,
+		.gso_segs = segs > 1 ? (unsigned short)segs : 0,
+	};
 	struct bench_skb skb = { (unsigned char *)&shinfo, 0, 0 };
 	struct bench_tun tun = { bal, NULL };
 
