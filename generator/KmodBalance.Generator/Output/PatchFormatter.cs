@@ -49,8 +49,9 @@ public static class PatchFormatter
         text.Append($"From: {author}\n");
         text.Append($"Date: {Rfc2822(date)}\n");
         text.Append($"Subject: [PATCH] {subject}\n\n");
-        text.Append(message.TrimEnd() + "\n\n");
-        text.Append($"Signed-off-by: {author}\n");
+        // No Signed-off-by: the DCO is a person's certificate, which a tool cannot give; the
+        // submitter adds it (git am -s, git commit -s or format-patch -s).
+        text.Append(message.TrimEnd() + "\n");
         text.Append("---\n");
         text.Append(DiffStat(insertions, deletions));
         text.Append('\n');

@@ -8,10 +8,14 @@ public static partial class Checkpatch
 {
     public sealed record Result(CheckpatchTotals Totals, string Output);
 
+    /// <summary>perl's arguments. --no-tree: a fetched tree holds only tun.c and checkpatch's own files, not a
+    /// whole kernel. --no-signoff: the patch carries no Signed-off-by, which only its submitter can give.</summary>
+    public static IReadOnlyList<string> Arguments(string checkpatchPl, string patch) =>
+        [checkpatchPl, "--no-tree", "--no-signoff", "--strict", patch];
+
     public static async Task<Result> RunAsync(string checkpatchPl, string patch, CancellationToken ct)
     {
-        // --no-tree: the fetched tree holds only tun.c and checkpatch's own files, not a whole kernel.
-        var r = await ProcessRunner.RunAsync("checkpatch", "perl", [checkpatchPl, "--no-tree", "--strict", patch],
+        var r = await ProcessRunner.RunAsync("checkpatch", "perl", Arguments(checkpatchPl, patch),
             TimeSpan.FromMinutes(5), ct, check: false);
         var output = r.StdOut + r.StdErr;
         return new Result(ParseTotals(output) ?? throw new FormatException(

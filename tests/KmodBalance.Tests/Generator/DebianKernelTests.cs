@@ -94,7 +94,7 @@ public class DebianKernelTests(DebianKernelSource kernel) : IClassFixture<Debian
         var generated = kernel.Modules[policy].Generated;
         var patch = Path.Combine(generated.OutDir, generated.Manifest.Patch!);
 
-        var run = await Processes.RunAsync("perl", [kernel.Checkpatch, "--no-tree", "--strict", patch]);
+        var run = await Processes.RunAsync("perl", [.. KmodBalance.Harness.Matrix.Checkpatch.Arguments(kernel.Checkpatch, patch)]);
 
         run.StandardOutput.Should().Contain("total: 0 errors, 0 warnings, 0 checks");
         run.ExitCode.Should().Be(0);

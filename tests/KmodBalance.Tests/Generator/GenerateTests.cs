@@ -87,7 +87,8 @@ public class GenerateTests
         patch.Should().StartWith("From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\nFrom: Test Author <test@example.org>\nDate: ");
         patch.Should().Contain("Subject: [PATCH] tun: balance flows across queues by load\n");
         patch.Should().Contain("balance_threshold  load gap in segments per period (default 64)");
-        patch.Should().Contain("Signed-off-by: Test Author <test@example.org>\n---\n drivers/net/tun.c | ");
+        patch.Should().Contain("(default 64)").And.Contain("\n---\n drivers/net/tun.c | ");
+        patch.Should().NotContain("Signed-off-by:", "the DCO is the submitter's to certify, not the tool's");
         patch.Should().MatchRegex(@"\n 1 file changed, \d+ insertions\(\+\)(, \d+ deletions\(-\))?\n\ndiff --git a/drivers/net/tun.c b/drivers/net/tun.c\n--- a/drivers/net/tun.c\n\+\+\+ b/drivers/net/tun.c\n@@ ");
     }
 

@@ -82,7 +82,7 @@ public class FetchedKernelTests(FetchedKernels kernels) : IClassFixture<FetchedK
         var generated = kernels.Modules[(generation, policy)].Generated;
         var patch = Path.Combine(generated.OutDir, generated.Manifest.Patch!);
 
-        var run = await Processes.RunAsync("perl", [kernels.Records[generation].Checkpatch, "--no-tree", "--strict", patch]);
+        var run = await Processes.RunAsync("perl", [.. KmodBalance.Harness.Matrix.Checkpatch.Arguments(kernels.Records[generation].Checkpatch, patch)]);
 
         run.StandardOutput.Should().Contain("total: 0 errors, 0 warnings, 0 checks");
         run.ExitCode.Should().Be(0);
