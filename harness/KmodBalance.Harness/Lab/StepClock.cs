@@ -51,7 +51,7 @@ public sealed class StepClock(IProgress<string> progress)
             catch (BootFailedException e) when (attempt < attempts && !ct.IsCancellationRequested)
             {
                 _timings[^1] = _timings[^1] with { Step = $"{name} (attempt {attempt} failed, retried)", Error = e.Detail };
-                progress.Report($"RETRIED [{name}] attempt {attempt} of {attempts} failed, booting again: {e.Message}");
+                progress.Report($"RETRIED [{name}] attempt {attempt} of {attempts} failed, booting again: {e.Detail}");
             }
         }
     }
