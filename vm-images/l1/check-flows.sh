@@ -16,7 +16,12 @@
 #        reaches tun_net_xmit(), read by mqtap or counted in tx_dropped),
 #      KMB_BALANCE_DEFAULT=0|1 (balance_default while the tap is created; restored after),
 #      KMB_NETCONSOLE=PORT (netconsole bound to the tap, to 198.51.100.2:PORT, while
-#        KMB_KMSG_LINES lines (default 150) are written to /dev/kmsg, 10 ms apart)
+#        KMB_KMSG_LINES lines (default 150) are written to /dev/kmsg, 10 ms apart),
+#      KMB_STEER="PERIOD_MS THRESHOLD" (the eBPF back end, on a tun without the balancer:
+#        steer.sh attaches kmbsteer once mqtap holds the queues, before the flows, and ends
+#        it after mqtap; its history, log and start/stop output are printed),
+#      KMB_STEER_AT="ON_MS OFF_MS" (with KMB_STEER: kmbsteer, started just before udpflows,
+#        sets its program ON_MS after it started instead, and clears it at OFF_MS)
 # exit: 0 ran (the output says what happened), 2 usage, 3 module parameter refused,
 #       4 mqtap did not come up, 5 tap setup failed
 set -u
@@ -32,7 +37,9 @@ LOG=""
 NETCONS=""
 STATS=/sys/kernel/debug/tun_balance
 BD_OLD=""
+STEER=""
 cleanup() {
+  [ -n "$STEER" ] && "$BIN/steer.sh" stop "$IF" > /dev/null 2>&1
   [ -n "$BD_OLD" ] && echo "$BD_OLD" > $PARAMS/balance_default 2>/dev/null
   [ -n "$LOG" ] && kill "$LOG" 2>/dev/null
   [ -n "$NETCONS" ] && rmmod netconsole 2>/dev/null
@@ -95,6 +102,13 @@ if [ "${KMB_NOQUEUE:-0}" = 1 ]; then
   tc qdisc replace dev "$IF" root noqueue || { echo "no qdisc on $IF failed" >&2; exit 5; }
 fi
 
+# shellcheck disable=SC2086 # KMB_STEER is "PERIOD_MS THRESHOLD"
+if [ -n "${KMB_STEER:-}" ] && [ -z "${KMB_STEER_AT:-}" ]; then
+  STEER=1
+  "$BIN/steer.sh" start "$IF" $KMB_STEER > "$OUT/steer.start" 2>&1
+  echo "$?" > "$OUT/steer.startrc"
+fi
+
 NCRC=-
 if [ -n "${KMB_NETCONSOLE:-}" ]; then
   modprobe netconsole "netconsole=6665@198.51.100.1/$IF,${KMB_NETCONSOLE}@198.51.100.2/02:00:00:00:00:02" \
@@ -114,6 +128,16 @@ if [ -n "${KMB_NETCONSOLE:-}" ]; then
   LOG=$!
 fi
 
+if [ -n "${KMB_STEER:-}" ] && [ -n "${KMB_STEER_AT:-}" ]; then
+  STEER=1
+  # shellcheck disable=SC2086 # "PERIOD_MS THRESHOLD" and "ON_MS OFF_MS"
+  set -- $KMB_STEER_AT "$@"
+  ON=$1 OFF=$2
+  shift 2
+  "$BIN/steer.sh" start "$IF" $KMB_STEER "$ON" $((OFF - ON)) > "$OUT/steer.start" 2>&1
+  echo "$?" > "$OUT/steer.startrc"
+fi
+
 # shellcheck disable=SC2086 # KMB_UDPFLOWS_OPTS is a list of options
 timeout $((MAX + 5)) "$BIN/udpflows" -b 198.51.100.1 -d 198.51.100.2 -p 9 -T "$MAX" ${KMB_UDPFLOWS_OPTS:-} "$@" \
   > "$OUT/udpflows" 2>&1
@@ -129,6 +153,9 @@ fi
 wait "$MQ"
 MQRC=$?
 MQ=""
+if [ -n "$STEER" ] && [ ! -s "$OUT/steer.stop" ]; then
+  "$BIN/steer.sh" stop "$IF" > "$OUT/steer.stop" 2>&1
+fi
 
 echo "### udpflows rc=$UF"
 cat "$OUT/udpflows"
@@ -141,6 +168,17 @@ if [ -n "${KMB_NETCONSOLE:-}" ]; then
 fi
 echo "### debugfs after"
 cat $STATS 2>/dev/null || echo absent
+if [ -n "$STEER" ]; then
+  echo "### kmbsteer start rc=$(cat "$OUT/steer.startrc" 2>/dev/null || echo -)"
+  cat "$OUT/steer.start" 2>/dev/null
+  echo "### kmbsteer stop"
+  cat "$OUT/steer.stop" 2>/dev/null
+  echo "### kmbsteer history"
+  "$BIN/steer.sh" history "$IF"
+  echo "### kmbsteer log"
+  cat "/run/kmb/steer/$IF.log" 2>/dev/null
+  STEER=""
+fi
 if [ "${KMB_DMESG:-1}" = 1 ]; then
   echo "### dmesg"
   dmesg | tail -n +$((DMESG0 + 1))

@@ -2,8 +2,12 @@
 # Runs in L1 (`--backend ebpf`): kmbsteer (kmod/ebpf, static, at /opt/kmb/kmbsteer) on a tap of
 # the kernel's own, unmodified tun.ko. Every step is bounded in time.
 #
-#   steer.sh start DEV PERIOD_MS THRESHOLD   attach in the background; returns once kmbsteer
-#                                            steers DEV and wrote its first statistics
+#   steer.sh start DEV PERIOD_MS THRESHOLD [DELAY_MS DETACH_AFTER_MS]
+#                                            attach in the background; returns once kmbsteer
+#                                            steers DEV and wrote its first statistics; with
+#                                            DELAY_MS, at once: kmbsteer sets its program
+#                                            DELAY_MS after it started and ends DETACH_AFTER_MS
+#                                            after that (its history has the times)
 #   steer.sh stop DEV                        SIGINT: kmbsteer clears the program (DEV is stock
 #                                            again) and exits; SIGKILL after 10 s
 #   steer.sh stats DEV                       the statistics file, or "absent"
@@ -22,7 +26,7 @@ PID=$DIR/$DEV.pid LOG=$DIR/$DEV.log STATS=$DIR/$DEV.stats TUN=$DIR/$DEV.tunables
 
 case $OP in
 start)
-  [ $# -eq 4 ] || { echo "usage: $0 start DEV PERIOD_MS THRESHOLD" >&2; exit 2; }
+  [ $# -eq 4 ] || [ $# -eq 6 ] || { echo "usage: $0 start DEV PERIOD_MS THRESHOLD [DELAY_MS DETACH_AFTER_MS]" >&2; exit 2; }
   mkdir -p $DIR
   if [ -s "$PID" ] && kill -0 "$(cat "$PID")" 2>/dev/null; then
     echo "kmbsteer already runs for $DEV (pid $(cat "$PID"))" >&2
@@ -31,8 +35,13 @@ start)
   rm -f "$STATS" "$LOG" "$HIST"
   printf 'threshold %s\nperiod_ms %s\n' "$4" "$3" > "$TUN"
   # its own session: the end of this SSH command must not reach it (kmbsteer stops on SIGHUP)
-  setsid "$BIN/kmbsteer" attach "$DEV" "$3" "$4" "$STATS" "$TUN" "$HIST" > "$LOG" 2>&1 < /dev/null &
+  KMBSTEER_ATTACH_DELAY_MS=${5:-} KMBSTEER_DETACH_AFTER_MS=${6:-} \
+    setsid "$BIN/kmbsteer" attach "$DEV" "$3" "$4" "$STATS" "$TUN" "$HIST" > "$LOG" 2>&1 < /dev/null &
   echo $! > "$PID"
+  if [ $# -eq 6 ]; then
+    echo "KMB-STEER pid=$(cat "$PID") scheduled: the program in $5 ms, detached $6 ms later"
+    exit 0
+  fi
   i=0
   while [ ! -s "$STATS" ]; do
     i=$((i + 1))

@@ -37,10 +37,11 @@ internal static class LabCheckCommand
         var stateDir = new Option<string>("--state-dir") { Description = "Where images, keys and caches live", DefaultValueFactory = _ => StateDirectory.DefaultPath };
         var kernel = new Option<string?>("--kernel-release") { Description = "Lab kernel release (default: newest installed *-cloud-amd64)" };
         var generation = KernelCommand.KernelOption("build the module for that generation and boot its kernel as L1");
+        var backend = LabCommand.BackendOption();
 
         var check = new Command("check", "Deterministic check of a policy's queue selection in the lab host, without a guest")
         {
-            policy, module, report, scenario, stress, stateDir, kernel, generation,
+            policy, module, report, scenario, stress, stateDir, kernel, generation, backend,
         };
         check.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
@@ -54,12 +55,9 @@ internal static class LabCheckCommand
                 StateDir = r.GetValue(stateDir)!,
                 KernelRelease = r.GetValue(kernel),
                 Kernel = await KernelCommand.LabKernelAsync(r.GetValue(generation), r.GetValue(kernel), ct),
+                Backend = LabBackends.Parse(r.GetValue(backend)!),
             };
-            if (options.Validate() is { Count: > 0 } invalid)
-            {
-                foreach (var e in invalid) Console.Error.WriteLine($"kmb lab check: {e}");
-                return 2;
-            }
+            if (LabCommand.Refuse("kmb lab check", options.Validate())) return 2;
             // Before any VM work: a module directory of another policy, unbuilt, or with a broken manifest.
             if (options.ModuleDir is { } moduleDir)
                 BuiltModule.Verify(moduleDir, options.Policy);
@@ -74,7 +72,7 @@ internal static class LabCheckCommand
             if (rep.Error is not null) Console.Error.WriteLine($"kmb lab check: {rep.Error}");
             Console.WriteLine($"CHECK {rep.Verdict.ToUpperInvariant()} policy={rep.Policy} properties={rep.Properties.Count} " +
                 $"failed={rep.Properties.Count(p => p.Verdict == "fail")} errors={rep.Properties.Count(p => p.Verdict == "error")} " +
-                $"wall={rep.WallSeconds:0.0}s exit={outcome.ExitCode}");
+                $"wall={rep.WallSeconds:0.0}s exit={outcome.ExitCode} backend={options.Backend.Name()}");
             return ct.IsCancellationRequested ? CommandRunner.Interrupted : outcome.ExitCode;
         });
         return check;

@@ -30,7 +30,14 @@ public sealed record CheckFlowsOutput(
 
     /// <summary>The netconsole section (null: the scenario had none).</summary>
     public NetconsoleRun? Netconsole { get; init; }
+
+    /// <summary>--backend ebpf: what kmbsteer did for the scenario (null: the module back end).</summary>
+    public SteerRun? Steer { get; init; }
 }
+
+/// <summary>check-flows.sh's kmbsteer sections (KMB_STEER): steer.sh start's exit code (null: it never
+/// ran) and output, steer.sh stop's output, kmbsteer's history file and its own log.</summary>
+public sealed record SteerRun(int? StartExitCode, string Start, string Stop, string History, string Log);
 
 /// <summary>check-flows.sh's netconsole: modprobe's exit code, the kmsg lines the loop wrote, what
 /// modprobe/rmmod printed.</summary>
@@ -74,6 +81,13 @@ public static class CheckFlowsOutputParser
             var f = ToolOutputParser.Fields(nc.Header);
             netconsole = new NetconsoleRun(f["rc"] == "-" ? -1 : Rc(nc.Header), OptionalInt(f, "lines") ?? 0, OptionalInt(f, "port") ?? 0, nc.Body.ToString());
         }
+        SteerRun? steer = null;
+        if (Find("kmbsteer start rc=") is { } ss)
+        {
+            var rc = ToolOutputParser.Fields(ss.Header)["rc"];
+            steer = new SteerRun(int.TryParse(rc, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null, ss.Body.ToString(),
+                Find("kmbsteer stop")?.Body.ToString() ?? "", Find("kmbsteer history")?.Body.ToString() ?? "", Find("kmbsteer log")?.Body.ToString() ?? "");
+        }
         return new CheckFlowsOutput(
             OptionalInt(pf, "period_ms"), (uint?)OptionalInt(pf, "threshold"),
             Rc(uf.Header), uf.Body.ToString(), Rc(mq.Header), mq.Body.ToString(), err?.Body.ToString() ?? "",
@@ -84,6 +98,7 @@ public static class CheckFlowsOutputParser
             DebugfsBefore = before?.Body.ToString(),
             DebugfsAfter = after?.Body.ToString(),
             Netconsole = netconsole,
+            Steer = steer,
         };
     }
 

@@ -7,6 +7,7 @@ using KmodBalance.Harness.Lab;
 using KmodBalance.Harness.Measurement;
 using KmodBalance.Harness.Reporting;
 using KmodBalance.Harness.Ssh;
+using KmodBalance.Harness.Steering;
 using KmodBalance.Harness.Vm;
 
 namespace KmodBalance.Harness.Check;
@@ -26,6 +27,8 @@ public sealed record CheckOptions
     public IReadOnlyList<string> Scenarios { get; init; } = [];
     /// <summary>How hard `--scenario stress` pushes (the full set by default).</summary>
     public StressPlan Stress { get; init; } = new();
+    /// <summary>`--backend`: the policy's patched module, or kmbsteer on the kernel's own tun.ko (dynamic only).</summary>
+    public LabBackend Backend { get; init; } = LabBackend.Module;
 
     public IReadOnlyList<string> Validate()
     {
@@ -35,6 +38,10 @@ public sealed record CheckOptions
             e.Add($"--scenario {string.Join(", ", unknown)}: the {Policy} check has {string.Join(", ", CheckScenarios.For(Policy).Select(s => s.Name))} and {StressPlan.ScenarioName}");
         if (string.IsNullOrWhiteSpace(ReportDir)) e.Add("--report must name a directory");
         if (ModuleDir is not null && string.IsNullOrWhiteSpace(ModuleDir)) e.Add("--module must name a directory");
+        e.AddRange(LabBackends.Validate(Backend, [Policy], ModuleDir));
+        if (Backend == LabBackend.Ebpf && Scenarios.Contains(StressPlan.ScenarioName))
+            e.Add($"--scenario {StressPlan.ScenarioName} cannot run with --backend ebpf: it drives the module's own switches (balance_default, " +
+                  "module parameters, rmmod) on the debug kernel; run it with --backend module");
         return e;
     }
 }
@@ -85,11 +92,15 @@ public sealed partial class CheckRun(CheckOptions options, IProgress<string> pro
                 failure is null ? "no Oops, BUG, WARN in networking, lockup or RCU stall on L1's console" : "L1 console: " + failure.Split('\n')[0],
                 failure?.Split('\n') ?? []));
         }
+        _env["backend"] = LabBackends.Describe(options.Backend);
         var report = new CheckReport(CheckReport.Combine(_properties, error), options.Policy, _accel, _properties, _scenarios,
             _clock.Timings, Math.Round(_clock.WallSeconds, 2), error, _env)
         {
-            Balancing = $"on per tap: the module is loaded with balance_default=0 and every scenario writes /sys/class/net/{Tap}/balance itself " +
-                "(optin starts off and switches it on and off under traffic)",
+            Balancing = options.Backend == LabBackend.Ebpf
+                ? $"on per tap: the kernel's own tun.ko is loaded (no balancer) and every scenario attaches kmbsteer to {Tap} once mqtap holds its queues " +
+                  "(optin starts without it, attaches and ends it under traffic; single-queue asks and is refused)"
+                : $"on per tap: the module is loaded with balance_default=0 and every scenario writes /sys/class/net/{Tap}/balance itself " +
+                  "(optin starts off and switches it on and off under traffic)",
         };
         try
         {
@@ -109,7 +120,8 @@ public sealed partial class CheckRun(CheckOptions options, IProgress<string> pro
         var kernel = await LabPreparation.CheckToolsAsync(options.KernelRelease, _clock, ct, options.Kernel);
         _env["kernel"] = kernel.Release;
         var vmImages = LabOptions.LocateVmImages(options.VmImagesDir);
-        var prepared = await LabPreparation.PreparePolicyAsync(options.Policy, options.ModuleDir, kernel, options.StateDir, vmImages, _clock, progress, ct);
+        var prepared = await LabPreparation.PreparePolicyAsync(options.Policy, options.ModuleDir, kernel, options.StateDir, vmImages, _clock, progress, ct,
+            options.Backend);
         _env["l1_image"] = prepared.Images.LabHost!.CacheKey[..16];
         _env["module"] = prepared.ModuleDir;
         _env["vermagic"] = await KbuildRunner.ModinfoAsync(Path.Combine(prepared.ModuleDir, "tun.ko"), "vermagic", ct);
@@ -121,7 +133,7 @@ public sealed partial class CheckRun(CheckOptions options, IProgress<string> pro
         _env["tun"] = session.TunStatus;
         _env["debug"] = DebugOptionsOf(kernel.HeadersDir);
         foreach (var scenario in CheckScenarios.For(options.Policy).Where(s => options.Scenarios.Count == 0 || options.Scenarios.Contains(s.Name)))
-            await RunScenarioAsync(session.Ssh, scenario, ct);
+            await RunScenarioAsync(session.Ssh, scenario with { Backend = options.Backend }, ct);
         if (options.Scenarios.Contains(StressPlan.ScenarioName))
             await RunStressAsync(session.Ssh, options.Stress, ct);
     }
@@ -143,16 +155,7 @@ public sealed partial class CheckRun(CheckOptions options, IProgress<string> pro
         try
         {
             output = CheckFlowsOutputParser.Parse(raw);
-            if (output.MqtapExitCode != 0) problem = $"mqtap exited {output.MqtapExitCode}: {output.MqtapStderr.Trim()}";
-            observation = new ScenarioObservation(s, ToolOutputParser.ParseUdpflows(output.Udpflows), ToolOutputParser.ParseMqtap(output.Mqtap), output.Dmesg)
-            {
-                DebugfsBefore = output.DebugfsBefore, DebugfsAfter = output.DebugfsAfter, Netconsole = output.Netconsole,
-                BalanceDefaultSet = output.BalanceDefaultSet,
-            };
-            if (output.BalanceDefault is null) problem = "the loaded tun has no balance_default parameter (not a module with the opt-in balancer)";
-            else if (output.BalanceDefault != 0) problem = $"balance_default is {output.BalanceDefault}: the check turns balancing on per tap itself";
-            if (s.PeriodMs is { } p && output.PeriodMs != p) problem = $"balance_period_ms is {output.PeriodMs?.ToString(CultureInfo.InvariantCulture) ?? "missing"}, not {p}";
-            if (s.Threshold is { } t && output.Threshold != t) problem = $"balance_threshold is {output.Threshold?.ToString(CultureInfo.InvariantCulture) ?? "missing"}, not {t}";
+            (observation, problem) = Observe(s, output);
         }
         catch (FormatException e)
         {
@@ -176,9 +179,82 @@ public sealed partial class CheckRun(CheckOptions options, IProgress<string> pro
         });
     }
 
+    /// <summary>Pure: what the judge reads of one scenario's output, and why the run cannot be judged (null: it can).
+    /// The module's tunables are its parameters; the eBPF back end's are kmbsteer's, and its samples and switches
+    /// come from kmbsteer's history (<see cref="SteerObservation"/>).</summary>
+    /// <exception cref="FormatException">Output that is not the tools'.</exception>
+    public static (ScenarioObservation Observation, string? Problem) Observe(CheckScenario s, CheckFlowsOutput output)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        ArgumentNullException.ThrowIfNull(output);
+        string? problem = null;
+        if (output.MqtapExitCode != 0) problem = $"mqtap exited {output.MqtapExitCode}: {output.MqtapStderr.Trim()}";
+        var seen = ToolOutputParser.ParseMqtap(output.Mqtap);
+        SteerHistory? history = null;
+        if (s.Backend == LabBackend.Ebpf)
+        {
+            string? steerProblem;
+            (history, steerProblem) = SteerProblem(s, output);
+            problem ??= steerProblem;
+            if (history is not null && output.Steer is { } run) seen = SteerObservation.Apply(seen, history, run, s);
+        }
+        var observation = new ScenarioObservation(s, ToolOutputParser.ParseUdpflows(output.Udpflows), seen, output.Dmesg)
+        {
+            DebugfsBefore = output.DebugfsBefore, DebugfsAfter = output.DebugfsAfter, Netconsole = output.Netconsole,
+            BalanceDefaultSet = output.BalanceDefaultSet, Steer = output.Steer, SteerHistory = history,
+        };
+        if (s.Backend == LabBackend.Module)
+        {
+            if (output.BalanceDefault is null) problem = "the loaded tun has no balance_default parameter (not a module with the opt-in balancer)";
+            else if (output.BalanceDefault != 0) problem = $"balance_default is {output.BalanceDefault}: the check turns balancing on per tap itself";
+            if (s.PeriodMs is { } p && output.PeriodMs != p) problem = $"balance_period_ms is {output.PeriodMs?.ToString(CultureInfo.InvariantCulture) ?? "missing"}, not {p}";
+            if (s.Threshold is { } t && output.Threshold != t) problem = $"balance_threshold is {output.Threshold?.ToString(CultureInfo.InvariantCulture) ?? "missing"}, not {t}";
+        }
+        return (observation, problem);
+    }
+
+    /// <summary>--backend ebpf: kmbsteer's history of the scenario, or why the run cannot be judged: the tun must be
+    /// the kernel's own (no balance_default), kmbsteer must have run with the scenario's tunables (a single-queue
+    /// tap is the exception: it must refuse, which its judge reads).</summary>
+    public static (SteerHistory? History, string? Problem) SteerProblem(CheckScenario s, CheckFlowsOutput output)
+    {
+        if (output.BalanceDefault is not null)
+            return (null, "the loaded tun has a balance_default parameter: --backend ebpf runs on the kernel's own tun.ko");
+        if (output.Steer is not { } run)
+            return (null, "check-flows.sh printed no kmbsteer section (KMB_STEER not set?)");
+        SteerHistory history;
+        try
+        {
+            history = SteerHistory.Parse(run.History, Tap);
+        }
+        catch (FormatException e)
+        {
+            return (null, "kmbsteer's history: " + e.Message);
+        }
+        if (s.SingleQueue) return (history, null);
+        if (run.StartExitCode != 0 || !history.Attached)
+            return (history, $"kmbsteer did not attach to {Tap} (steer.sh exit {run.StartExitCode?.ToString(CultureInfo.InvariantCulture) ?? "-"}): " +
+                $"{run.Start.Trim()} {run.Log.Trim()}".Trim());
+        if (s.PeriodMs is { } p && history.PeriodMs != p)
+            return (history, $"kmbsteer ran with period {history.PeriodMs?.ToString(CultureInfo.InvariantCulture) ?? "-"} ms, not {p}");
+        if (s.Threshold is { } t && history.Threshold != t)
+            return (history, $"kmbsteer ran with threshold {history.Threshold?.ToString(CultureInfo.InvariantCulture) ?? "-"}, not {t}");
+        if (history.DetachEndNs is null || history.DetachErrno != 0)
+            return (history, $"kmbsteer did not clear its program at the end (detach errno {history.DetachErrno?.ToString(CultureInfo.InvariantCulture) ?? "none"}; " +
+                $"end {history.EndReason ?? "not recorded"}): {run.Stop.Trim()}");
+        return (history, null);
+    }
+
     /// <summary>How the scenario turned balancing on, for the report ("balancing: on (how)").</summary>
     public static string Balancing(CheckScenario s) =>
-        s.SingleQueue
+        s.Backend == LabBackend.Ebpf
+            ? s.SingleQueue
+                ? $"requested on a single-queue tap: check-flows.sh ran kmbsteer on {Tap} (refused: nothing to balance)"
+                : s.Balance
+                ? $"on (dynamic, eBPF): kmbsteer attached to {Tap} once mqtap held its {s.Queues} queues, before the flows"
+                : "off (stock automq) at first; kmbsteer attached at about " + string.Join(" and ended at about ", s.Events.Where(e => e.Op == QueueOp.Balance)
+                    .Select(e => $"{e.AtMs} ms")) + " after udpflows started (the judge takes the times kmbsteer recorded)"
+        : s.SingleQueue
             ? $"requested on a single-queue tap: balance_default={s.BalanceDefault} while it was created, then mqtap wrote 1 to /sys/class/net/{Tap}/balance (refused: nothing to balance)"
             : s.Balance
             ? $"on ({s.Policy}): mqtap wrote 1 to /sys/class/net/{Tap}/balance when it created the {(s.SingleQueue ? "single-queue" : $"{s.Queues}-queue")} tap"
@@ -186,9 +262,10 @@ public sealed partial class CheckRun(CheckOptions options, IProgress<string> pro
                 .Select(e => $"{(e.Slot == 1 ? "on" : "off")} at {e.AtMs} ms")) + $" (mqtap writes /sys/class/net/{Tap}/balance)";
 
     /// <summary>The shell command that runs one scenario in L1.</summary>
+    /// <remarks>--backend ebpf sets no module parameter (the kernel's own tun has none): kmbsteer gets the tunables (KMB_STEER).</remarks>
     public static string Command(CheckScenario s) =>
         string.Create(CultureInfo.InvariantCulture,
             $"{string.Join(' ', s.Environment.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{e.Key}='{e.Value}'"))} " +
-            $"/opt/kmb/check-flows.sh {Tap} {s.PeriodMs?.ToString(CultureInfo.InvariantCulture) ?? "-"} " +
-            $"{s.Threshold?.ToString(CultureInfo.InvariantCulture) ?? "-"} '{s.MqtapOptions}' {string.Join(' ', s.Flows.Select(f => f.Spec))}");
+            $"/opt/kmb/check-flows.sh {Tap} {(s.Backend == LabBackend.Ebpf ? "-" : s.PeriodMs?.ToString(CultureInfo.InvariantCulture) ?? "-")} " +
+            $"{(s.Backend == LabBackend.Ebpf ? "-" : s.Threshold?.ToString(CultureInfo.InvariantCulture) ?? "-")} '{s.MqtapOptions}' {string.Join(' ', s.Flows.Select(f => f.Spec))}");
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using KmodBalance.Harness.Lab;
 
 namespace KmodBalance.Harness.Check;
 
@@ -108,6 +109,12 @@ public sealed record CheckScenario(
     /// automq) until a <see cref="QueueOp.Balance"/> event.</summary>
     public bool Balance { get; init; } = true;
 
+    /// <summary>What balances (`--backend`). With <see cref="LabBackend.Ebpf"/> the tap is Debian's own tun's,
+    /// which has no balance attribute: check-flows.sh attaches kmbsteer (KMB_STEER) once mqtap holds the queues
+    /// instead of mqtap writing the attribute, and optin's switches are kmbsteer's attach and detach
+    /// (KMB_STEER_AT) instead of mqtap's balance events.</summary>
+    public LabBackend Backend { get; init; } = LabBackend.Module;
+
     /// <summary>A tap without IFF_MULTI_QUEUE (one queue).</summary>
     public bool SingleQueue { get; init; }
 
@@ -152,8 +159,8 @@ public sealed record CheckScenario(
     /// <summary>mqtap's options for this scenario.</summary>
     public string MqtapOptions => string.Join(' ',
         new[] { SingleQueue ? "-s" : $"-q {Queues}", $"-b {BucketMs}", $"-i {IdleMs}", "-S 5" }
-            .Concat(Balance ? ["-B 1"] : [])
-            .Concat(Events.Select(e => $"-e {e.Spec}"))
+            .Concat(Balance && Backend == LabBackend.Module ? ["-B 1"] : [])
+            .Concat(Events.Where(e => Backend == LabBackend.Module || e.Op != QueueOp.Balance).Select(e => $"-e {e.Spec}"))
             .Concat(Replies.Select(r => $"-r {r.Spec}"))
             .Concat(NetconsolePort is { } port ? [$"-N {port}"] : []));
 
@@ -174,7 +181,14 @@ public sealed record CheckScenario(
             };
             if (UdpflowsOptions.Length > 0) env["KMB_UDPFLOWS_OPTS"] = UdpflowsOptions;
             if (NoQueue) env["KMB_NOQUEUE"] = "1";
-            if (BalanceDefault is { } bd) env["KMB_BALANCE_DEFAULT"] = bd.ToString(CultureInfo.InvariantCulture);
+            if (BalanceDefault is { } bd && Backend == LabBackend.Module) env["KMB_BALANCE_DEFAULT"] = bd.ToString(CultureInfo.InvariantCulture);
+            if (Backend == LabBackend.Ebpf)
+            {
+                env["KMB_STEER"] = string.Create(CultureInfo.InvariantCulture, $"{PeriodMs ?? 200} {Threshold ?? 64}");
+                if (!Balance)
+                    env["KMB_STEER_AT"] = string.Join(' ', Events.Where(e => e.Op == QueueOp.Balance).OrderBy(e => e.AtMs)
+                        .Select(e => e.AtMs.ToString(CultureInfo.InvariantCulture)));
+            }
             if (NetconsolePort is { } port)
             {
                 env["KMB_NETCONSOLE"] = port.ToString(CultureInfo.InvariantCulture);

@@ -1,3 +1,4 @@
+using KmodBalance.Harness.Lab;
 using KmodBalance.Harness.Measurement;
 using KmodBalance.Harness.Reporting;
 using KmodBalance.Model.Balancing;
@@ -177,7 +178,8 @@ public static partial class ScenarioAnalyzer
             int q = runs[^1].Queue;
             var lead = runs.TakeWhile(x => x.Queue != q).ToList();
             var after = runs.Skip(lead.Count).ToList();
-            int h = HashQueue(t)!.Value;
+            // the eBPF back end steers a flow it does not track yet by its own flow hash, not the kernel's
+            int h = s.Backend == LabBackend.Ebpf ? SteerObservation.UntrackedQueue(t.Port, s.Queues) : HashQueue(t)!.Value;
             // hash-steered after the switch for at most its first two datagrams (admission on the second)
             long leadLimit = from + (long)(3 * 1_000_000.0 / t.Plan.Pps) + s.SlackMs * 1000L;
             if (lead.Any(x => x.Queue != h) || lead.Any(x => x.LastUs > leadLimit) || after.Any(x => x.Queue != q))
@@ -388,6 +390,7 @@ public static partial class ScenarioAnalyzer
     {
         const int eopnotsupp = 95;
         var s = o.Scenario;
+        if (s.Backend == LabBackend.Ebpf) return SingleQueueNoStateEbpf(o, tracks);
         const string name = CheckProperties.SingleQueueNoState;
         var evidence = Tracks(tracks);
         if (o.Seen.Balance is not { } b || o.DebugfsBefore is null)
@@ -416,6 +419,39 @@ public static partial class ScenarioAnalyzer
             ? Verdict(s, name, LabVerdicts.Pass,
                 $"balance=1 refused (EOPNOTSUPP), balance_default=1 left it alone: in {o.Seen.Stats.Count} samples during {tracks.Sum(t => t.Plan.Count)} " +
                 $"datagrams the tap had no state (balancers stayed {b0}, no device block, balance 0), so no remap timer", evidence)
+            : Verdict(s, name, LabVerdicts.Fail, string.Join("; ", problems), evidence);
+    }
+
+    /// <summary>
+    /// single-queue, --backend ebpf: the same fact as the module's EOPNOTSUPP, from kmbsteer: asked to steer a
+    /// tap without IFF_MULTI_QUEUE it refuses (exit 2, "single-queue device") before it sets anything, so the
+    /// device never gets a program, kmbsteer records no attach and no remap (no state, no period loop) and no
+    /// kmbsteer is left running (steer.sh stop finds none); every datagram is on queue 0.
+    /// </summary>
+    private static PropertyVerdict SingleQueueNoStateEbpf(ScenarioObservation o, IReadOnlyList<FlowTrack> tracks)
+    {
+        var s = o.Scenario;
+        const string name = CheckProperties.SingleQueueNoState;
+        var evidence = Tracks(tracks);
+        if (o.Steer is not { } run || o.SteerHistory is not { } h)
+            return Verdict(s, name, LabVerdicts.Error, "no kmbsteer run was recorded for the single-queue tap", evidence);
+        evidence.Add($"steer.sh start exit {run.StartExitCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}: {run.Start.Trim()}");
+        evidence.Add($"steer.sh stop: {run.Stop.Trim()}");
+        evidence.Add($"kmbsteer history: {(h.StartNs is null ? "none" : $"started, attach {(h.Attached ? "yes" : "no")}, {h.Remaps.Count} remaps")}");
+        var problems = new List<string>();
+        if (run.StartExitCode != 4 || !run.Start.Contains("exited 2", StringComparison.Ordinal) || !run.Start.Contains("single-queue", StringComparison.Ordinal))
+            problems.Add($"kmbsteer was not refused with exit 2 naming a single-queue device: {run.Start.Trim()}");
+        if (h.StartNs is null) problems.Add("kmbsteer's history has no start: it never ran, so its refusal shows nothing");
+        if (h.Attached || h.Remaps.Count > 0 || o.Seen.Stats.Any(x => !x.Stats.Off))
+            problems.Add($"kmbsteer set its program or ran periods on the single-queue tap (attach {h.Attached}, {h.Remaps.Count} remaps)");
+        if (!run.Stop.Contains("not running", StringComparison.Ordinal))
+            problems.Add($"a kmbsteer was still running at the end: {run.Stop.Trim()}");
+        if (tracks.Any(t => t.Segments.Any(x => x.Queue != 0)))
+            problems.Add("a datagram on a queue other than 0");
+        return problems.Count == 0
+            ? Verdict(s, name, LabVerdicts.Pass,
+                $"kmbsteer refused the single-queue tap before setting anything (exit 2): no program, no remap, none left running, " +
+                $"{tracks.Sum(t => t.Plan.Count)} datagrams on queue 0", evidence)
             : Verdict(s, name, LabVerdicts.Fail, string.Join("; ", problems), evidence);
     }
 
@@ -459,12 +495,17 @@ public static partial class ScenarioAnalyzer
         if (perSlot.Count(n => n > 0) > 1) problems.Add($"netconsole's datagrams went to several queues ({string.Join(' ', perSlot)}): not hash-steered");
         if (balancing.Count == 0) problems.Add("the tap never showed balancer state");
         long maxFlows = balancing.Select(x => x.Stats.Flows).DefaultIfEmpty(0).Max();
-        if (s.Policy == "dynamic" && maxFlows > tracks.Count)
+        if (s.Policy == "dynamic" && maxFlows > tracks.Count && s.Backend == LabBackend.Module)
             problems.Add($"the flow table held {maxFlows} flows, more than the {tracks.Count} paced ones: a netpoll packet was admitted");
+        // the eBPF program cannot see that IRQs are off and needs not: it takes no lock, so netconsole's flow is
+        // admitted like any other; its lines must still stay on one queue (below) and the table hold no more than it
+        if (s.Policy == "dynamic" && maxFlows > tracks.Count + 1 && s.Backend == LabBackend.Ebpf)
+            problems.Add($"the flow table held {maxFlows} flows, more than the {tracks.Count} paced ones and netconsole's");
         return problems.Count == 0
             ? Verdict(s, name, LabVerdicts.Pass,
                 $"{nc.LinesWritten} lines through netconsole on the balancing tap: {frames} datagrams, all on q{perSlot.FindIndex(n => n > 0)} " +
-                $"(hash-steered with IRQs off), table at most {maxFlows} flows, kernel log clean, every paced datagram delivered", evidence)
+                (s.Backend == LabBackend.Ebpf ? "(netconsole's flow tracked by the program like any flow: it takes no lock)" : "(hash-steered with IRQs off)") +
+                $", table at most {maxFlows} flows, kernel log clean, every paced datagram delivered", evidence)
             : Verdict(s, name, LabVerdicts.Fail, string.Join("; ", problems), evidence);
     }
 

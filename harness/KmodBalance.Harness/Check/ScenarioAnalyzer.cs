@@ -23,6 +23,12 @@ public sealed record ScenarioObservation(CheckScenario Scenario, UdpflowsReport 
 
     /// <summary>check-flows.sh's netconsole run (netpoll scenario).</summary>
     public NetconsoleRun? Netconsole { get; init; }
+
+    /// <summary>--backend ebpf: steer.sh's start and stop, kmbsteer's log and history (null: the module).</summary>
+    public SteerRun? Steer { get; init; }
+
+    /// <summary>--backend ebpf: kmbsteer's history, parsed (its remaps are <see cref="MqtapReport.Stats"/>).</summary>
+    public Steering.SteerHistory? SteerHistory { get; init; }
 }
 
 /// <summary>Judges each property of a scenario exactly from mqtap's record (pure).</summary>

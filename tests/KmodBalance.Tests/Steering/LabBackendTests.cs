@@ -71,6 +71,8 @@ public sealed class LabBackendTests
     [InlineData(new[] { "lab", "compare", "--backend", "ebpf", "--policies", "stock,hash" }, "--policies hash cannot run with --backend ebpf")]
     [InlineData(new[] { "lab", "run", "--backend", "ebpf", "--policy", "adaptive" }, "--policy adaptive cannot run with --backend ebpf")]
     [InlineData(new[] { "lab", "run", "--backend", "ebpf", "--module", "out/dyn" }, "--module cannot be combined with --backend ebpf")]
+    [InlineData(new[] { "lab", "check", "--backend", "ebpf", "--policy", "hash" }, "--policy hash cannot run with --backend ebpf")]
+    [InlineData(new[] { "lab", "check", "--backend", "ebpf", "--policy", "dynamic", "--module", "out/dyn" }, "--module cannot be combined with --backend ebpf")]
     public async Task The_cli_exits_2_with_one_line_before_building_or_booting(string[] args, string problem)
     {
         using var dir = new TempDir();
