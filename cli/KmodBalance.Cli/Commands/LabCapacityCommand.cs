@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using KmodBalance.Generator.Output;
 using KmodBalance.Harness.Capacity;
 using KmodBalance.Harness.Lab;
 
@@ -27,8 +26,8 @@ internal static class LabCapacityCommand
         var payload = new Option<int>("--payload") { Description = "UDP payload bytes per datagram", DefaultValueFactory = _ => defaults.PayloadBytes };
         var seed = new Option<int>("--seed") { Description = "Seed of the trials' source ports", DefaultValueFactory = _ => defaults.Seed };
         var report = new Option<string>("--report") { Description = "Report directory (report.json, junit.xml, summary.md, figures, raw/, consoles/)", DefaultValueFactory = _ => defaults.ReportDir };
-        var stateDir = new Option<string>("--state-dir") { Description = "Where modules, images and keys are cached", DefaultValueFactory = _ => StateDirectory.DefaultPath };
-        var kernel = new Option<string?>("--kernel-release") { Description = "Lab kernel release (default: newest installed *-cloud-amd64)" };
+        var stateDir = LabSharedOptions.StateDir();
+        var kernel = LabSharedOptions.KernelRelease();
 
         var capacity = new Command("capacity", "Throughput of policies when every queue is served at a fixed rate (one emulated vCPU per queue), in L1")
         {

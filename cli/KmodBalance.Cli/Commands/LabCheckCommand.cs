@@ -15,7 +15,8 @@ internal static class LabCheckCommand
     {
         var policy = new Option<string>("--policy")
         {
-            Description = "hash (every flow on one queue; queue changes) or dynamic (spread, lone flows, convergence; queue changes)",
+            Description = "hash (every flow on one queue; queue changes), dynamic (spread, lone flows, convergence; queue changes) " +
+                          "or adaptive (the guest's queue, equal flows split without reordering; queue changes)",
             Required = true,
         };
         policy.AcceptOnlyFromAmong("hash", "dynamic", "adaptive");
@@ -34,10 +35,10 @@ internal static class LabCheckCommand
             DefaultValueFactory = _ => "full",
         };
         stress.AcceptOnlyFromAmong("full", "short");
-        var stateDir = new Option<string>("--state-dir") { Description = "Where images, keys and caches live", DefaultValueFactory = _ => StateDirectory.DefaultPath };
-        var kernel = new Option<string?>("--kernel-release") { Description = "Lab kernel release (default: newest installed *-cloud-amd64)" };
-        var generation = KernelCommand.KernelOption("build the module for that generation and boot its kernel as L1");
-        var backend = LabCommand.BackendOption();
+        var stateDir = LabSharedOptions.StateDir();
+        var kernel = LabSharedOptions.KernelRelease();
+        var generation = LabSharedOptions.Kernel();
+        var backend = LabSharedOptions.Backend();
 
         var check = new Command("check", "Deterministic check of a policy's queue selection in the lab host, without a guest")
         {

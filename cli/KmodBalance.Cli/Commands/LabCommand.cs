@@ -3,7 +3,6 @@ using System.CommandLine;
 using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Lab;
 using KmodBalance.Harness.Measurement;
-using KmodBalance.Harness.Reporting;
 
 namespace KmodBalance.Cli.Commands;
 
@@ -29,10 +28,10 @@ internal static class LabCommand
         var topology = new Option<string>("--topology") { Description = "nested (L1 lab-host VM runs the module) or host (refused unless --allow-host-module)", DefaultValueFactory = _ => "nested" };
         topology.AcceptOnlyFromAmong("nested", "host");
         var allowHost = new Option<bool>("--allow-host-module") { Description = "Allow --topology host to load the module into this machine's kernel" };
-        var stateDir = new Option<string>("--state-dir") { Description = "Where images, keys and caches live", DefaultValueFactory = _ => StateDirectory.DefaultPath };
-        var kernel = new Option<string?>("--kernel-release") { Description = "Guest kernel release (default: newest installed *-cloud-amd64)" };
-        var generation = KernelCommand.KernelOption("build the module for that generation and boot its kernel as L1 and L2");
-        var backend = BackendOption();
+        var stateDir = LabSharedOptions.StateDir();
+        var kernel = LabSharedOptions.KernelRelease();
+        var generation = LabSharedOptions.Kernel();
+        var backend = LabSharedOptions.Backend();
 
         var run = new Command("run", "Boot the lab, load the module, run netperf, judge the per-queue spread")
         {
@@ -78,19 +77,6 @@ internal static class LabCommand
             return ct.IsCancellationRequested ? CommandRunner.Interrupted : outcome.ExitCode;
         });
         return new Command("lab", "The VM lab that proves a policy on a real guest") { run, LabCompareCommand.Create(), LabCheckCommand.Create(), LabCapacityCommand.Create() };
-    }
-
-    /// <summary>`--backend module|ebpf`, the same option for every lab verb that takes it.</summary>
-    public static Option<string> BackendOption()
-    {
-        var backend = new Option<string>("--backend")
-        {
-            Description = "module (the patched tun.ko built for the policy) or ebpf (the kernel's own unmodified tun.ko; " +
-                          "dynamic = kmbsteer's eBPF steering program on the tap, stock = no program; no hash or adaptive)",
-            DefaultValueFactory = _ => "module",
-        };
-        backend.AcceptOnlyFromAmong([.. LabBackends.Names]);
-        return backend;
     }
 
     /// <summary>Prints each problem of the options as one line and says whether there were any (exit 2, before any VM work).</summary>

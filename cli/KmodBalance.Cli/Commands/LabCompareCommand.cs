@@ -20,10 +20,10 @@ internal static class LabCompareCommand
         test.AcceptOnlyFromAmong("tcp", "udp");
         var queues = new Option<int>("--queues") { Description = "Tap queues = L2 vCPUs", DefaultValueFactory = _ => 4 };
         var report = new Option<string>("--report") { Description = "Report directory (summary.md, report.json, junit.xml, figures)", DefaultValueFactory = _ => "out/compare" };
-        var stateDir = new Option<string>("--state-dir") { Description = "Where modules, images and keys are cached", DefaultValueFactory = _ => StateDirectory.DefaultPath };
-        var kernel = new Option<string?>("--kernel-release") { Description = "Guest kernel release (default: newest installed *-cloud-amd64)" };
-        var generation = KernelCommand.KernelOption("build every policy for that generation and boot its kernel as L1 and L2");
-        var backend = LabCommand.BackendOption();
+        var stateDir = LabSharedOptions.StateDir();
+        var kernel = LabSharedOptions.KernelRelease();
+        var generation = LabSharedOptions.Kernel();
+        var backend = LabSharedOptions.Backend();
 
         var compare = new Command("compare", "Run trials of several policies, interleaved, each a fresh boot; report throughput and spread statistics")
         {

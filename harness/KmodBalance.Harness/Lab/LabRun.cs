@@ -3,7 +3,6 @@ using KmodBalance.Harness.Images;
 using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Lab.Steps;
 using KmodBalance.Harness.Measurement;
-using KmodBalance.Harness.Reporting;
 using KmodBalance.Harness.Ssh;
 using KmodBalance.Harness.Vm;
 
