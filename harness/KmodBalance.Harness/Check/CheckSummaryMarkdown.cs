@@ -13,7 +13,7 @@ public static class CheckSummaryMarkdown
         var md = new StringBuilder(Markdown.Title($"deterministic check ({report.Policy})", report.Verdict.ToUpperInvariant()));
         md.Append(CultureInfo.InvariantCulture, $"accel {report.Accel}, wall {report.WallSeconds:0.0} s\n\n");
         // Which kernel the module was built for and loaded into, and what loading it did to the taint.
-        foreach (var key in new[] { "kernel", "debug", "vermagic", "tun", "tcg" })
+        foreach (var key in new[] { "backend", "kernel", "debug", "vermagic", "tun", "tcg" })
             if (report.Environment.TryGetValue(key, out var value)) md.Append(key).Append(": ").Append(value).Append("\n\n");
         if (report.Balancing is not null) md.Append("balancing: ").Append(report.Balancing).Append("\n\n");
         if (report.Error is not null) md.Append(Markdown.ErrorSection(report.Error));

@@ -40,6 +40,8 @@ public static class CompareSummaryMarkdown
                 $"{(t.Migrations is { } m ? m.ToString(CultureInfo.InvariantCulture) : "-")} | {Tcp(t.Tcp)} | {F(t.WallSeconds, "0")} | {note.Replace("|", "/", StringComparison.Ordinal)} |\n");
         }
         md.Append('\n');
+        // which back end steered (module or eBPF), which kernel, how the lab was accelerated
+        md.Append(Markdown.EnvironmentSection(r.Environment));
         md.Append("Throughput here is measured inside nested virtual machines; where the runner has no KVM, the lab host runs under TCG, " +
                   "so absolute Mbit/s are far below bare metal. The per-queue spread is the evidence; throughput ratios are indicative.\n");
         return md.ToString();
