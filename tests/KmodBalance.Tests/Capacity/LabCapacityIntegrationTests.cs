@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using CliWrap;
 using CliWrap.Buffered;
@@ -17,7 +16,7 @@ namespace KmodBalance.Tests.Capacity;
 /// Needs root and the packages of setup/install-deps.sh; run with --filter Category=Lab.</summary>
 [Trait("Category", "Lab")]
 [Collection(LabCollection.Name)]
-public sealed partial class LabCapacityIntegrationTests(ITestOutputHelper output) : IDisposable
+public sealed class LabCapacityIntegrationTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TempDir _dir = new();
 
@@ -65,17 +64,6 @@ public sealed partial class LabCapacityIntegrationTests(ITestOutputHelper output
         run.StandardOutput.Should().Contain("CAPACITY COMPLETE trials=4");
 
         // Nothing left behind: the run's netns and its QEMU are gone.
-        var netns = NetnsPattern().Matches(run.StandardError).Select(m => m.Groups[1].Value).Distinct().ToList();
-        netns.Should().ContainSingle();
-        var list = await CliWrap.Cli.Wrap("ip").WithArguments(["netns", "list"]).ExecuteBufferedAsync();
-        list.StandardOutput.Should().NotContain(netns[0]);
-        foreach (Match m in QemuPattern().Matches(run.StandardError))
-            Directory.Exists($"/proc/{m.Groups[1].Value}").Should().BeFalse("L1's QEMU was killed");
+        await LabLeftovers.AssertNoneAsync(run.StandardError);
     }
-
-    [GeneratedRegex(@"deleted netns (kmb-lab-\d+)")]
-    private static partial Regex NetnsPattern();
-
-    [GeneratedRegex(@"killed L1 QEMU \(pid (\d+)\)")]
-    private static partial Regex QemuPattern();
 }

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using CliWrap.Buffered;
 using CliWrap;
@@ -18,7 +17,7 @@ namespace KmodBalance.Tests.Check;
 /// setup/install-deps.sh; run with --filter Category=Lab (in the serial lab collection).</summary>
 [Trait("Category", "Lab")]
 [Collection(LabCollection.Name)]
-public sealed partial class LabCheckIntegrationTests(ITestOutputHelper output) : IDisposable
+public sealed class LabCheckIntegrationTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TempDir _dir = new();
 
@@ -65,12 +64,7 @@ public sealed partial class LabCheckIntegrationTests(ITestOutputHelper output) :
         File.ReadAllText(Path.Combine(reportDir, "consoles", "l1.log")).Should().Contain("KMB-READY");
 
         // Nothing left behind: the run's netns and its QEMU are gone.
-        var netns = NetnsPattern().Matches(run.StandardError).Select(m => m.Groups[1].Value).Distinct().ToList();
-        netns.Should().ContainSingle();
-        var list = await CliWrap.Cli.Wrap("ip").WithArguments(["netns", "list"]).ExecuteBufferedAsync();
-        list.StandardOutput.Should().NotContain(netns[0]);
-        foreach (Match m in QemuPattern().Matches(run.StandardError))
-            Directory.Exists($"/proc/{m.Groups[1].Value}").Should().BeFalse("L1's QEMU was killed");
+        await LabLeftovers.AssertNoneAsync(run.StandardError);
     }
 
     private async Task<BufferedCommandResult> Check(string policy, string reportDir)
@@ -80,10 +74,4 @@ public sealed partial class LabCheckIntegrationTests(ITestOutputHelper output) :
         output.WriteLine(run.StandardError);
         return run;
     }
-
-    [GeneratedRegex(@"deleted netns (kmb-lab-\d+)")]
-    private static partial Regex NetnsPattern();
-
-    [GeneratedRegex(@"killed L1 QEMU \(pid (\d+)\)")]
-    private static partial Regex QemuPattern();
 }

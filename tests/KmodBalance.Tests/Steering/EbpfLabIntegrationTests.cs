@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using CliWrap.Buffered;
 using FluentAssertions;
 using KmodBalance.Harness.Check;
@@ -16,7 +15,7 @@ namespace KmodBalance.Tests.Steering;
 /// (7 scenarios) is `./kmb lab check --policy dynamic --backend ebpf`.</summary>
 [Trait("Category", "Lab")]
 [Collection(LabCollection.Name)]
-public sealed partial class EbpfLabIntegrationTests(ITestOutputHelper output) : IDisposable
+public sealed class EbpfLabIntegrationTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly string[] Scenarios = ["spread4", "optin", "single-queue"];
     private readonly TempDir _dir = new();
@@ -47,17 +46,7 @@ public sealed partial class EbpfLabIntegrationTests(ITestOutputHelper output) : 
         File.ReadAllText(Path.Combine(reportDir, "raw", "single-queue.txt")).Should().Contain("is a single-queue device");
         File.ReadAllText(Path.Combine(reportDir, "raw", "optin.txt")).Should().Contain("detach t_ns=").And.Contain("is stock again");
 
-        var netns = NetnsPattern().Matches(run.StandardError).Select(m => m.Groups[1].Value).Distinct().ToList();
-        netns.Should().ContainSingle();
-        var list = await CliWrap.Cli.Wrap("ip").WithArguments(["netns", "list"]).ExecuteBufferedAsync();
-        list.StandardOutput.Should().NotContain(netns[0]);
-        foreach (Match m in QemuPattern().Matches(run.StandardError))
-            Directory.Exists($"/proc/{m.Groups[1].Value}").Should().BeFalse("L1's QEMU was killed");
+        // Nothing left behind: the run's netns and its QEMU are gone.
+        await LabLeftovers.AssertNoneAsync(run.StandardError);
     }
-
-    [GeneratedRegex(@"deleted netns (kmb-lab-\d+)")]
-    private static partial Regex NetnsPattern();
-
-    [GeneratedRegex(@"killed L1 QEMU \(pid (\d+)\)")]
-    private static partial Regex QemuPattern();
 }
