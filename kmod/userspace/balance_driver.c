@@ -180,6 +180,13 @@ static bool tun_balance_queue_pending(struct tun_balance *bal, u16 queue)
 	return __atomic_load_n(&qdisc_pending[queue], __ATOMIC_RELAXED);
 }
 
+/* Every traced packet is its own token in the ring: none is segmented after
+ * the queue is chosen (the kernel's glue says NULL for those). */
+static const void *tun_balance_mark_of(void *pkt)
+{
+	return pkt;
+}
+
 /* automq's tun_flow_entry: the queue the guest last sent a flow on, and
  * when; at most MAX_TAP_FLOWS flows, entries age out after TUN_FLOW_EXPIRE
  * (3 s at the driver's HZ of 1000) as in tun.c. */
@@ -252,7 +259,7 @@ static u16 adaptive_steer(struct tun_balance *bal, u32 rxhash, u32 segs,
 {
 	uintptr_t token = __atomic_add_fetch(&packet_tokens, 1, __ATOMIC_RELAXED);
 	u16 queue = tun_balance_select(bal, rxhash, segs, numqueues,
-				       (const void *)token);
+				       (void *)token);
 
 	if (numqueues)
 		ring_produce(queue, token);
@@ -371,9 +378,9 @@ static inline u32 bench_segs(const struct bench_skb *skb)
 {
 	const struct bench_shinfo *sh = (const void *)(skb->head + skb->end);
 
-	if (!sh->gso_size)
+	if (!sh->gso_size)	/* !skb_is_gso(skb) */
 		return 1;
-	if (likely(sh->gso_segs))
+	if (sh->gso_segs)
 		return sh->gso_segs;
 	return (skb->len + sh->gso_size - 1) / sh->gso_size;
 }
@@ -397,9 +404,10 @@ static bench_policy u16 glue_select_queue(struct bench_tun *tun,
 	if (unlikely(!bal))
 		return automq_select(tun->automq, rxhash, numqueues);
 #ifdef KMB_ADAPTIVE
-	/* the skb is only remembered as a moving flow's mark */
+	/* the skb is only remembered as a moving flow's mark, never written:
+	 * the kernel's is not const, this one is shared by every loop */
 	return tun_balance_select(bal, rxhash, bench_segs(skb),
-				  bench_steerable_queues(numqueues), skb);
+				  bench_steerable_queues(numqueues), (void *)skb);
 #else
 	return tun_balance_select(bal, rxhash, bench_segs(skb),
 				  bench_steerable_queues(numqueues));

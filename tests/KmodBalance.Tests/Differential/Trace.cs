@@ -202,7 +202,8 @@ public static class TraceGen
         (1, Gen.OneOfConst(0u, uint.MaxValue)));
 
     /// <summary>
-    /// Segments of a packet as the glue passes them (<c>tun_balance_segs()</c>: gso_segs, a u16, or 1):
+    /// Segments of a packet as the glue passes them (<c>tun_balance_segs()</c>: 1 for a skb that is not GSO, else
+    /// gso_segs, a u16, or the length's estimate when a GSO skb has no count yet):
     /// mostly 1, sometimes a GSO skb, now and then the most a skb can carry.
     /// </summary>
     public static readonly Gen<uint> Segments = Gen.Frequency(
