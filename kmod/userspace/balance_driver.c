@@ -18,6 +18,8 @@
  * Trace commands, one a line:
  *   z                  start again with a fresh balancer
  *   p HASH SEGS N      steer a packet of SEGS segments with N queues; prints the queue
+ *                      (adaptive: followed by " d" when the ring drops it because
+ *                      its flow paused there)
  *   n HASH SEGS N      the same with IRQs disabled (netpoll); prints the queue
  *   m HASH SEGS N      the same, the new entry's allocation failing; prints the queue
  *   c QUEUE SEGS       tun_balance_count(): SEGS segments steered to QUEUE elsewhere
@@ -180,6 +182,42 @@ static bool tun_balance_queue_pending(struct tun_balance *bal, u16 queue)
 	return __atomic_load_n(&qdisc_pending[queue], __ATOMIC_RELAXED);
 }
 
+/* As the glue: a full ring pauses the flow under the ring's lock, which
+ * packet_produce() holds while it reads drop_queue, and answers the newest
+ * token. */
+static const void *tun_balance_queue_pause(struct tun_balance *bal, u16 queue,
+					   u16 *drop_queue)
+{
+	struct ring *r = &rings[queue];
+	const void *tail = NULL;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->len >= RING_SLOTS) {
+		tail = (const void *)r->slot[(r->head + r->len - 1) % r->cap];
+		WRITE_ONCE(bal->dropping, bal->dropping + 1);
+		WRITE_ONCE(*drop_queue, queue);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return tail;
+}
+
+/* tun_balance_produce(): the packet @token of flow @rxhash enters @queue's
+ * ring unless its flow paused there (true) or the ring is full. */
+static bool packet_produce(struct tun_balance *bal, u32 rxhash, u16 queue,
+			   uintptr_t token)
+{
+	struct ring *r = &rings[queue];
+	bool dropped;
+
+	pthread_mutex_lock(&r->lock);
+	dropped = READ_ONCE(bal->dropping) &&
+		  tun_balance_drops(bal, rxhash, queue);
+	if (!dropped && r->len < RING_SLOTS)
+		ring_push(r, token);
+	pthread_mutex_unlock(&r->lock);
+	return dropped;
+}
+
 /* Every traced packet is its own token in the ring: none is segmented after
  * the queue is chosen (the kernel's glue says NULL for those). */
 static const void *tun_balance_mark_of(void *pkt)
@@ -251,18 +289,17 @@ static void adaptive_reset(void)
 }
 
 /* A packet through the core with a fresh token, which then enters the ring
- * of the queue the core chose unless it is full (none while no queue is
- * attached). Trace and stress mode; the bench goes through
- * glue_select_queue(). */
+ * of the queue the core chose unless its flow paused there (*@dropped) or
+ * the ring is full (none while no queue is attached). Trace and stress mode;
+ * the bench goes through glue_select_queue(). */
 static u16 adaptive_steer(struct tun_balance *bal, u32 rxhash, u32 segs,
-			  u32 numqueues)
+			  u32 numqueues, bool *dropped)
 {
 	uintptr_t token = __atomic_add_fetch(&packet_tokens, 1, __ATOMIC_RELAXED);
 	u16 queue = tun_balance_select(bal, rxhash, segs, numqueues,
 				       (void *)token);
 
-	if (numqueues)
-		ring_produce(queue, token);
+	*dropped = numqueues && packet_produce(bal, rxhash, queue, token);
 	return queue;
 }
 #endif
@@ -300,6 +337,9 @@ static const char *tun_balance_check(struct tun_balance *bal, u32 *wrapped)
 	static u32 on_queue[MAX_TAP_QUEUES];
 	struct tun_balance_flow *f;
 	u32 i, count = 0;
+#ifdef KMB_ADAPTIVE
+	u32 dropping = 0;
+#endif
 
 	memset(on_queue, 0, sizeof(on_queue));
 	*wrapped = 0;
@@ -308,6 +348,8 @@ static const char *tun_balance_check(struct tun_balance *bal, u32 *wrapped)
 #ifdef KMB_ADAPTIVE
 			/* queue_flows[] counts where a flow belongs */
 			u16 queue = READ_ONCE(f->next_queue);
+
+			dropping += f->drop_queue != TUN_BALANCE_UNPLACED;
 #else
 			u16 queue = READ_ONCE(f->queue_index);
 #endif
@@ -329,6 +371,10 @@ static const char *tun_balance_check(struct tun_balance *bal, u32 *wrapped)
 		return "flow_count differs from the flows in the table";
 	if (count > MAX_TAP_FLOWS)
 		return "more flows than MAX_TAP_FLOWS";
+#ifdef KMB_ADAPTIVE
+	if (dropping != bal->dropping)
+		return "dropping differs from the flows that drop";
+#endif
 	for (i = 0; i < MAX_TAP_QUEUES; i++)
 		if (on_queue[i] != bal->queue_flows[i])
 			return "queue_flows[] differs from the flows in the table";
@@ -570,6 +616,7 @@ static int trace_mode(void)
 		case 'p':
 		case 'n':
 		case 'm': {
+			bool dropped = false;
 			u16 queue;
 
 			if (sscanf(line + 1, "%lu %lu %lu", &a, &b, &c) != 3)
@@ -578,12 +625,13 @@ static int trace_mode(void)
 			shim_kmalloc_failures = line[0] == 'm';
 			rcu_read_lock();
 #ifdef KMB_ADAPTIVE
-			queue = adaptive_steer(bal, (u32)a, (u32)b, parse_queues(c));
+			queue = adaptive_steer(bal, (u32)a, (u32)b, parse_queues(c),
+					       &dropped);
 #else
 			queue = steer(bal, (u32)a, (u32)b, parse_queues(c));
 #endif
 			rcu_read_unlock();
-			printf("%u\n", queue);
+			printf(dropped ? "%u d\n" : "%u\n", queue);
 			shim_irqs_off = false;
 			shim_kmalloc_failures = 0;
 			break;
@@ -716,6 +764,9 @@ static void *steer_thread(void *arg)
 		u32 n = READ_ONCE(s->numqueues);
 		u32 max = __atomic_load_n(&s->max_numqueues, __ATOMIC_ACQUIRE);
 		u32 kind = (u32)(r >> 56);
+#ifdef KMB_ADAPTIVE
+		bool dropped;
+#endif
 		u16 queue;
 
 		rcu_read_lock();
@@ -729,7 +780,7 @@ static void *steer_thread(void *arg)
 		shim_irqs_off = kind >= 8 && kind < 12;
 		shim_kmalloc_failures = kind >= 12 && kind < 16;
 #ifdef KMB_ADAPTIVE
-		queue = adaptive_steer(s->bal, rxhash, segs, n);
+		queue = adaptive_steer(s->bal, rxhash, segs, n, &dropped);
 #else
 		queue = steer(s->bal, rxhash, segs, n);
 #endif

@@ -33,7 +33,13 @@ public static class TemplateRenderer
     /// 4.16, <paramref name="ptrRing"/>; the socket's receive queue before) and the queue tun's flow
     /// table learned for a flow.
     /// </summary>
-    public static string AdaptiveGlue(bool ptrRing) => Render("adaptive_glue.c.sbn", new ScriptObject { ["ptr_ring"] = ptrRing });
+    public static string AdaptiveGlue(KernelApiProfile profile, bool ptrRing) => Render("adaptive_glue.c.sbn", new ScriptObject
+    {
+        ["ptr_ring"] = ptrRing,
+        // tun_net_xmit()'s drop of a paused flow's packets hashes them as the select did
+        ["flow_hash_call"] = profile.FlowHashCall,
+        ["has_steering_prog"] = profile.HasSteeringProg,
+    });
 
     /// <summary>
     /// The opt-in machinery every policy shares (module parameters, per-device state,

@@ -33,6 +33,9 @@ public static partial class TunPatcher
             if (profile.HasXdpXmit)
                 edits.Add(XdpEdit(tunC));
         }
+        // a paused adaptive flow's packets are dropped where tun_net_xmit() queues them
+        if (policy == Policy.Adaptive && PtrRing().IsMatch(tunC))
+            edits.Add(ProduceEdit(tunC));
         return ApplyEdits(tunC, edits);
     }
 
@@ -50,7 +53,7 @@ public static partial class TunPatcher
         var code = (profile.UsesAccessOnce ? TemplateRenderer.OnceCompat() : "") +
             TemplateRenderer.SteerableQueues() + "\n" +
             state + "\n" +
-            (policy == Policy.Adaptive ? TemplateRenderer.AdaptiveGlue(PtrRing().IsMatch(tunC)) + "\n" : "") +
+            (policy == Policy.Adaptive ? TemplateRenderer.AdaptiveGlue(profile, PtrRing().IsMatch(tunC)) + "\n" : "") +
             TemplateRenderer.BalancerGlue(profile, policy, tunables) + "\n" +
             stock +
             TemplateRenderer.SelectQueue(profile);
@@ -150,6 +153,17 @@ public static partial class TunPatcher
         if (tunC[at..].TrimStart('\t').StartsWith("if (unlikely(!tfile))", StringComparison.Ordinal))
             at = CSource.LineEnd(tunC, CSource.LineEnd(tunC, at));
         return new Edit(at, at, "\ttun_balance_count_xdp(tun, smp_processor_id() % numqueues, n);\n");
+    }
+
+    /// <summary>tun_net_xmit() queues through tun_balance_produce(), which drops a paused flow's packets.</summary>
+    private static Edit ProduceEdit(string tunC)
+    {
+        const string produce = "ptr_ring_produce(&tfile->tx_ring, skb)";
+        var xmit = Require(tunC, "tun_net_xmit");
+        var at = tunC.IndexOf(produce, xmit.BodyOpen, xmit.BodyClose - xmit.BodyOpen, StringComparison.Ordinal);
+        if (at < 0)
+            throw new UnsupportedTunSourceException($"not found in the input: \"{produce}\" in tun_net_xmit()");
+        return new Edit(at, at + produce.Length, "tun_balance_produce(tun, tfile, skb)");
     }
 
     private static CFunction Require(string tunC, string name) =>

@@ -17,7 +17,10 @@ namespace KmodBalance.Model.Balancing;
 /// Only a moving flow marks its packets (the kernel remembers the last skb it steered to the old
 /// queue, and the last one it found in the ring, its tail, and looks for them in the ring). A mark
 /// the full ring dropped never shows up there, so its absence proves the ring past the flow only
-/// once the tail has left too; without a tail only an empty ring does.</item>
+/// once the tail has left too; without a tail only an empty ring does. A flow that keeps feeding
+/// a full old ring would never see it past its packets: its first packet that finds the ring full
+/// pauses it instead, and its packets are dropped at that ring (as the full ring drops them) until
+/// the ring has let go of the newest packet it held then; then it moves.</item>
 /// </list>
 /// All counters are u32 and wrap as in C (queue estimates are u64). Deterministic: no decision
 /// depends on dictionary order.
@@ -45,6 +48,10 @@ public sealed class AdaptiveBalancer : IQueueSelector
         public bool Tailed;       // moving, and Tail is its last packet found in Queue's ring
         public uint Tail;         // produced[Queue] right after that packet
         public bool Unsure;       // a packet after Tail may have reached the ring unseen (its qdisc held it)
+        public ushort DropQueue = DynamicBalancer.Unplaced; // its packets are dropped at this ring (paused there, then stragglers)
+
+        /// <summary>Paused: moving, and its packets are dropped at its old queue until the ring is past <see cref="Tail"/>.</summary>
+        public bool Paused => DropQueue == Queue && Queue != Next;
 
         /// <summary>The flow keeps no packet of its old queue: the next locked packet starts from an empty ring.</summary>
         public void Unmark() => Marked = Tailed = Unsure = false;
@@ -63,15 +70,22 @@ public sealed class AdaptiveBalancer : IQueueSelector
     private Flow? _lastMarked;  // the flow whose mark is the packet the mapper answered last
     private readonly uint _threshold;
     private readonly uint _maxFlows;
+    private readonly uint _ringSlots;
     private ulong _weight = 1;
 
     /// <param name="threshold">Floor of the move threshold in segments per period (the relative part is 1/8 of the heavier load).</param>
     /// <param name="maxFlows">Flow table bound (tun's <c>MAX_TAP_FLOWS</c>); also bounds the learned table.</param>
-    public AdaptiveBalancer(uint threshold, int maxFlows = DynamicBalancer.MaxTapFlows)
+    /// <param name="ringSlots">
+    /// Packets a ring holds when full (tun's ptr_ring size; the driver's 8; the simulator's 500). A
+    /// moving flow whose old ring is full pauses. The default never fills: no flow pauses.
+    /// </param>
+    public AdaptiveBalancer(uint threshold, int maxFlows = DynamicBalancer.MaxTapFlows, uint ringSlots = uint.MaxValue)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxFlows);
+        ArgumentOutOfRangeException.ThrowIfZero(ringSlots);
         _threshold = threshold;
         _maxFlows = (uint)maxFlows;
+        _ringSlots = ringSlots;
     }
 
     public string Name => "adaptive";
@@ -84,6 +98,12 @@ public sealed class AdaptiveBalancer : IQueueSelector
 
     /// <summary>Flows in the table.</summary>
     public uint FlowCount { get; private set; }
+
+    /// <summary>
+    /// The packet the mapper answered last is dropped at its queue's ring instead of entering it:
+    /// its flow paused there (kernel: <c>tun_balance_produce()</c> in tun_net_xmit()).
+    /// </summary>
+    public bool LastDropped { get; private set; }
 
     /// <summary>Remaps since creation.</summary>
     public uint Periods { get; private set; }
@@ -146,20 +166,30 @@ public sealed class AdaptiveBalancer : IQueueSelector
     public ushort SelectWithoutLock(uint hash, uint segments, uint queueCount)
     {
         TunQueues.CheckQueueCount(queueCount);
+        _lastMarked = null;
+        LastDropped = false;
         if (queueCount == 0)
             return 0;
         if (_flows.TryGetValue(hash, out var flow) && flow.Queue < queueCount)
         {
-            unchecked
+            unchecked { flow.Packets += segments; }
+            if (flow.DropQueue == flow.Queue)
+                LastDropped = true;     // dropped at the ring: the tail still covers the flow
+            else
             {
-                flow.Packets += segments;
-                _produced[flow.Queue]++;
+                unchecked { _produced[flow.Queue]++; }
+                flow.Unmark();          // this packet is behind the mark and the tail: the next locked packet marks again
             }
-            flow.Unmark();  // this packet is behind the mark and the tail: the next locked packet marks again
-            _lastMarked = null;
             return flow.Queue;
         }
-        return Untracked(hash, segments, queueCount);
+        var q = Untracked(hash, segments, queueCount);
+        if (flow is not null && flow.DropQueue == q)
+        {
+            // its queue was detached while it dropped here: the ring drops it as any of its packets
+            unchecked { _produced[q]--; }
+            LastDropped = true;
+        }
+        return q;
     }
 
     /// <summary>The mapper when a new entry cannot be allocated (<c>GFP_ATOMIC</c> failed): case 4 becomes case 5.</summary>
@@ -170,6 +200,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
     public void Count(ushort queue, uint segments)
     {
         _lastMarked = null;
+        LastDropped = false;
         unchecked
         {
             _untracked[TunQueues.CheckQueue(queue)] += segments;
@@ -181,6 +212,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
     {
         TunQueues.CheckQueueCount(queueCount);
         _lastMarked = null;
+        LastDropped = false;
         if (queueCount == 0)
             return 0;                                                   // case 1
         if (_flows.TryGetValue(hash, out var flow))
@@ -269,10 +301,14 @@ public sealed class AdaptiveBalancer : IQueueSelector
         TunQueues.CheckQueueCount(queueCount);
         int n = (int)queueCount;
 
-        // 1. Drop idle flows whose next packet, steered by hash, cannot overtake their packets still queued.
+        // 1. A flow that moved on stops dropping at its old ring once that queue's qdisc has let go
+        // of what it sent before the switch. Drop idle flows whose next packet, steered by hash,
+        // cannot overtake their packets still queued.
         var dropped = new List<uint>();
         foreach (var (hash, f) in _flows)
         {
+            if (f.DropQueue != DynamicBalancer.Unplaced && f.DropQueue != f.Queue && !_pending[f.DropQueue])
+                f.DropQueue = DynamicBalancer.Unplaced;
             if (f.Packets == 0 && MayLeave(hash, f, queueCount))
                 dropped.Add(hash);
         }
@@ -385,6 +421,8 @@ public sealed class AdaptiveBalancer : IQueueSelector
                 f.Queue = DynamicBalancer.Unplaced;
                 f.Unmark();
             }
+            if (f.DropQueue == index || f.DropQueue == last)
+                f.DropQueue = DynamicBalancer.Unplaced;
         }
         foreach (var q in new[] { index, last })
         {
@@ -426,6 +464,8 @@ public sealed class AdaptiveBalancer : IQueueSelector
         if (flow.Queue == flow.Next)
         {
             flow.Unmark();   // not moving: a later move must not trust an old mark
+            if (flow.DropQueue == flow.Queue)
+                flow.DropQueue = DynamicBalancer.Unplaced;  // placed again where it paused: FIFO behind its packets
         }
         else
         {
@@ -433,7 +473,14 @@ public sealed class AdaptiveBalancer : IQueueSelector
             {
                 flow.Queue = flow.Next;
                 flow.Unmark();
+                if (flow.DropQueue == flow.Queue)
+                    flow.DropQueue = DynamicBalancer.Unplaced;  // back where it dropped: FIFO behind its stragglers
                 unchecked { Switches++; }
+            }
+            else if (flow.DropQueue == flow.Queue || Pause(flow))
+            {
+                LastDropped = true;     // dropped at the ring, which is past none of the flow yet
+                return flow.Queue;
             }
             else
             {
@@ -452,9 +499,25 @@ public sealed class AdaptiveBalancer : IQueueSelector
     /// once nothing of it waits there (a guest that stops reading keeps them however long it idles).
     /// </summary>
     private bool MayLeave(uint hash, Flow flow, uint queueCount) =>
-        flow.Queue >= queueCount ||
+        (flow.DropQueue == DynamicBalancer.Unplaced || !_pending[flow.DropQueue]) &&
+        (flow.Queue >= queueCount ||
         (flow.Queue == flow.Next && flow.Queue == HashBalancer.QueueOf(hash, queueCount)) ||
-        Drained(flow);
+        Drained(flow));
+
+    /// <summary>
+    /// A moving flow's old ring is full: it pauses there (unless it still drops at another ring).
+    /// The newest packet in the ring, behind every packet of the flow still queued, is its tail.
+    /// </summary>
+    private bool Pause(Flow flow)
+    {
+        if (flow.DropQueue != DynamicBalancer.Unplaced || Queued(flow.Queue) < _ringSlots)
+            return false;
+        flow.DropQueue = flow.Queue;
+        flow.Marked = flow.Unsure = false;
+        flow.Tailed = true;
+        flow.Tail = _produced[flow.Queue];
+        return true;
+    }
 
     /// <summary>
     /// Nothing of the moving flow waits in its old queue (BALANCER.md adaptive, *Queue drain*): a
@@ -466,6 +529,8 @@ public sealed class AdaptiveBalancer : IQueueSelector
     /// </summary>
     private bool Drained(Flow flow)
     {
+        if (flow.DropQueue == flow.Queue)
+            return !Holds(flow.Queue, true, flow.Tail);  // paused: none of its packets enters after the tail
         bool pending = _pending[flow.Queue];
         if (flow.Marked && Holds(flow.Queue, flow.MarkQueued, flow.Mark))
         {

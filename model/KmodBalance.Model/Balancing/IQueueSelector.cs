@@ -36,6 +36,12 @@ public interface IQueueSelector
     /// queued before them left). Only adaptive uses it; the others ignore it.
     /// </summary>
     void Dropped(ushort queue, uint packets) { }
+
+    /// <summary>
+    /// The packet <see cref="Select"/> answered last is dropped at its queue's ring instead of
+    /// entering it (adaptive: its flow paused there); the others never drop one.
+    /// </summary>
+    bool LastDropped => false;
 }
 
 /// <summary>One flow moved by the remapper, with its segments in the period that moved it.</summary>

@@ -34,7 +34,7 @@ public static class Policies
         Policy.Hash => new HashBalancer(),
         Policy.Dynamic => new DynamicBalancer(o.Threshold, o.MaxFlows),
         Policy.Stock => new StockAutomq(o.MaxFlows),
-        Policy.Adaptive => new AdaptiveBalancer(o.Threshold, o.MaxFlows),
+        Policy.Adaptive => new AdaptiveBalancer(o.Threshold, o.MaxFlows, (uint)QueueFifo.RingPackets),
         _ => throw new ArgumentOutOfRangeException(nameof(p)),
     };
 }

@@ -213,9 +213,13 @@ public static class Simulator
             }
             ushort queue = selector.Select(hash, segments, n, timeUs);
             rec.Packet(hash, queue);
-            var departure = _fifo[queue].Enqueue(timeUs, bytes);
-            if (departure is null)
-                selector.Dropped(queue, 1);
+            double? departure = null;
+            if (!selector.LastDropped)
+            {
+                departure = _fifo[queue].Enqueue(timeUs, bytes);
+                if (departure is null)
+                    selector.Dropped(queue, 1);
+            }
             rec.Delivery(hash, departure);
             return queue;
         }

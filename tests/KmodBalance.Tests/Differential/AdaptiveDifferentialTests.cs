@@ -52,15 +52,16 @@ public sealed class AdaptiveDifferentialTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// The whole life of a move, in C: two equal flows share the only queue, whose ring is full
-    /// (the driver's 8 slots), a second queue attaches, the remapper moves one of them (the lower
-    /// hash among equals). The full ring drops the move's first mark; a flow that took that as
-    /// "the ring passed my mark" would overtake its own packets still queued (the capacity lab's
-    /// 230 reordered datagrams). It keeps using queue 0 until the ring has passed the last mark
-    /// found queued (its tail) and the mark after it, then switches and stays.
+    /// The whole life of a move off a full ring, in C: two equal flows share the only queue, whose
+    /// ring is full (the driver's 8 slots), a second queue attaches, the remapper moves one of them
+    /// (the lower hash among equals). Its first packet finds the old ring full and pauses it: that
+    /// packet and the next are dropped at the ring (" d") while the other flow's still enter it;
+    /// once the ring has let go of the newest packet it held at the pause, the flow switches and
+    /// stays. Marking alone would wait for the flow to stop feeding the ring, which a saturating
+    /// sender never does (the nested UDP compare's flows never left their hash queue).
     /// </summary>
     [Fact]
-    public async Task A_flow_moves_only_once_its_old_ring_passed_its_tail_even_when_marks_are_dropped()
+    public async Task A_flow_feeding_a_full_ring_pauses_there_and_moves_once_the_ring_passed_its_packets()
     {
         using var pool = new DriverPool(await Driver());
         const uint a = 0x10000000, b = 0x30000000;          // admission bits differ
@@ -68,14 +69,12 @@ public sealed class AdaptiveDifferentialTests(ITestOutputHelper output)
         for (int i = 0; i < 202; i++)
             ops.AddRange([new PacketOp(a, 1, 1), new PacketOp(b, 1, 1)]);
         ops.Add(new RemapOp(2));                             // 404 on queue 0, 0 on the new queue 1
-        ops.Add(new PacketOp(a, 1, 2));                      // ring full: this first mark is dropped
+        ops.Add(new PacketOp(a, 1, 2));                      // ring full: pauses, dropped; tail = newest
         ops.Add(new DequeueOp(0, 1));
-        ops.Add(new PacketOp(a, 1, 2));                      // mark gone, no tail, ring not empty: stays; queued
-        ops.Add(new PacketOp(a, 1, 2));                      // that mark is queued: the tail; this one dropped
-        ops.Add(new DequeueOp(0, 7));                        // only the tail is left
-        ops.Add(new PacketOp(a, 1, 2));                      // mark dropped, tail queued: stays; queued
-        ops.Add(new DequeueOp(0, 2));                        // ring 0 empty
-        ops.Add(new PacketOp(a, 1, 2));                      // past tail and mark: switches
+        ops.Add(new PacketOp(b, 1, 2));                      // b does not move: enters, behind the tail
+        ops.Add(new PacketOp(a, 1, 2));                      // tail still queued: dropped
+        ops.Add(new DequeueOp(0, 7));                        // the tail has left, b's packet has not
+        ops.Add(new PacketOp(a, 1, 2));                      // past its packets: switches
         ops.Add(new PacketOp(a, 1, 2));
         ops.Add(new PacketOp(b, 1, 2));
         var trace = new Trace(4, ops) { Adaptive = true };
@@ -83,7 +82,7 @@ public sealed class AdaptiveDifferentialTests(ITestOutputHelper output)
         var lines = pool.Run(trace);
         DifferentialTests.AssertSame(trace, lines);
         Assert.Equal("T 1 2 1 268435456:0/1 805306368:0/0", lines[404 + 1]);
-        Assert.Equal(["0", "0", "0", "0", "1", "1", "0"], lines.Skip(404 + 5));
+        Assert.Equal(["0 d", "0", "0 d", "1", "1", "0"], lines.Skip(404 + 5));
     }
 
     [Fact]

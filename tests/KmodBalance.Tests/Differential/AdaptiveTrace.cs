@@ -49,7 +49,7 @@ public sealed partial record Trace
     private IReadOnlyList<string> ExpectedAdaptive()
     {
         var ci = CultureInfo.InvariantCulture;
-        var model = new AdaptiveBalancer(Threshold);
+        var model = new AdaptiveBalancer(Threshold, ringSlots: AdaptiveRings.Slots);
         var lines = new List<string>();
         ulong now = 0;
         foreach (var op in Ops)
@@ -57,7 +57,8 @@ public sealed partial record Trace
             switch (op)
             {
                 case PacketOp p:
-                    lines.Add(AdaptiveRings.Steer(model, p, now).ToString(ci));
+                    var q = AdaptiveRings.Steer(model, p, now).ToString(ci);
+                    lines.Add(model.LastDropped ? q + " d" : q);
                     break;
                 case CountOp c:
                     AdaptiveRings.Count(model, c);
@@ -174,7 +175,7 @@ public static class AdaptiveTraceGen
     /// </summary>
     private static List<TraceOp> Fix(List<TraceOp> ops, uint threshold)
     {
-        var model = new AdaptiveBalancer(threshold);
+        var model = new AdaptiveBalancer(threshold, ringSlots: AdaptiveRings.Slots);
         ulong now = 0;
         var fixedOps = new List<TraceOp>(ops.Count);
         foreach (var op in ops)
@@ -233,6 +234,7 @@ public static class AdaptiveRings
             PacketMode.NoMemory => model.SelectWithoutMemory(p.Hash, p.Segments, p.Queues, now),
             _ => model.Select(p.Hash, p.Segments, p.Queues, now),
         };
+        // a paused flow's packet never entered the ring; others fill it and the full ring drops them
         if (p.Queues > 0 && model.Queued(q) > Slots)
             model.Dropped(q, 1);
         return q;

@@ -38,10 +38,30 @@ public class AdaptivePatchTests
         var legacy = Fixtures.ReadTunC("linux-5.10");
         Patch(legacy).Should().Contain("skb_queue_walk(q, skb)").And.NotContain("ptr_ring");
 
-        var ring = legacy.Replace("struct tun_struct {", "struct tun_file {\n\tstruct ptr_ring tx_ring;\n};\n\nstruct tun_struct {");
+        var ring = legacy.Replace("struct tun_struct {", "struct tun_file {\n\tstruct ptr_ring tx_ring;\n};\n\nstruct tun_struct {") +
+            "\nstatic netdev_tx_t tun_net_xmit(struct sk_buff *skb, struct net_device *dev)\n{\n" +
+            "\tif (ptr_ring_produce(&tfile->tx_ring, skb))\n\t\tgoto drop;\n\treturn NETDEV_TX_OK;\n}\n";
         var patched = Patch(ring);
         patched.Should().Contain("spin_lock(&r->producer_lock);").And.Contain("i = READ_ONCE(r->consumer_head);")
             .And.NotContain("skb_queue_walk");
+    }
+
+    [Fact]
+    public void Only_a_ptr_ring_lets_a_flow_pause_and_tun_net_xmit_then_queues_through_the_balancer()
+    {
+        var legacy = Fixtures.ReadTunC("linux-5.10");
+        Patch(legacy).Should().NotContain("tun_balance_produce").And.Contain("A socket's receive queue is not a ring");
+
+        var ring = legacy.Replace("struct tun_struct {", "struct tun_file {\n\tstruct ptr_ring tx_ring;\n};\n\nstruct tun_struct {");
+        var xmit = "\nstatic netdev_tx_t tun_net_xmit(struct sk_buff *skb, struct net_device *dev)\n{\n" +
+            "\tif (ptr_ring_produce(&tfile->tx_ring, skb))\n\t\tgoto drop;\n\treturn NETDEV_TX_OK;\n}\n";
+        var patched = Patch(ring + xmit);
+        patched.Should().Contain("\tif (tun_balance_produce(tun, tfile, skb))\n\t\tgoto drop;")
+            .And.Contain("tun_balance_drops(bal, __skb_get_hash_symmetric(skb), skb->queue_mapping)")
+            .And.NotContain("\tif (ptr_ring_produce(&tfile->tx_ring, skb))");
+
+        var act = () => Patch(ring);
+        act.Should().Throw<UnsupportedTunSourceException>().WithMessage("*tun_net_xmit()*");
     }
 
     [Fact]

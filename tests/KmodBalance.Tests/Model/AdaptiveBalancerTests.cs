@@ -31,6 +31,57 @@ public class AdaptiveBalancerTests
         return state;
     }
 
+    /// <summary>
+    /// The nested UDP compare's failure: two saturating flows share hash queue 0 of 2, the second
+    /// is placed on queue 1 at admission, and the guest reads queue 0 at half the rate they send,
+    /// so its ring (8 slots here) never empties and always holds the flow's latest packet. The
+    /// flow pauses at the full ring, its packets are dropped there until the ring passed the
+    /// newest one it held, then it moves; the guest reads every flow in sequence throughout.
+    /// </summary>
+    [Fact]
+    public void A_flow_that_keeps_a_full_ring_busy_still_moves_and_is_never_reordered()
+    {
+        const uint slots = 8;
+        var b = new AdaptiveBalancer(threshold: 64, ringSlots: slots);
+        var rings = new[] { new Queue<(uint Flow, int Seq)>(), new Queue<(uint Flow, int Seq)>() };
+        var sent = new Dictionary<uint, int> { [A] = 0, [E] = 0 };
+        var read = new Dictionary<uint, int> { [A] = -1, [E] = -1 };
+        void Read(ushort q, int packets)
+        {
+            for (int i = 0; i < packets && rings[q].Count > 0; i++)
+            {
+                var (flow, seq) = rings[q].Dequeue();
+                seq.Should().BeGreaterThan(read[flow], "flow {0:x} must reach the guest in sequence", flow);
+                read[flow] = seq;
+                b.Dequeued(q, 1);
+            }
+        }
+
+        int dropped = 0;
+        for (int step = 0; step < 200; step++)
+        {
+            foreach (var flow in new[] { A, E })
+            {
+                var q = b.Select(flow, 1, 2);
+                var seq = sent[flow]++;
+                if (b.LastDropped)
+                    dropped++;
+                else if (rings[q].Count >= slots)
+                    b.Dropped(q, 1);
+                else
+                    rings[q].Enqueue((flow, seq));
+            }
+            Read(0, 1);                          // queue 0 takes one of every two packets sent
+            Read(1, int.MaxValue);
+        }
+
+        Flow(b, A).Should().Be(Flow(b, A) with { Queue = 0, Next = 0 });
+        Flow(b, E).Queue.Should().Be(1, "placed on the idle queue at admission, it got there");
+        b.Switches.Should().Be(1);
+        dropped.Should().BeInRange(1, (int)slots, "paused for at most the ring's drain time");
+        read[E].Should().BeGreaterThan(150, "on its own queue it is read at the rate it sends");
+    }
+
     [Fact]
     public void A_flow_starts_on_the_queue_the_guest_sends_it_on()
     {
