@@ -22,7 +22,7 @@ internal static class GenerateCommand
             Description = "stock (tun unchanged), hash (flow hash only), dynamic (the thesis's balancer) or adaptive (guest's queue first, moves that never reorder)",
             DefaultValueFactory = _ => "dynamic",
         };
-        policy.AcceptOnlyFromAmong("stock", "hash", "dynamic", "adaptive");
+        policy.AcceptOnlyFromAmong(PolicyNames.NamesOf(PolicyNames.All));
         var threshold = new Option<long>("--threshold")
         {
             Description = "dynamic, adaptive: default of balance_threshold, the load gap in PACKETS PER PERIOD above which flows move (adaptive: the least gap a move must close)",

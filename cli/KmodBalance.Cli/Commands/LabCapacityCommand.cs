@@ -14,7 +14,7 @@ internal static class LabCapacityCommand
         var defaults = new CapacityOptions();
         var policies = new Option<string>("--policies")
         {
-            Description = $"Comma-separated policies to compare ({string.Join(", ", CapacityOptions.KnownPolicies)})",
+            Description = $"Comma-separated policies to compare ({PolicyNames.Listed(PolicyNames.All)})",
             DefaultValueFactory = _ => string.Join(',', defaults.Policies),
         };
         var trials = new Option<int>("--trials") { Description = "Trials per policy (interleaved, fresh source ports each)", DefaultValueFactory = _ => defaults.Trials };

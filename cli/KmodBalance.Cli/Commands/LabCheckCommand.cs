@@ -19,7 +19,7 @@ internal static class LabCheckCommand
                           "or adaptive (the guest's queue, equal flows split without reordering; queue changes)",
             Required = true,
         };
-        policy.AcceptOnlyFromAmong("hash", "dynamic", "adaptive");
+        policy.AcceptOnlyFromAmong(PolicyNames.NamesOf(PolicyNames.Patched));
         var module = new Option<string?>("--module") { Description = "Directory with the built tun.ko (default: generated and built for the policy)" };
         var report = new Option<string>("--report") { Description = "Report directory (report.json, junit.xml, summary.md, raw/, consoles/)", DefaultValueFactory = _ => "out/check" };
         var scenario = new Option<string[]>("--scenario")

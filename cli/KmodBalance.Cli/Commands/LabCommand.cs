@@ -2,7 +2,6 @@ using KmodBalance.Generator.Output;
 using System.CommandLine;
 using KmodBalance.Generator.Build;
 using KmodBalance.Harness.Lab;
-using KmodBalance.Harness.Measurement;
 
 namespace KmodBalance.Cli.Commands;
 
@@ -17,14 +16,14 @@ internal static class LabCommand
             Description = "stock, hash, dynamic or adaptive: without --module, generated from the installed linux-source and built for the lab kernel",
             DefaultValueFactory = _ => "dynamic",
         };
-        policy.AcceptOnlyFromAmong("stock", "hash", "dynamic", "adaptive");
+        policy.AcceptOnlyFromAmong(PolicyNames.NamesOf(PolicyNames.All));
         var flows = new Option<int>("--flows") { Description = "Concurrent netperf flows", DefaultValueFactory = _ => 4 };
         var duration = new Option<int>("--duration") { Description = "Seconds per netperf flow (-l)", DefaultValueFactory = _ => 10 };
         var report = new Option<string>("--report") { Description = "Report directory (report.json, junit.xml, summary.md, consoles/)", DefaultValueFactory = _ => "out/lab" };
         var test = new Option<string>("--test") { Description = "tcp (TCP_STREAM) or udp (UDP_STREAM)", DefaultValueFactory = _ => "tcp" };
-        test.AcceptOnlyFromAmong("tcp", "udp");
+        test.AcceptOnlyFromAmong([.. NetperfTests.OptionNames]);
         var queues = new Option<int>("--queues") { Description = "Tap queues = L2 vCPUs", DefaultValueFactory = _ => 4 };
-        var minShare = new Option<double>("--min-share") { Description = "Minimum packet share every queue must carry", DefaultValueFactory = _ => 0.10 };
+        var minShare = new Option<double>("--min-share") { Description = "Minimum packet share every queue must carry", DefaultValueFactory = _ => QueueShare.SpreadMinimum };
         var topology = new Option<string>("--topology") { Description = "nested (L1 lab-host VM runs the module) or host (refused unless --allow-host-module)", DefaultValueFactory = _ => "nested" };
         topology.AcceptOnlyFromAmong("nested", "host");
         var allowHost = new Option<bool>("--allow-host-module") { Description = "Allow --topology host to load the module into this machine's kernel" };
@@ -46,7 +45,7 @@ internal static class LabCommand
                 Flows = r.GetValue(flows),
                 DurationSeconds = r.GetValue(duration),
                 ReportDir = r.GetValue(report)!,
-                Test = r.GetValue(test) == "udp" ? NetperfTest.UdpStream : NetperfTest.TcpStream,
+                Test = NetperfTests.FromOption(r.GetValue(test)!),
                 Queues = r.GetValue(queues),
                 MinShare = r.GetValue(minShare),
                 Topology = r.GetValue(topology) == "host" ? Topology.Host : Topology.Nested,

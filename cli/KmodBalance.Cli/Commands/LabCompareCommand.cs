@@ -3,7 +3,6 @@ using System.CommandLine;
 using System.Globalization;
 using KmodBalance.Harness.Compare;
 using KmodBalance.Harness.Lab;
-using KmodBalance.Harness.Measurement;
 
 namespace KmodBalance.Cli.Commands;
 
@@ -17,7 +16,7 @@ internal static class LabCompareCommand
         var duration = new Option<int>("--duration") { Description = "Seconds per netperf flow (-l)", DefaultValueFactory = _ => 10 };
         var flows = new Option<int>("--flows") { Description = "Concurrent netperf flows", DefaultValueFactory = _ => 4 };
         var test = new Option<string>("--test") { Description = "tcp (TCP_STREAM) or udp (UDP_STREAM: no reverse traffic, so stock tun cannot learn flows)", DefaultValueFactory = _ => "tcp" };
-        test.AcceptOnlyFromAmong("tcp", "udp");
+        test.AcceptOnlyFromAmong([.. NetperfTests.OptionNames]);
         var queues = new Option<int>("--queues") { Description = "Tap queues = L2 vCPUs", DefaultValueFactory = _ => 4 };
         var report = new Option<string>("--report") { Description = "Report directory (summary.md, report.json, junit.xml, figures)", DefaultValueFactory = _ => "out/compare" };
         var stateDir = LabSharedOptions.StateDir();
@@ -37,7 +36,7 @@ internal static class LabCompareCommand
                 Trials = r.GetValue(trials),
                 DurationSeconds = r.GetValue(duration),
                 Flows = r.GetValue(flows),
-                Test = r.GetValue(test) == "udp" ? NetperfTest.UdpStream : NetperfTest.TcpStream,
+                Test = NetperfTests.FromOption(r.GetValue(test)!),
                 Queues = r.GetValue(queues),
                 ReportDir = r.GetValue(report)!,
                 StateDir = r.GetValue(stateDir)!,

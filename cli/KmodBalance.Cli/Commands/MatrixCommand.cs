@@ -19,7 +19,7 @@ internal static class MatrixCommand
         };
         var policies = new Option<string>("--policies")
         {
-            Description = $"Comma-separated policies ({MatrixPlan.PolicyNames})",
+            Description = $"Comma-separated policies ({PolicyNames.Listed(MatrixPlan.Policies)})",
             DefaultValueFactory = _ => "hash,dynamic",
         };
         var check = new Option<bool>("--check") { Description = "Boot each kernel as L1 with the cell's module and run `lab check` (about 70 s a cell under TCG)" };

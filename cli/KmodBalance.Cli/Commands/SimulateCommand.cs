@@ -22,12 +22,12 @@ internal static class SimulateCommand
         };
         var policy = new Option<string>("--policy")
         {
-            Description = "Policy: hash, dynamic, stock, adaptive, or all (compares the four)",
+            Description = $"Policy: {string.Join(", ", PolicyNames.NamesOf(SimulatedPolicies.All))}, or all (compares the four)",
             DefaultValueFactory = _ => "all",
         };
         var queues = new Option<long>("--queues") { Description = "Queue count (guest vCPUs), 1..256", DefaultValueFactory = _ => 4 };
-        var period = new Option<long>("--period-ms") { Description = "Remap period in ms, 10..60000", DefaultValueFactory = _ => 200 };
-        var threshold = new Option<long>("--threshold") { Description = "Load difference (packets per period) that triggers a migration (adaptive: the floor under its 1/8-of-load threshold)", DefaultValueFactory = _ => 64 };
+        var period = new Option<long>("--period-ms") { Description = $"Remap period in ms, {Tunables.MinPeriodMs}..{Tunables.MaxPeriodMs}", DefaultValueFactory = _ => Tunables.DefaultPeriodMs };
+        var threshold = new Option<long>("--threshold") { Description = "Load difference (packets per period) that triggers a migration (adaptive: the floor under its 1/8-of-load threshold)", DefaultValueFactory = _ => Tunables.DefaultThreshold };
         var runs = new Option<long>("--runs") { Description = "Runs per policy (each with a fresh hash seed)", DefaultValueFactory = _ => 20 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the runs' flows and hash keys", DefaultValueFactory = _ => 1 };
         var json = new Option<string?>("--json") { Description = "Write the metrics as JSON to this file" };
@@ -48,9 +48,9 @@ internal static class SimulateCommand
         ulong seed, string? jsonPath, string? plotPath, string? tracePath)
     {
         var problems = new List<string>(SimulationOptions.Problems(queues, periodMs, threshold, runs));
-        var policies = Policies.Parse(policyText);
+        var policies = SimulatedPolicies.Parse(policyText);
         if (policies is null)
-            problems.Add($"--policy {policyText}: unknown policy; use hash, dynamic, stock, adaptive or all");
+            problems.Add($"--policy {policyText}: unknown policy; use {string.Join(", ", PolicyNames.NamesOf(SimulatedPolicies.All))} or all");
         string name = scenario ?? "paper";
         if (tracePath is null && !Scenarios.Names.Contains(name))
             problems.Add($"--scenario {name}: unknown scenario; use one of {string.Join(", ", Scenarios.Names)} (or --trace FILE)");

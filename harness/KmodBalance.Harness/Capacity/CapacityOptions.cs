@@ -1,4 +1,3 @@
-using KmodBalance.Generator;
 using KmodBalance.Generator.Output;
 
 namespace KmodBalance.Harness.Capacity;
@@ -11,9 +10,6 @@ namespace KmodBalance.Harness.Capacity;
 /// emulator, decides what is delivered.</remarks>
 public sealed record CapacityOptions
 {
-    /// <summary>The generator's policies: a policy added there is accepted here without a change.</summary>
-    public static IReadOnlyList<string> KnownPolicies => Enum.GetValues<Policy>().Select(p => p.Name()).ToList();
-
     public IReadOnlyList<string> Policies { get; init; } = ["hash", "dynamic"];
     public int Trials { get; init; } = 10;
     public int DurationSeconds { get; init; } = 2;
@@ -42,10 +38,11 @@ public sealed record CapacityOptions
     public IReadOnlyList<string> Validate()
     {
         var e = new List<string>();
-        var known = KnownPolicies;
-        if (Policies.Count == 0) e.Add($"--policies must name at least one of {string.Join(", ", known)}");
+        // Every policy: one added to the vocabulary is accepted here without a change.
+        var known = PolicyNames.NamesOf(PolicyNames.All);
+        if (Policies.Count == 0) e.Add($"--policies must name at least one of {PolicyNames.Listed(PolicyNames.All)}");
         foreach (var p in Policies.Where(p => !known.Contains(p)))
-            e.Add($"--policies: unknown policy '{p}' (known: {string.Join(", ", known)})");
+            e.Add($"--policies: unknown policy '{p}' (known: {PolicyNames.Listed(PolicyNames.All)})");
         foreach (var p in Policies.GroupBy(p => p).Where(g => g.Count() > 1))
             e.Add($"--policies names '{p.Key}' twice");
         if (Trials is < 1 or > 200) e.Add("--trials must be between 1 and 200");

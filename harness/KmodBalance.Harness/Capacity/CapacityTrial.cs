@@ -1,7 +1,6 @@
 using System.Globalization;
 using KmodBalance.Harness.Check;
 using KmodBalance.Harness.Compare;
-using KmodBalance.Harness.Measurement;
 
 namespace KmodBalance.Harness.Capacity;
 

@@ -33,7 +33,7 @@ public sealed record CheckOptions
     public IReadOnlyList<string> Validate()
     {
         var e = new List<string>();
-        if (Policy is not ("hash" or "dynamic" or "adaptive")) e.Add("--policy must be hash, dynamic or adaptive");
+        if (!PolicyNames.NamesOf(PolicyNames.Patched).Contains(Policy)) e.Add($"--policy must be {PolicyNames.Listed(PolicyNames.Patched)}");
         else if (Scenarios.Except(CheckScenarios.For(Policy).Select(s => s.Name).Append(StressPlan.ScenarioName)).ToList() is { Count: > 0 } unknown)
             e.Add($"--scenario {string.Join(", ", unknown)}: the {Policy} check has {string.Join(", ", CheckScenarios.For(Policy).Select(s => s.Name))} and {StressPlan.ScenarioName}");
         if (string.IsNullOrWhiteSpace(ReportDir)) e.Add("--report must name a directory");

@@ -141,7 +141,7 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
         var summaries = options.Policies.Select(p => CompareStatistics.Summarise(p, _trials, options.Queues)).ToList();
         var verdict = error is not null || _trials.Count == 0 ? CompareReport.Failed
             : _trials.All(t => t.Measured) ? CompareReport.Complete : CompareReport.Incomplete;
-        return new CompareReport(verdict, options.Policies, options.TestName, options.Flows, options.DurationSeconds, options.Queues,
+        return new CompareReport(verdict, options.Policies, options.Test.NetperfName(), options.Flows, options.DurationSeconds, options.Queues,
             options.Trials, summaries, CompareStatistics.DynamicRatios(summaries), _trials, _clock.Timings,
             Math.Round(_clock.WallSeconds, 1), error, _env);
     }

@@ -1,14 +1,13 @@
 using KmodBalance.Generator.Build;
 using KmodBalance.Generator.Output;
 using KmodBalance.Harness.Lab;
-using KmodBalance.Harness.Measurement;
 
 namespace KmodBalance.Harness.Compare;
 
 /// <summary>Everything `kmb lab compare` was asked to do. <see cref="Validate"/> is pure.</summary>
 public sealed record LabCompareOptions
 {
-    public static readonly string[] KnownPolicies = ["stock", "hash", "dynamic", "adaptive"];
+    private static readonly string[] KnownPolicies = PolicyNames.NamesOf(PolicyNames.All);
 
     public IReadOnlyList<string> Policies { get; init; } = KnownPolicies;
     public int Trials { get; init; } = 20;
@@ -25,16 +24,12 @@ public sealed record LabCompareOptions
     /// <summary>`--backend`: every policy's patched module, or the kernel's own tun.ko with kmbsteer for dynamic.</summary>
     public LabBackend Backend { get; init; } = LabBackend.Module;
 
-    /// <summary>A queue counts as used when it carried at least this share of the trial's packets;
-    /// below it a queue only saw stray control packets (netperf's control connection, ARP).</summary>
-    public const double UsedShare = 0.05;
-
     public IReadOnlyList<string> Validate()
     {
         var e = new List<string>();
-        if (Policies.Count == 0) e.Add("--policies must name at least one of stock, hash, dynamic, adaptive");
+        if (Policies.Count == 0) e.Add($"--policies must name at least one of {PolicyNames.Listed(PolicyNames.All)}");
         foreach (var p in Policies.Where(p => !KnownPolicies.Contains(p)))
-            e.Add($"--policies: unknown policy '{p}' (known: {string.Join(", ", KnownPolicies)})");
+            e.Add($"--policies: unknown policy '{p}' (known: {PolicyNames.Listed(PolicyNames.All)})");
         foreach (var p in Policies.GroupBy(p => p).Where(g => g.Count() > 1))
             e.Add($"--policies names '{p.Key}' twice");
         if (Trials is < 1 or > 200) e.Add("--trials must be between 1 and 200");
@@ -45,8 +40,6 @@ public sealed record LabCompareOptions
         e.AddRange(LabBackends.Validate(Backend, Policies.Where(KnownPolicies.Contains), null, "--policies"));
         return e;
     }
-
-    public string TestName => Test == NetperfTest.TcpStream ? "TCP_STREAM" : "UDP_STREAM";
 
     public TrialSettings TrialSettings => new(Flows, DurationSeconds, Test, Queues);
 

@@ -8,7 +8,7 @@ namespace KmodBalance.Harness.Compare;
 /// <param name="GuestShares">Per queue, its share of the packets the guest received (ethtool rx_queue_K_packets).</param>
 /// <param name="HostShares">Per queue, its share of the packets tun queued on the tap (tc mq children).</param>
 /// <param name="Evidence">Which counter <paramref name="QueuesUsed"/> and <paramref name="Jain"/> rest on.</param>
-/// <param name="QueuesUsed">Queues that carried at least <see cref="LabCompareOptions.UsedShare"/> of the packets.</param>
+/// <param name="QueuesUsed">Queues that carried at least <see cref="QueueShare.UsedInLab"/> of the packets.</param>
 /// <param name="Migrations">Flows the dynamic balancer moved during netperf; null for modules without it.</param>
 /// <param name="Attempts">Boots it took: a trial whose lab failed is retried once on a fresh boot.</param>
 /// <param name="Error">Why the trial has no measurement; null when it has one.</param>
@@ -46,13 +46,13 @@ public sealed record TrialResult(
     {
         ArgumentNullException.ThrowIfNull(slot);
         ArgumentNullException.ThrowIfNull(m);
-        var judged = SpreadJudge.Judge(m.Samples, m.Netperf.Flows.Count, new SpreadCriteria(LabCompareOptions.UsedShare));
+        var judged = SpreadJudge.Judge(m.Samples, m.Netperf.Flows.Count, new SpreadCriteria(QueueShare.UsedInLab));
         var problems = m.Netperf.Problems.Concat(consoleFailures).ToList();
         if (judged.Evidence == SpreadEvidence.None) problems.Add("no traffic was counted on any queue");
         return new TrialResult(slot.Policy, slot.Trial, slot.Slot,
             Math.Round(m.Netperf.Flows.Sum(f => f.Mbps), 2), m.Netperf.Flows,
             Shares(m.Samples.Select(s => s.RxPackets)), Shares(m.Samples.Select(s => s.HostPackets)),
-            judged.Evidence, judged.Shares.Count(s => s >= LabCompareOptions.UsedShare - 1e-12), Math.Round(judged.Jain, 4),
+            judged.Evidence, judged.Shares.Count(s => s >= QueueShare.UsedInLab - 1e-12), Math.Round(judged.Jain, 4),
             m.Migrations, m.After.Balance, m.Accel, Math.Round(wallSeconds, 1), attempts,
             problems.Count == 0 ? null : string.Join("; ", problems)) { Tcp = m.Tcp };
     }

@@ -1,7 +1,6 @@
 using KmodBalance.Generator.Build;
 using KmodBalance.Generator.Output;
 using KmodBalance.Harness.Infrastructure;
-using KmodBalance.Harness.Measurement;
 
 namespace KmodBalance.Harness.Lab;
 
@@ -17,7 +16,7 @@ public sealed record LabOptions
     public string ReportDir { get; init; } = "lab-report";
     public NetperfTest Test { get; init; } = NetperfTest.TcpStream;
     public int Queues { get; init; } = 4;
-    public double MinShare { get; init; } = 0.10;
+    public double MinShare { get; init; } = QueueShare.SpreadMinimum;
     public Topology Topology { get; init; } = Topology.Nested;
     public bool AllowHostModule { get; init; }
     public string StateDir { get; init; } = StateDirectory.DefaultPath;
@@ -45,8 +44,6 @@ public sealed record LabOptions
             e.Add("--topology host cannot be combined with --backend ebpf (host topology is not built for either back end): use --topology nested");
         return e;
     }
-
-    public string TestName => Test == NetperfTest.TcpStream ? "TCP_STREAM" : "UDP_STREAM";
 
     /// <summary>vm-images/ of this checkout (see <see cref="LocateVmImages"/>).</summary>
     public string ResolveVmImagesDir() => LocateVmImages(VmImagesDir);

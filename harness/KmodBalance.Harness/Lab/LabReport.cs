@@ -36,7 +36,7 @@ public sealed record LabReport(
     string? Error,
     IReadOnlyDictionary<string, string> Environment,
     string? Evidence = null,
-    double MinShare = 0.10,
+    double MinShare = QueueShare.SpreadMinimum,
     long? Migrations = null,
     BalanceStats? Balance = null,
     string? Balancing = null,

@@ -99,7 +99,7 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
             : [];
         _env["host_kernel"] = Environment.OSVersion.VersionString;
         var report = new LabReport(verdict, options.Policy, options.Topology.ToString().ToLowerInvariant(),
-            result?.Measurement.Accel ?? "unknown", options.TestName, options.Flows, options.DurationSeconds, queues,
+            result?.Measurement.Accel ?? "unknown", options.Test.NetperfName(), options.Flows, options.DurationSeconds, queues,
             result?.Measurement.Netperf.Flows ?? [], result?.Verdict.Jain ?? 0, reasons,
             _clock.Timings, Math.Round(_clock.WallSeconds, 2), error, _env, result?.Verdict.Evidence, options.MinShare,
             result?.Measurement.Migrations, result?.Measurement.After.Balance,

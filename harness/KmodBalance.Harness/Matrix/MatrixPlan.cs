@@ -14,11 +14,9 @@ public sealed record MatrixCellPlan(KernelGeneration Kernel, Policy Policy)
 /// are shared by its policies), and which stages each cell goes through.</summary>
 public sealed record MatrixPlan(IReadOnlyList<MatrixCellPlan> Cells, bool Check, bool Run)
 {
-    /// <summary>The policies a matrix can take: every generator policy that changes tun (stock is the
-    /// baseline and has nothing to check), so a policy added to the enum is taken as soon as it exists.</summary>
-    public static IReadOnlyList<Policy> Policies { get; } = Enum.GetValues<Policy>().Where(p => p != Policy.Stock).ToList();
-
-    public static string PolicyNames => string.Join(", ", Policies.Select(p => p.Name()));
+    /// <summary>The policies a matrix can take: every policy that changes tun (stock is the baseline and has
+    /// nothing to check), so a policy added to the vocabulary is taken as soon as it exists.</summary>
+    public static IReadOnlyList<Policy> Policies => PolicyNames.Patched;
 
     /// <summary>Pure: the plan of "5.10,6.1,6.12" x "hash,dynamic", or the problems with the lists
     /// (each one line naming the bad value and what is accepted).</summary>
@@ -42,9 +40,8 @@ public sealed record MatrixPlan(IReadOnlyList<MatrixCellPlan> Cells, bool Check,
         var pols = new List<Policy>();
         foreach (var name in Split(policies, "--policies", errors))
         {
-            var p = Policies.FirstOrDefault(p => p.Name() == name.ToLowerInvariant());
-            if (!Policies.Any(x => x.Name() == name.ToLowerInvariant()))
-                errors.Add($"--policies: unknown policy '{name}': the matrix takes {PolicyNames}");
+            if (!PolicyNames.TryParse(name, out var p) || !Policies.Contains(p))
+                errors.Add($"--policies: unknown policy '{name}': the matrix takes {PolicyNames.Listed(Policies)}");
             else if (pols.Contains(p)) errors.Add($"--policies names {name} twice");
             else pols.Add(p);
         }

@@ -3,8 +3,6 @@ using System.Text.RegularExpressions;
 
 namespace KmodBalance.Harness.Measurement;
 
-public enum NetperfTest { TcpStream, UdpStream }
-
 /// <summary>Parses the output of one netperf TCP_STREAM or UDP_STREAM run.</summary>
 public static partial class NetperfParser
 {
@@ -23,7 +21,7 @@ public static partial class NetperfParser
     public static double ParseThroughputMbps(string output, NetperfTest test)
     {
         ArgumentNullException.ThrowIfNull(output);
-        string testName = test == NetperfTest.TcpStream ? "TCP_STREAM" : "UDP_STREAM";
+        string testName = test.NetperfName();
 
         // Result lines are the lines made only of numbers; header and error lines all contain words.
         var results = TextLines.Split(output)

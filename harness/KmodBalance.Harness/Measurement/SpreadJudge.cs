@@ -3,7 +3,7 @@ using System.Globalization;
 namespace KmodBalance.Harness.Measurement;
 
 /// <param name="MinShare">The share of all counted packets a queue must carry to count as used (0..1].</param>
-public sealed record SpreadCriteria(double MinShare = 0.10);
+public sealed record SpreadCriteria(double MinShare = QueueShare.SpreadMinimum);
 
 /// <param name="Evidence">Which counter the shares come from: one of <see cref="SpreadEvidence"/>.</param>
 /// <param name="Shares">Per queue, in the order given, its fraction of the evidence counter's total.</param>

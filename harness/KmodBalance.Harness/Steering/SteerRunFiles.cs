@@ -1,5 +1,4 @@
 using System.Globalization;
-using KmodBalance.Generator;
 
 namespace KmodBalance.Harness.Steering;
 
@@ -33,7 +32,7 @@ public sealed class SteerRunFiles(string stateDir, string device)
     /// <summary>The tunables the attached run was last given.</summary>
     public Tunables ReadTunables()
     {
-        long threshold = Generator.Tunables.DefaultThreshold, period = Generator.Tunables.DefaultPeriodMs;
+        long threshold = Vocabulary.Tunables.DefaultThreshold, period = Vocabulary.Tunables.DefaultPeriodMs;
         foreach (var line in File.ReadAllLines(Tunables))
         {
             var parts = line.Split(' ', 2);

@@ -88,7 +88,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
         _ringSlots = ringSlots;
     }
 
-    public string Name => "adaptive";
+    public string Name => Policy.Adaptive.Name();
 
     /// <summary>Flows the remapper decided to move since creation (u32, wraps).</summary>
     public uint Migrations { get; private set; }

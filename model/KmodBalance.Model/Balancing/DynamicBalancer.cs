@@ -47,7 +47,7 @@ public sealed class DynamicBalancer : IQueueSelector
         FlowQueues = new QueueView(_flows);
     }
 
-    public string Name => "dynamic";
+    public string Name => Policy.Dynamic.Name();
 
     /// <summary>Minimum load difference (segments per period) that triggers a migration.</summary>
     public uint Threshold => _threshold;

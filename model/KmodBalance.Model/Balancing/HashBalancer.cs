@@ -6,7 +6,7 @@ namespace KmodBalance.Model.Balancing;
 /// </summary>
 public sealed class HashBalancer : IQueueSelector
 {
-    public string Name => "hash";
+    public string Name => Policy.Hash.Name();
 
     /// <summary>The queue static hashing picks for <paramref name="hash"/> among <paramref name="queueCount"/> queues.</summary>
     public static ushort QueueOf(uint hash, uint queueCount) =>

@@ -13,7 +13,7 @@ public sealed class StockAutomq(int maxFlows = 4096, ulong ageing = 3_000_000) :
 {
     private readonly Dictionary<uint, (ushort Queue, ulong Updated)> _learnt = [];
 
-    public string Name => "stock";
+    public string Name => Policy.Stock.Name();
 
     /// <summary>Number of learnt flows.</summary>
     public int FlowCount => _learnt.Count;

@@ -5,7 +5,7 @@ namespace KmodBalance.Model.Simulation;
 /// <para><see cref="Throughput"/> is delivered bytes relative to a perfectly balanced
 /// (fluid) split of the same offered flows on the same queues (1.0 = perfect).
 /// <see cref="Jain"/> is Jain's index over per-queue delivered bytes (1 = even, 1/n = one queue).
-/// <see cref="QueuesUsed"/> counts queues that carried at least 1% of the bytes.
+/// <see cref="QueuesUsed"/> counts queues that carried at least <see cref="QueueShare.UsedInModel"/> (1%) of the bytes.
 /// <see cref="Migrations"/> counts a flow's packet landing on another queue than its
 /// previous packet. <see cref="Reordered"/> counts packets the guest received before an
 /// earlier packet of the same flow (each queue is a FIFO served by its vCPU, so only a
@@ -28,7 +28,11 @@ public sealed record RunMetrics(
     long Dropped,
     int? PeriodsUntilBalanced,
     bool Balanced,
-    int Flows);
+    int Flows)
+{
+    /// <summary>Relative throughput at or above which a run or period counts as balanced.</summary>
+    public const double BalancedAt = 0.99;
+}
 
 /// <summary>All runs of one policy on one scenario.</summary>
 public sealed record PolicyResult(string Policy, string Scenario, IReadOnlyList<RunMetrics> Runs)
@@ -39,24 +43,4 @@ public sealed record PolicyResult(string Policy, string Scenario, IReadOnlyList<
 
     /// <summary>Packets reordered over all runs.</summary>
     public long Reordered => Runs.Sum(r => r.Reordered);
-}
-
-public static class Fairness
-{
-    /// <summary>Relative throughput at or above which a run or period counts as balanced.</summary>
-    public const double BalancedAt = 0.99;
-
-    /// <summary>
-    /// Jain's fairness index (sum x)^2 / (n * sum x^2): 1 when all equal, 1/n when one
-    /// takes everything. All zero (nothing to share) counts as even: 1.
-    /// </summary>
-    public static double Jain(IReadOnlyList<double> x)
-    {
-        if (x.Count == 0)
-            throw new ArgumentException("Jain's index needs at least one value", nameof(x));
-        if (x.Any(v => v < 0 || double.IsNaN(v)))
-            throw new ArgumentException("Jain's index is defined for non-negative values", nameof(x));
-        double sum = x.Sum(), squares = x.Sum(v => v * v);
-        return squares == 0 ? 1.0 : sum * sum / (x.Count * squares);
-    }
 }

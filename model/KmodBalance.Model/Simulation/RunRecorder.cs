@@ -53,7 +53,7 @@ internal sealed class RunRecorder(int queues, CapacityModel capacity)
 
     public void EndPeriod()
     {
-        if (_firstBalancedPeriod is null && _periodIdeal > 0 && _periodDelivered >= Fairness.BalancedAt * _periodIdeal)
+        if (_firstBalancedPeriod is null && _periodIdeal > 0 && _periodDelivered >= RunMetrics.BalancedAt * _periodIdeal)
             _firstBalancedPeriod = _periodIndex;
         _periodIndex++;
         _periodDelivered = _periodIdeal = 0;
@@ -70,8 +70,9 @@ internal sealed class RunRecorder(int queues, CapacityModel capacity)
             Gbps(_delivered),
             Gbps(_ideal),
             relative,
-            Fairness.Jain(_queueBytes),
-            share.Count(s => s >= 0.01),
+            // Nothing delivered means nothing to share: counted as even, as the relative throughput above counts it as ideal.
+            _delivered == 0 ? 1.0 : Fairness.Jain(_queueBytes),
+            share.Count(s => s >= QueueShare.UsedInModel),
             Gbps(_queueBytes.Max()),
             Gbps(_queueBytes.Average()),
             share,
@@ -79,7 +80,7 @@ internal sealed class RunRecorder(int queues, CapacityModel capacity)
             _reordered,
             _dropped,
             _firstBalancedPeriod,
-            relative >= Fairness.BalancedAt,
+            relative >= RunMetrics.BalancedAt,
             flows);
     }
 }

@@ -1,5 +1,4 @@
 using CsCheck;
-using KmodBalance.Generator;
 using KmodBalance.Generator.UserSpace;
 using Xunit;
 using Xunit.Abstractions;

@@ -1,4 +1,3 @@
-using KmodBalance.Generator;
 using KmodBalance.Generator.UserSpace;
 using Xunit;
 using Xunit.Abstractions;

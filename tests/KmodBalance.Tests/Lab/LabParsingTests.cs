@@ -2,7 +2,6 @@ using FluentAssertions;
 using KmodBalance.Harness.Images;
 using KmodBalance.Harness.Lab;
 using KmodBalance.Harness.Lab.Steps;
-using KmodBalance.Harness.Measurement;
 using KmodBalance.Harness.Network;
 using Xunit;
 

@@ -1,5 +1,4 @@
 using FluentAssertions;
-using KmodBalance.Generator;
 using KmodBalance.Harness.Matrix;
 using Xunit;
 

@@ -75,7 +75,7 @@ public sealed class SteerStatsParserTests
     [Fact]
     public void The_balancing_line_says_which_back_end_steers()
     {
-        var tunables = new KmodBalance.Generator.Tunables();
+        var tunables = new Tunables();
         LabHostSteps.DescribeSteering(null, tunables, null).Should().StartWith("off (stock: the kernel's own unmodified tun.ko");
         var on = LabHostSteps.DescribeSteering("KMB-STEER pid=77 kmbsteer: steering ltap0 (1 queues), period 200 ms, threshold 64", tunables,
             SteerStatsParser.Parse(Four));

@@ -83,7 +83,7 @@ public static class LabHostSteps
     /// <summary>--backend ebpf: starts kmbsteer on the tap in L1 (vm-images/l1/steer.sh) and returns its
     /// "KMB-STEER pid=... kmbsteer: steering ..." line once it steers and wrote its first statistics.
     /// kmbsteer's refusals (exit 4 of steer.sh, with its one line) fail the step.</summary>
-    public static async Task<string> AttachSteerAsync(LabSshClient l1, string device, Generator.Tunables tunables, CancellationToken ct)
+    public static async Task<string> AttachSteerAsync(LabSshClient l1, string device, Tunables tunables, CancellationToken ct)
     {
         var r = await l1.RunAsync("attach-kmbsteer", string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"/opt/kmb/steer.sh start {device} {tunables.PeriodMs} {tunables.Threshold}"), TimeSpan.FromSeconds(60), ct, check: false);
@@ -122,7 +122,7 @@ public static class LabHostSteps
 
     /// <summary>Pure: the report's "balancing" line for --backend ebpf (<paramref name="steer"/>: kmbsteer's
     /// KMB-STEER line, null for stock; <paramref name="stats"/>: its statistics after attaching).</summary>
-    public static string DescribeSteering(string? steer, Generator.Tunables tunables, Measurement.BalanceStats? stats) =>
+    public static string DescribeSteering(string? steer, Tunables tunables, Measurement.BalanceStats? stats) =>
         steer is null
             ? "off (stock: the kernel's own unmodified tun.ko, no steering program)"
             : stats is { Off: false, Policy: "dynamic" } s

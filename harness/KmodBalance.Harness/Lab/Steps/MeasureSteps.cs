@@ -38,8 +38,7 @@ public static class MeasureSteps
     /// <summary>Starts all flows together in L1 (netperf-flows.sh), each bounded by `timeout`.</summary>
     public static async Task<NetperfOutcome> RunNetperfAsync(LabSshClient l1, int flows, int seconds, NetperfTest test, CancellationToken ct)
     {
-        var testName = test == NetperfTest.TcpStream ? "TCP_STREAM" : "UDP_STREAM";
-        var r = await l1.RunAsync("netperf", $"/opt/kmb/netperf-flows.sh {BootL2Step.Ip} {flows} {seconds} {testName}",
+        var r = await l1.RunAsync("netperf", $"/opt/kmb/netperf-flows.sh {BootL2Step.Ip} {flows} {seconds} {test.NetperfName()}",
             TimeSpan.FromSeconds(seconds + 90), ct);
         return ParseFlows(r.StdOut, flows, test);
     }

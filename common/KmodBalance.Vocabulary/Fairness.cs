@@ -1,10 +1,11 @@
-namespace KmodBalance.Harness.Measurement;
+namespace KmodBalance.Vocabulary;
 
 public static class Fairness
 {
     /// <summary>
     /// Jain's fairness index (sum x)^2 / (n * sum x^2): 1 when all values are equal, 1/n when one value has everything.
-    /// All-zero input returns 0: no load is not evidence of a fair spread (and keeps NaN out of reports).
+    /// All-zero input (0/0, undefined) returns 0: no load is not evidence of a fair spread, and NaN stays out of
+    /// reports. A caller that means "nothing to share counts as even" (the simulator's empty run) says so itself.
     /// </summary>
     /// <exception cref="ArgumentException">Empty input, or a negative or non-finite value.</exception>
     public static double Jain(IEnumerable<double> values)
