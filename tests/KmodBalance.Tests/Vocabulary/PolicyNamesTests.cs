@@ -1,0 +1,44 @@
+using FluentAssertions;
+
+namespace KmodBalance.Tests.Vocabulary;
+
+public class PolicyNamesTests
+{
+    [Fact]
+    public void Every_policy_parses_back_from_its_name()
+    {
+        foreach (var p in PolicyNames.All)
+            PolicyNames.Parse(p.Name()).Should().Be(p);
+        PolicyNames.NamesOf(PolicyNames.All).Should().Equal("stock", "hash", "dynamic", "adaptive");
+        PolicyNames.Listed(PolicyNames.Patched).Should().Be("hash, dynamic or adaptive");
+    }
+
+    [Theory]
+    [InlineData(" Dynamic ", Policy.Dynamic)]
+    [InlineData("HASH", Policy.Hash)]
+    public void Case_and_blanks_are_ignored(string name, Policy expected)
+    {
+        PolicyNames.TryParse(name, out var p).Should().BeTrue();
+        p.Should().Be(expected);
+    }
+
+    [Theory]
+    [InlineData("random")]
+    [InlineData("all")]
+    [InlineData("")]
+    [InlineData(null)]
+    public void Other_words_are_no_policy(string? name)
+    {
+        PolicyNames.TryParse(name, out _).Should().BeFalse();
+        if (name is not null)
+            FluentActions.Invoking(() => PolicyNames.Parse(name)).Should().Throw<ArgumentException>().WithMessage($"unknown policy '{name}'*");
+    }
+
+    [Fact]
+    public void Patched_is_every_policy_but_stock() =>
+        PolicyNames.Patched.Should().Equal(Policy.Hash, Policy.Dynamic, Policy.Adaptive);
+
+    [Fact]
+    public void Only_dynamic_and_adaptive_remap() =>
+        PolicyNames.All.Where(p => p.Remaps()).Should().Equal(Policy.Dynamic, Policy.Adaptive);
+}
