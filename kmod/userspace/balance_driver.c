@@ -186,19 +186,36 @@ static bool tun_balance_queue_pending(struct tun_balance *bal, u16 queue)
  * packet_produce() holds while it reads drop_queue, and answers the newest
  * token. */
 static const void *tun_balance_queue_pause(struct tun_balance *bal, u16 queue,
-					   u16 *drop_queue)
+					   u16 *drop_queue, unsigned int *slot)
 {
 	struct ring *r = &rings[queue];
 	const void *tail = NULL;
 
 	pthread_mutex_lock(&r->lock);
 	if (r->len >= RING_SLOTS) {
-		tail = (const void *)r->slot[(r->head + r->len - 1) % r->cap];
-		WRITE_ONCE(bal->dropping, bal->dropping + 1);
+		*slot = (r->head + r->len - 1) % r->cap;
+		tail = (const void *)r->slot[*slot];
+		WRITE_ONCE(bal->dropping[queue], bal->dropping[queue] + 1);
 		WRITE_ONCE(*drop_queue, queue);
 	}
 	pthread_mutex_unlock(&r->lock);
 	return tail;
+}
+
+/* The slot still holds @pkt and the consumer has not taken it; a ring that
+ * grew has moved its tokens (the core then walks, as after a resize). */
+static bool tun_balance_queue_holds_at(struct tun_balance *bal, u16 queue,
+				       const void *pkt, unsigned int slot)
+{
+	struct ring *r = &rings[queue];
+	bool holds;
+
+	(void)bal;
+	pthread_mutex_lock(&r->lock);
+	holds = slot < r->cap && (slot + r->cap - r->head) % r->cap < r->len &&
+		r->slot[slot] == (uintptr_t)pkt;
+	pthread_mutex_unlock(&r->lock);
+	return holds;
 }
 
 /* tun_balance_produce(): the packet @token of flow @rxhash enters @queue's
@@ -210,7 +227,7 @@ static bool packet_produce(struct tun_balance *bal, u32 rxhash, u16 queue,
 	bool dropped;
 
 	pthread_mutex_lock(&r->lock);
-	dropped = READ_ONCE(bal->dropping) &&
+	dropped = READ_ONCE(bal->dropping[queue]) &&
 		  tun_balance_drops(bal, rxhash, queue);
 	if (!dropped && r->len < RING_SLOTS)
 		ring_push(r, token);
@@ -338,10 +355,13 @@ static const char *tun_balance_check(struct tun_balance *bal, u32 *wrapped)
 	struct tun_balance_flow *f;
 	u32 i, count = 0;
 #ifdef KMB_ADAPTIVE
-	u32 dropping = 0;
+	static u32 dropping[MAX_TAP_QUEUES];
 #endif
 
 	memset(on_queue, 0, sizeof(on_queue));
+#ifdef KMB_ADAPTIVE
+	memset(dropping, 0, sizeof(dropping));
+#endif
 	*wrapped = 0;
 	for (i = 0; i < TUN_BALANCE_BUCKETS; i++) {
 		hlist_for_each_entry_rcu(f, &bal->flows[i], hash_link) {
@@ -349,7 +369,15 @@ static const char *tun_balance_check(struct tun_balance *bal, u32 *wrapped)
 			/* queue_flows[] counts where a flow belongs */
 			u16 queue = READ_ONCE(f->next_queue);
 
-			dropping += f->drop_queue != TUN_BALANCE_UNPLACED;
+			if (f->drop_queue != TUN_BALANCE_NO_DROP) {
+				if (f->drop_queue >= MAX_TAP_QUEUES)
+					return "drop_queue >= MAX_TAP_QUEUES";
+				dropping[f->drop_queue]++;
+				/* the fast path would send it where it drops */
+				if (f->drop_queue == f->queue_index &&
+				    f->queue_index == f->next_queue)
+					return "a flow drops at the queue it stays on";
+			}
 #else
 			u16 queue = READ_ONCE(f->queue_index);
 #endif
@@ -372,8 +400,8 @@ static const char *tun_balance_check(struct tun_balance *bal, u32 *wrapped)
 	if (count > MAX_TAP_FLOWS)
 		return "more flows than MAX_TAP_FLOWS";
 #ifdef KMB_ADAPTIVE
-	if (dropping != bal->dropping)
-		return "dropping differs from the flows that drop";
+	if (memcmp(dropping, bal->dropping, sizeof(dropping)))
+		return "dropping[] differs from the flows that drop";
 #endif
 	for (i = 0; i < MAX_TAP_QUEUES; i++)
 		if (on_queue[i] != bal->queue_flows[i])

@@ -49,6 +49,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
         public uint Tail;         // produced[Queue] right after that packet
         public bool Unsure;       // a packet after Tail may have reached the ring unseen (its qdisc held it)
         public ushort DropQueue = DynamicBalancer.Unplaced; // its packets are dropped at this ring (paused there, then stragglers)
+        public bool PauseAged;    // paused, and a remap has seen it so
 
         /// <summary>Paused: moving, and its packets are dropped at its old queue until the ring is past <see cref="Tail"/>.</summary>
         public bool Paused => DropQueue == Queue && Queue != Next;
@@ -301,12 +302,13 @@ public sealed class AdaptiveBalancer : IQueueSelector
         TunQueues.CheckQueueCount(queueCount);
         int n = (int)queueCount;
 
-        // 1. A flow that moved on stops dropping at its old ring once that queue's qdisc has let go
-        // of what it sent before the switch. Drop idle flows whose next packet, steered by hash,
+        // 1. A pause seen by a second remap gives up its move. A flow that moved on stops dropping
+        // at its old ring once that queue's qdisc has let go of what it sent before the switch. Drop idle flows whose next packet, steered by hash,
         // cannot overtake their packets still queued.
         var dropped = new List<uint>();
         foreach (var (hash, f) in _flows)
         {
+            AgePause(f);
             if (f.DropQueue != DynamicBalancer.Unplaced && f.DropQueue != f.Queue && !_pending[f.DropQueue])
                 f.DropQueue = DynamicBalancer.Unplaced;
             if (f.Packets == 0 && MayLeave(hash, f, queueCount))
@@ -471,10 +473,13 @@ public sealed class AdaptiveBalancer : IQueueSelector
         {
             if (flow.Queue >= queueCount || Drained(flow))
             {
+                var old = flow.Queue;
                 flow.Queue = flow.Next;
                 flow.Unmark();
-                if (flow.DropQueue == flow.Queue)
-                    flow.DropQueue = DynamicBalancer.Unplaced;  // back where it dropped: FIFO behind its stragglers
+                // back where it dropped (FIFO behind its stragglers), or nothing is on its way there
+                if (flow.DropQueue != DynamicBalancer.Unplaced &&
+                    (flow.DropQueue == flow.Queue || (flow.DropQueue == old && old < queueCount && !_pending[old])))
+                    flow.DropQueue = DynamicBalancer.Unplaced;
                 unchecked { Switches++; }
             }
             else if (flow.DropQueue == flow.Queue || Pause(flow))
@@ -505,6 +510,28 @@ public sealed class AdaptiveBalancer : IQueueSelector
         Drained(flow));
 
     /// <summary>
+    /// A pause lasts until the second remap at most: a ring that has not let go of the flow by then
+    /// may never (a guest that stopped reading it), so the flow gives up the move and stays there,
+    /// behind its own packets.
+    /// </summary>
+    private void AgePause(Flow f)
+    {
+        if (f.DropQueue == DynamicBalancer.Unplaced || f.DropQueue != f.Queue || f.Queue == f.Next)
+            return;
+        if (!f.PauseAged)
+        {
+            f.PauseAged = true;
+            return;
+        }
+        if (f.Next != DynamicBalancer.Unplaced)
+            _flowsOn[f.Next]--;
+        _flowsOn[f.Queue]++;
+        f.Next = f.Queue;
+        f.Unmark();
+        f.DropQueue = DynamicBalancer.Unplaced;
+    }
+
+    /// <summary>
     /// A moving flow's old ring is full: it pauses there (unless it still drops at another ring).
     /// The newest packet in the ring, behind every packet of the flow still queued, is its tail.
     /// </summary>
@@ -513,6 +540,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
         if (flow.DropQueue != DynamicBalancer.Unplaced || Queued(flow.Queue) < _ringSlots)
             return false;
         flow.DropQueue = flow.Queue;
+        flow.PauseAged = false;
         flow.Marked = flow.Unsure = false;
         flow.Tailed = true;
         flow.Tail = _produced[flow.Queue];

@@ -57,7 +57,7 @@ public class AdaptivePatchTests
             "\tif (ptr_ring_produce(&tfile->tx_ring, skb))\n\t\tgoto drop;\n\treturn NETDEV_TX_OK;\n}\n";
         var patched = Patch(ring + xmit);
         patched.Should().Contain("\tif (tun_balance_produce(tun, tfile, skb))\n\t\tgoto drop;")
-            .And.Contain("tun_balance_drops(bal, __skb_get_hash_symmetric(skb), skb->queue_mapping)")
+            .And.Contain("rxhash = __skb_get_hash_symmetric(skb);").And.Contain("drop = tun_balance_drops(bal, rxhash, queue);")
             .And.NotContain("\tif (ptr_ring_produce(&tfile->tx_ring, skb))");
 
         var act = () => Patch(ring);

@@ -82,6 +82,34 @@ public class AdaptiveBalancerTests
         read[E].Should().BeGreaterThan(150, "on its own queue it is read at the rate it sends");
     }
 
+    /// <summary>
+    /// A guest that stops reading the old queue never lets the paused flow go: the second remap
+    /// that finds it paused ends the pause, the flow gives up its move and its packets enter the
+    /// old ring again, behind its own (a pause drops at most until then).
+    /// </summary>
+    [Fact]
+    public void A_pause_that_a_stalled_queue_never_ends_gives_up_the_move_at_the_second_remap()
+    {
+        var b = new AdaptiveBalancer(threshold: 64, ringSlots: 3);
+        b.Select(A, 1, 2).Should().Be(0);
+        b.Select(E, 1, 2).Should().Be(0);
+        b.Select(A, 1, 2).Should().Be(0);        // admitted, placed on 0
+        b.Select(E, 1, 2).Should().Be(0);        // admitted, placed on 1, still on 0: its 3 slots are full
+        b.LastDropped.Should().BeTrue("E paused at the full ring");
+        Flow(b, E).Should().Be(new AdaptiveFlowState(0, 1, 1, 0));
+
+        b.Remap(2);
+        b.Select(E, 1, 2).Should().Be(0);
+        b.LastDropped.Should().BeTrue("one remap does not end the pause");
+        b.Remap(2);
+        Flow(b, E).Should().Be(new AdaptiveFlowState(0, 0, 0, 0), "the second remap gave up the move");
+        b.FlowsOnQueue(0).Should().Be(1, "E belongs there now (A, idle on its hash queue, left the table)");
+        b.FlowsOnQueue(1).Should().Be(0);
+        b.Dequeued(0, 1);
+        b.Select(E, 1, 2).Should().Be(0);
+        b.LastDropped.Should().BeFalse("its packets enter the ring again, behind its own");
+    }
+
     [Fact]
     public void A_flow_starts_on_the_queue_the_guest_sends_it_on()
     {
