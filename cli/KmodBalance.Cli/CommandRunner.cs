@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
 using KmodBalance.Generator;
+using KmodBalance.Harness.Reporting;
 
 namespace KmodBalance.Cli;
 
@@ -12,9 +13,14 @@ namespace KmodBalance.Cli;
 /// </summary>
 internal static partial class CommandRunner
 {
-    public const int BadInput = 2;
-    public const int Unexpected = 1;
+    public const int BadInput = ExitCodes.BadInputOrSetup;
+    public const int Unexpected = ExitCodes.Failed;
     public const int Interrupted = 130;
+
+    /// <summary>A lab verb's exit: its verdict's code (<see cref="ExitCodes.ForVerdict"/>), unless the user
+    /// interrupted it, which wins even though the verb still wrote its report (verdict error).</summary>
+    public static int VerdictOrInterrupted(int verdictExitCode, CancellationToken ct) =>
+        ct.IsCancellationRequested ? Interrupted : verdictExitCode;
 
     /// <summary>Parses and runs a command line.</summary>
     public static async Task<int> RunAsync(RootCommand root, string[] args)

@@ -53,7 +53,7 @@ internal static class LabCapacityCommand
             if (options.Validate() is { Count: > 0 } invalid)
             {
                 foreach (var e in invalid) Console.Error.WriteLine($"kmb lab capacity: {e}");
-                return 2;
+                return CommandRunner.BadInput;
             }
             var progress = new ConsoleProgress();
             var outcome = await new CapacityRun(options, progress).RunAsync(ct);
@@ -71,7 +71,7 @@ internal static class LabCapacityCommand
             if (outcome.Error is not null) Console.Error.WriteLine($"kmb lab capacity: {outcome.Error}");
             Console.WriteLine($"CAPACITY {outcome.Report?.Verdict.ToUpperInvariant() ?? "ERROR"} trials={outcome.Report?.Trials.Count ?? 0} " +
                 $"wall={outcome.Report?.WallSeconds:0.0}s exit={outcome.ExitCode}");
-            return ct.IsCancellationRequested ? CommandRunner.Interrupted : outcome.ExitCode;
+            return CommandRunner.VerdictOrInterrupted(outcome.ExitCode, ct);
         });
         return capacity;
     }

@@ -58,7 +58,7 @@ internal static class LabCheckCommand
                 Kernel = await KernelCommand.LabKernelAsync(r.GetValue(generation), r.GetValue(kernel), ct),
                 Backend = LabBackends.Parse(r.GetValue(backend)!),
             };
-            if (LabCommand.Refuse("kmb lab check", options.Validate())) return 2;
+            if (LabCommand.Refuse("kmb lab check", options.Validate())) return CommandRunner.BadInput;
             // Before any VM work: a module directory of another policy, unbuilt, or with a broken manifest.
             if (options.ModuleDir is { } moduleDir)
                 BuiltModule.Verify(moduleDir, options.Policy);
@@ -74,7 +74,7 @@ internal static class LabCheckCommand
             Console.WriteLine($"CHECK {rep.Verdict.ToUpperInvariant()} policy={rep.Policy} properties={rep.Properties.Count} " +
                 $"failed={rep.Properties.Count(p => p.Verdict == "fail")} errors={rep.Properties.Count(p => p.Verdict == "error")} " +
                 $"wall={rep.WallSeconds:0.0}s exit={outcome.ExitCode} backend={options.Backend.Name()}");
-            return ct.IsCancellationRequested ? CommandRunner.Interrupted : outcome.ExitCode;
+            return CommandRunner.VerdictOrInterrupted(outcome.ExitCode, ct);
         });
         return check;
     }

@@ -55,7 +55,7 @@ internal static class LabCommand
                 Kernel = await KernelCommand.LabKernelAsync(r.GetValue(generation), r.GetValue(kernel), ct),
                 Backend = LabBackends.Parse(r.GetValue(backend)!),
             };
-            if (Refuse("kmb lab run", options.Validate())) return 2;
+            if (Refuse("kmb lab run", options.Validate())) return CommandRunner.BadInput;
             // Before any VM work: a module directory of another policy, unbuilt, or with a broken manifest.
             if (options.ModuleDir is { } moduleDir)
                 BuiltModule.Verify(moduleDir, options.Policy);
@@ -73,7 +73,7 @@ internal static class LabCommand
             if (outcome.Error is not null) Console.Error.WriteLine($"kmb lab run: {outcome.Error}");
             Console.WriteLine($"VERDICT {outcome.Verdict.ToUpperInvariant()} policy={options.Policy} backend={options.Backend.Name()} flows={options.Flows} " +
                 $"queues={options.Queues} jain={outcome.Report?.Jain:0.000} wall={outcome.Report?.WallSeconds:0.0}s exit={outcome.ExitCode}");
-            return ct.IsCancellationRequested ? CommandRunner.Interrupted : outcome.ExitCode;
+            return CommandRunner.VerdictOrInterrupted(outcome.ExitCode, ct);
         });
         return new Command("lab", "The VM lab that proves a policy on a real guest") { run, LabCompareCommand.Create(), LabCheckCommand.Create(), LabCapacityCommand.Create() };
     }

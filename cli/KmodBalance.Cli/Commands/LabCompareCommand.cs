@@ -44,7 +44,7 @@ internal static class LabCompareCommand
                 Kernel = await KernelCommand.LabKernelAsync(r.GetValue(generation), r.GetValue(kernel), ct),
                 Backend = LabBackends.Parse(r.GetValue(backend)!),
             };
-            if (LabCommand.Refuse("kmb lab compare", options.Validate())) return 2;
+            if (LabCommand.Refuse("kmb lab compare", options.Validate())) return CommandRunner.BadInput;
             // Before any VM work: a report directory that cannot be written, or holds what kmb did not write.
             await OutputDirectory.CheckAsync(options.ReportDir, CompareReportWriter.OwnNames, ct);
             var progress = new ConsoleProgress();
@@ -61,7 +61,7 @@ internal static class LabCompareCommand
             if (outcome.Error is not null) Console.Error.WriteLine($"kmb lab compare: {outcome.Error}");
             Console.WriteLine($"COMPARE {outcome.Report?.Verdict.ToUpperInvariant() ?? "ERROR"} trials={outcome.Report?.Trials.Count ?? 0} " +
                 $"per-trial={outcome.Report?.SecondsPerTrial:0.0}s wall={outcome.Report?.WallSeconds:0.0}s exit={outcome.ExitCode} backend={options.Backend.Name()}");
-            return ct.IsCancellationRequested ? CommandRunner.Interrupted : outcome.ExitCode;
+            return CommandRunner.VerdictOrInterrupted(outcome.ExitCode, ct);
         });
         return compare;
     }

@@ -43,11 +43,7 @@ public sealed record CapacityReport(
     string? Error,
     IReadOnlyDictionary<string, string> Environment)
 {
-    public const string Complete = "complete";
-    public const string Incomplete = "incomplete";
-    public const string Failed = "error";
-
-    public int ExitCode => Verdict switch { Complete => 0, Incomplete => 1, _ => 2 };
+    public int ExitCode => ExitCodes.ForVerdict(Verdict);
 
     /// <summary>report.json of a capacity run.</summary>
     public static ReportJson<CapacityReport> Json { get; } = ReportJson.For<CapacityReport>(o => new CapacityJsonContext(o));

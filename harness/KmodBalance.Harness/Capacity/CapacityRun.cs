@@ -6,6 +6,7 @@ using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Lab;
 using KmodBalance.Harness.Lab.Steps;
 using KmodBalance.Harness.Measurement;
+using KmodBalance.Harness.Reporting;
 using KmodBalance.Harness.Ssh;
 
 namespace KmodBalance.Harness.Capacity;
@@ -32,7 +33,7 @@ public sealed class CapacityRun(CapacityOptions options, IProgress<string> progr
     public async Task<CapacityOutcome> RunAsync(CancellationToken ct)
     {
         if (options.Validate() is { Count: > 0 } invalid)
-            return new CapacityOutcome(2, null, "[options] " + string.Join("; ", invalid));
+            return new CapacityOutcome(ExitCodes.BadInputOrSetup, null, "[options] " + string.Join("; ", invalid));
 
         string? error = null;
         var cleanup = new CleanupRegistry(progress.Report);
@@ -61,7 +62,7 @@ public sealed class CapacityRun(CapacityOptions options, IProgress<string> progr
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
-            return new CapacityOutcome(2, report, error ?? $"[write-report] {e.Message}");
+            return new CapacityOutcome(ExitCodes.BadInputOrSetup, report, error ?? $"[write-report] {e.Message}");
         }
         return new CapacityOutcome(report.ExitCode, report, error);
     }
@@ -173,8 +174,8 @@ public sealed class CapacityRun(CapacityOptions options, IProgress<string> progr
     private CapacityReport BuildReport(string? error)
     {
         var (summaries, ratios) = CapacityReport.Summarise(options.Policies, _trials);
-        var verdict = error is not null || _trials.Count == 0 ? CapacityReport.Failed
-            : _trials.All(t => t.Measured) ? CapacityReport.Complete : CapacityReport.Incomplete;
+        var verdict = error is not null || _trials.Count == 0 ? LabVerdicts.Error
+            : _trials.All(t => t.Measured) ? LabVerdicts.Complete : LabVerdicts.Incomplete;
         return new CapacityReport(verdict, options.Policies, options.Trials, options.DurationSeconds, options.Flows, options.Queues,
             options.FlowPps, options.ServicePps, options.PayloadBytes, Math.Round(options.OfferedMbps, 3), options.Seed,
             summaries, ratios, _trials, _clock.Timings, Math.Round(_clock.WallSeconds, 1), error, _env);

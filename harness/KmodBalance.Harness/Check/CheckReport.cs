@@ -58,7 +58,7 @@ public sealed record CheckReport(
         return LabVerdicts.Pass;
     }
 
-    public int ExitCode => Verdict switch { LabVerdicts.Pass => 0, LabVerdicts.Fail => 1, _ => 2 };
+    public int ExitCode => ExitCodes.ForVerdict(Verdict);
 
     /// <summary>report.json of a check (a flow's role and a queue event's operation by name).</summary>
     public static ReportJson<CheckReport> Json { get; } = ReportJson.For<CheckReport>(o => new CheckJsonContext(o));

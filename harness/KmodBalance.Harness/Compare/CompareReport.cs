@@ -22,10 +22,6 @@ public sealed record CompareReport(
     string? Error,
     IReadOnlyDictionary<string, string> Environment)
 {
-    public const string Complete = "complete";
-    public const string Incomplete = "incomplete";
-    public const string Failed = "error";
-
     /// <summary>Mean wall time of the trials that ran, the figure a user plans a long compare with.</summary>
     public double SecondsPerTrial => Trials.Count == 0 ? 0 : Math.Round(Trials.Average(t => t.WallSeconds), 1);
 

@@ -5,6 +5,7 @@ using KmodBalance.Harness.Images;
 using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Lab;
 using KmodBalance.Harness.Measurement;
+using KmodBalance.Harness.Reporting;
 using KmodBalance.Harness.Vm;
 
 namespace KmodBalance.Harness.Compare;
@@ -29,7 +30,7 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
     public async Task<CompareOutcome> RunAsync(CancellationToken ct)
     {
         if (options.Validate() is { Count: > 0 } invalid)
-            return new CompareOutcome(2, null, "[options] " + string.Join("; ", invalid));
+            return new CompareOutcome(ExitCodes.BadInputOrSetup, null, "[options] " + string.Join("; ", invalid));
 
         string? error = null;
         try
@@ -49,9 +50,9 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             error ??= $"[write-report] {e.Message}";
-            return new CompareOutcome(2, report, error);
+            return new CompareOutcome(ExitCodes.BadInputOrSetup, report, error);
         }
-        var code = report.Verdict switch { CompareReport.Complete => 0, CompareReport.Incomplete => 1, _ => 2 };
+        var code = ExitCodes.ForVerdict(report.Verdict);
         return new CompareOutcome(code, report, error);
     }
 
@@ -139,8 +140,8 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
     private CompareReport BuildReport(string? error)
     {
         var summaries = options.Policies.Select(p => CompareStatistics.Summarise(p, _trials, options.Queues)).ToList();
-        var verdict = error is not null || _trials.Count == 0 ? CompareReport.Failed
-            : _trials.All(t => t.Measured) ? CompareReport.Complete : CompareReport.Incomplete;
+        var verdict = error is not null || _trials.Count == 0 ? LabVerdicts.Error
+            : _trials.All(t => t.Measured) ? LabVerdicts.Complete : LabVerdicts.Incomplete;
         return new CompareReport(verdict, options.Policies, options.Test.NetperfName(), options.Flows, options.DurationSeconds, options.Queues,
             options.Trials, summaries, CompareStatistics.DynamicRatios(summaries), _trials, _clock.Timings,
             Math.Round(_clock.WallSeconds, 1), error, _env);

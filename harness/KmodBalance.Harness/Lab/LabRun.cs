@@ -3,6 +3,7 @@ using KmodBalance.Harness.Images;
 using KmodBalance.Harness.Infrastructure;
 using KmodBalance.Harness.Lab.Steps;
 using KmodBalance.Harness.Measurement;
+using KmodBalance.Harness.Reporting;
 using KmodBalance.Harness.Ssh;
 using KmodBalance.Harness.Vm;
 
@@ -19,7 +20,7 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
     public async Task<LabOutcome> RunAsync(CancellationToken ct)
     {
         if (options.Validate() is { Count: > 0 } invalid)
-            return new LabOutcome(2, "error", "[options] " + string.Join("; ", invalid), null);
+            return new LabOutcome(ExitCodes.BadInputOrSetup, LabVerdicts.Error, "[options] " + string.Join("; ", invalid), null);
 
         _env["backend"] = LabBackends.Describe(options.Backend);
         string? error = null;
@@ -79,14 +80,14 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
         IReadOnlyDictionary<string, string> consoles)
     {
         var reasons = new List<string>();
-        var verdict = "error";
+        var verdict = LabVerdicts.Error;
         if (error is null && result is { } r)
         {
             reasons.AddRange(r.Verdict.Reasons);
             reasons.AddRange(r.Measurement.Netperf.Problems);
             foreach (var (name, log) in consoles.Where(c => c.Key is "l1" or "l2"))
                 if (ConsoleScanner.FindKernelFailure(log) is { } failure) reasons.Add($"{name} console: {failure}");
-            verdict = reasons.Count == 0 && r.Verdict.Passed ? "pass" : "fail";
+            verdict = reasons.Count == 0 && r.Verdict.Passed ? LabVerdicts.Pass : LabVerdicts.Fail;
         }
         else
         {
@@ -120,13 +121,12 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
         catch (Exception e)
         {
             progress.Report($"[write-report] failed: {e.Message}");
-            if (error is null) { error = $"[write-report] {e.Message}"; verdict = "error"; }
+            if (error is null) { error = $"[write-report] {e.Message}"; verdict = LabVerdicts.Error; }
         }
         finally
         {
             staged.Delete(recursive: true);
         }
-        var code = verdict switch { "pass" => 0, "fail" => 1, _ => 2 };
-        return new LabOutcome(code, verdict, error, report);
+        return new LabOutcome(ExitCodes.ForVerdict(verdict), verdict, error, report);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using KmodBalance.Harness.Reporting;
 
 namespace KmodBalance.Harness.Matrix;
 
@@ -20,8 +21,9 @@ public sealed record MatrixReport(
 
     public string Verdict => Passed ? StageVerdict.Pass : Cells.Any(c => c.Verdict == StageVerdict.Fail) ? StageVerdict.Fail : StageVerdict.Error;
 
-    /// <summary>0 every cell passed, 1 otherwise (a failed or unfinished cell).</summary>
-    public int ExitCode => Passed ? 0 : 1;
+    /// <summary>0 every cell passed, 1 otherwise: a cell that could not finish is a failed step of a matrix that
+    /// ran and wrote its report, not a setup error, so the matrix exits as for a fail.</summary>
+    public int ExitCode => ExitCodes.ForVerdict(Passed ? StageVerdict.Pass : StageVerdict.Fail);
 
     public string ToJson() => JsonSerializer.Serialize(this, MatrixJsonContext.Default.MatrixReport);
 

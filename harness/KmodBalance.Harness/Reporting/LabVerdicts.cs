@@ -1,11 +1,19 @@
 namespace KmodBalance.Harness.Reporting;
 
-/// <summary>The verdict words of lab run and lab check (and of a matrix cell's stages).</summary>
+/// <summary>The verdict words of every verb that judges: lab run, lab check and a matrix cell's stages say
+/// pass/fail/error of what they judged; lab compare and lab capacity, which measure rather than judge, say
+/// complete/incomplete/error of their trials. <see cref="ExitCodes.ForVerdict"/> maps each to the exit code.</summary>
 public static class LabVerdicts
 {
     public const string Pass = "pass";
     public const string Fail = "fail";
     public const string Error = "error";
+
+    /// <summary>Every trial was measured.</summary>
+    public const string Complete = "complete";
+
+    /// <summary>Some trial could not be measured (the run went on).</summary>
+    public const string Incomplete = "incomplete";
 
     public static bool IsKnown(string verdict) => verdict is Pass or Fail or Error;
 }

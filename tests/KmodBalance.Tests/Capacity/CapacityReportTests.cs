@@ -54,7 +54,7 @@ public class CapacityReportTests
     {
         using var dir = new TempDir();
         var (summaries, ratios) = CapacityReport.Summarise(["hash", "dynamic"], Trials());
-        var report = new CapacityReport(CapacityReport.Incomplete, ["hash", "dynamic"], 4, 2, 4, 4, 800, 1000, 1000, 25.6, 1,
+        var report = new CapacityReport(LabVerdicts.Incomplete, ["hash", "dynamic"], 4, 2, 4, 4, 800, 1000, 1000, 25.6, 1,
             summaries, ratios, Trials(), [], 90, null, new Dictionary<string, string> { ["kernel"] = "6.1" });
         var target = dir.Combine("cap");
 

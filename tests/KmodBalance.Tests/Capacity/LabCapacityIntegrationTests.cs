@@ -32,7 +32,7 @@ public sealed class LabCapacityIntegrationTests(ITestOutputHelper output) : IDis
 
         var report = CapacityReport.Json.Deserialize(await File.ReadAllTextAsync(Path.Combine(reportDir, "report.json")));
         run.ExitCode.Should().Be(0, report.Error ?? string.Join("; ", report.Trials.Select(t => t.Error).OfType<string>()));
-        report.Verdict.Should().Be(CapacityReport.Complete);
+        report.Verdict.Should().Be(LabVerdicts.Complete);
         report.Trials.Select(t => t.Policy).Should().Equal("hash", "dynamic", "dynamic", "hash");
         report.Trials.Select(t => string.Join(',', t.Ports)).Distinct().Should().HaveCount(4, "fresh source ports per trial");
         foreach (var t in report.Trials)

@@ -13,7 +13,7 @@ public class CompareReportWriterTests
     {
         string[] policies = ["hash", "dynamic"];
         var summaries = policies.Select(p => CompareStatistics.Summarise(p, trials, 4)).ToList();
-        var verdict = error is not null ? CompareReport.Failed : trials.All(t => t.Measured) ? CompareReport.Complete : CompareReport.Incomplete;
+        var verdict = error is not null ? LabVerdicts.Error : trials.All(t => t.Measured) ? LabVerdicts.Complete : LabVerdicts.Incomplete;
         return new CompareReport(verdict, policies, "UDP_STREAM", 4, 3, 4, 2, summaries, CompareStatistics.DynamicRatios(summaries),
             trials, [], 123.4, error, new Dictionary<string, string> { ["accel"] = "l1=tcg,l2=kvm" });
     }
@@ -66,7 +66,7 @@ public class CompareReportWriterTests
         junit.Root!.Attribute("errors")!.Value.Should().Be("1");
         junit.Descendants("testcase").Single(c => c.Element("error") is not null).Attribute("name")!.Value.Should().Be("trial-3");
         File.ReadAllText(Path.Combine(dir.Path, "consoles", "hash-3-l1.log")).Should().Be("boot log");
-        CompareReport.Json.Deserialize(File.ReadAllText(Path.Combine(dir.Path, "report.json"))).Verdict.Should().Be(CompareReport.Incomplete);
+        CompareReport.Json.Deserialize(File.ReadAllText(Path.Combine(dir.Path, "report.json"))).Verdict.Should().Be(LabVerdicts.Incomplete);
     }
 
     [Fact]
@@ -75,7 +75,7 @@ public class CompareReportWriterTests
         using var dir = new TempDir();
         var trials = new[] { Measured("dynamic", 1, 50, queuesUsed: 1, shares: [1.0]) };
         var summaries = new[] { CompareStatistics.Summarise("dynamic", trials, 1) };
-        var report = new CompareReport(CompareReport.Complete, ["dynamic"], "TCP_STREAM", 1, 3, 1, 1, summaries, [], trials, [], 10, null,
+        var report = new CompareReport(LabVerdicts.Complete, ["dynamic"], "TCP_STREAM", 1, 3, 1, 1, summaries, [], trials, [], 10, null,
             new Dictionary<string, string>());
 
         await CompareReportWriter.WriteAsync(dir.Path, report, new Dictionary<string, string>());
