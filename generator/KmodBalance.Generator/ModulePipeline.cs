@@ -11,9 +11,10 @@ public static class ModulePipeline
     /// image cache (keyed by tun.ko's bytes) hits instead of rebuilding the lab-host image.</summary>
     private static readonly string[] BuildInputs = ["tun.c", "Kbuild", "Makefile"];
 
+    /// <param name="sources">The command's kernel sources: tun.c is read once for all the policies it builds.</param>
     /// <returns>The directory holding the built tun.ko.</returns>
-    public static async Task<string> GenerateAndBuildAsync(string policy, InstalledKernel kernel, string outDir,
-        IProgress<string> progress, CancellationToken ct, Tunables? tunables = null)
+    public static async Task<string> GenerateAndBuildAsync(string policy, Tunables tunables, InstalledKernel kernel, string outDir,
+        TunSourceCache sources, IProgress<string> progress, CancellationToken ct)
     {
         if (!Directory.Exists(kernel.HeadersDir))
             throw new KmbException($"no headers for the lab kernel {kernel.Release} ({kernel.HeadersDir}): apt-get install linux-headers-{kernel.Release}");
@@ -21,10 +22,10 @@ public static class ModulePipeline
         // One lock over generate and build: a concurrent lab run waits rather than building into a replaced directory.
         using var output = await OutputDirectory.OpenAsync(outDir, [tarball], progress, ct);
         progress.Report($"generating the {policy} tun.c from {tarball}");
-        var source = await TunSourceLocator.ReadAsync(null, tarball, ct);
+        var source = await sources.ReadAsync(tarball, ct);
         var author = await PatchAuthor.FromGitConfigAsync(ct);
         var files = await TunGenerator.RenderAsync(
-            new GenerateRequest(source, PolicyNames.Parse(policy), tunables ?? new Tunables(), output.FullPath, author), ct);
+            new GenerateRequest(source, PolicyNames.Parse(policy), tunables, output.FullPath, author), ct);
         if (File.Exists(Path.Combine(output.FullPath, KbuildArtefacts.Module)) && files.SameIn(output.FullPath, BuildInputs))
         {
             progress.Report($"{Path.Combine(output.FullPath, KbuildArtefacts.Module)} is up to date (same tun.c, Kbuild and Makefile)");

@@ -23,16 +23,8 @@ internal static class GenerateCommand
             DefaultValueFactory = _ => "dynamic",
         };
         policy.AcceptOnlyFromAmong(PolicyNames.NamesOf(PolicyNames.All));
-        var threshold = new Option<long>("--threshold")
-        {
-            Description = "dynamic, adaptive: default of balance_threshold, the load gap in PACKETS PER PERIOD above which flows move (adaptive: the least gap a move must close)",
-            DefaultValueFactory = _ => Tunables.DefaultThreshold,
-        };
-        var period = new Option<long>("--period-ms")
-        {
-            Description = $"dynamic, adaptive: default of balance_period_ms, the remapper period in milliseconds ({Tunables.MinPeriodMs}-{Tunables.MaxPeriodMs})",
-            DefaultValueFactory = _ => Tunables.DefaultPeriodMs,
-        };
+        var threshold = TunableOptions.Threshold();
+        var period = TunableOptions.PeriodMs();
         var outDir = new Option<string>("--out") { Description = "Directory to write: new, empty, or a previous kmb output (replaced atomically; nothing kmb did not write is deleted)", Required = true };
         var kernel = KernelCommand.KernelOption("read that generation's tun.c from its fetched linux-source");
 
@@ -42,7 +34,7 @@ internal static class GenerateCommand
         };
         command.SetAction((result, ct) => CommandRunner.RunAsync(async () =>
         {
-            var tunables = new Tunables(result.GetValue(threshold), result.GetValue(period)).Validated();
+            var tunables = TunableOptions.Read(result, threshold, period);
             // Checked and locked before the input is read (a tarball takes seconds); written only at the end.
             using var output = await OutputDirectory.OpenAsync(result.GetValue(outDir)!,
                 new[] { result.GetValue(tunC), result.GetValue(kernelSource), KernelCommand.SourceTreeOf(result.GetValue(kernel)) }

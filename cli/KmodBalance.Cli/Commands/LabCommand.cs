@@ -31,10 +31,12 @@ internal static class LabCommand
         var kernel = LabSharedOptions.KernelRelease();
         var generation = LabSharedOptions.Kernel();
         var backend = LabSharedOptions.Backend();
+        var threshold = TunableOptions.Threshold();
+        var period = TunableOptions.PeriodMs();
 
         var run = new Command("run", "Boot the lab, load the module, run netperf, judge the per-queue spread")
         {
-            module, policy, flows, duration, report, test, queues, minShare, topology, allowHost, stateDir, kernel, generation, backend,
+            module, policy, flows, duration, report, test, queues, minShare, topology, allowHost, stateDir, kernel, generation, backend, threshold, period,
         };
         run.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
@@ -52,13 +54,15 @@ internal static class LabCommand
                 AllowHostModule = r.GetValue(allowHost),
                 StateDir = r.GetValue(stateDir)!,
                 KernelRelease = r.GetValue(kernel),
+                // Before --kernel, which may fetch or build a kernel: a bad tunable is refused at once.
+                Tunables = TunableOptions.Read(r, threshold, period),
                 Kernel = await KernelCommand.LabKernelAsync(r.GetValue(generation), r.GetValue(kernel), ct),
                 Backend = LabBackends.Parse(r.GetValue(backend)!),
             };
             if (Refuse("kmb lab run", options.Validate())) return CommandRunner.BadInput;
             // Before any VM work: a module directory of another policy, unbuilt, or with a broken manifest.
             if (options.ModuleDir is { } moduleDir)
-                BuiltModule.Verify(moduleDir, options.Policy);
+                BuiltModule.Verify(moduleDir, options.Policy, options.Tunables);
             await OutputDirectory.CheckAsync(options.ReportDir, ReportWriter.OwnNames, ct);
             var progress = new ConsoleProgress();
             var outcome = await new LabRun(options, progress).RunAsync(ct);

@@ -23,10 +23,12 @@ internal static class LabCompareCommand
         var kernel = LabSharedOptions.KernelRelease();
         var generation = LabSharedOptions.Kernel();
         var backend = LabSharedOptions.Backend();
+        var threshold = TunableOptions.Threshold();
+        var period = TunableOptions.PeriodMs();
 
         var compare = new Command("compare", "Run trials of several policies, interleaved, each a fresh boot; report throughput and spread statistics")
         {
-            policies, trials, duration, flows, test, queues, report, stateDir, kernel, generation, backend,
+            policies, trials, duration, flows, test, queues, report, stateDir, kernel, generation, backend, threshold, period,
         };
         compare.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
@@ -41,6 +43,8 @@ internal static class LabCompareCommand
                 ReportDir = r.GetValue(report)!,
                 StateDir = r.GetValue(stateDir)!,
                 KernelRelease = r.GetValue(kernel),
+                // Before --kernel, which may fetch or build a kernel: a bad tunable is refused at once.
+                Tunables = TunableOptions.Read(r, threshold, period),
                 Kernel = await KernelCommand.LabKernelAsync(r.GetValue(generation), r.GetValue(kernel), ct),
                 Backend = LabBackends.Parse(r.GetValue(backend)!),
             };

@@ -1,3 +1,4 @@
+using KmodBalance.Generator.Build;
 using KmodBalance.Generator.Output;
 
 namespace KmodBalance.Harness.Capacity;
@@ -26,6 +27,10 @@ public sealed record CapacityOptions
     public string ReportDir { get; init; } = "out/capacity";
     public string StateDir { get; init; } = StateDirectory.DefaultPath;
     public string? KernelRelease { get; init; }
+    /// <summary>A fetched kernel (`--kernel GEN`) to build for and boot as L1 instead of the installed one.</summary>
+    public InstalledKernel? Kernel { get; init; }
+    /// <summary>`--threshold`, `--period-ms`: what every policy's module is generated with.</summary>
+    public Tunables Tunables { get; init; } = new();
     public string? VmImagesDir { get; init; }
 
     /// <summary>After the flows' last scheduled send, how long the readers still deliver (one reader's

@@ -43,6 +43,9 @@ public sealed record CapacityReport(
     string? Error,
     IReadOnlyDictionary<string, string> Environment)
 {
+    /// <summary>--threshold and --period-ms every policy's module was built with.</summary>
+    public Tunables? Tunables { get; init; }
+
     public int ExitCode => ExitCodes.ForVerdict(Verdict);
 
     /// <summary>report.json of a capacity run.</summary>

@@ -69,12 +69,13 @@ public sealed class CapacityRun(CapacityOptions options, IProgress<string> progr
 
     private async Task RunTrialsAsync(CleanupRegistry cleanup, CancellationToken ct)
     {
-        var kernel = await LabPreparation.CheckToolsAsync(options.KernelRelease, _clock, ct);
+        var kernel = await LabPreparation.CheckToolsAsync(options.KernelRelease, _clock, ct, options.Kernel);
         _env["kernel"] = kernel.Release;
         var vmImages = LabOptions.LocateVmImages(options.VmImagesDir);
         var prepared = new Dictionary<string, PreparedPolicy>();
+        var modules = new LabModules(kernel, options.StateDir, LabBackend.Module, options.Tunables);
         foreach (var policy in options.Policies)
-            prepared[policy] = await LabPreparation.PreparePolicyAsync(policy, null, kernel, options.StateDir, vmImages, _clock, progress, ct);
+            prepared[policy] = await LabPreparation.PreparePolicyAsync(policy, null, modules, vmImages, _clock, progress, ct);
         var accel = await LabPreparation.ProbeRunnerAccelAsync(kernel, _clock, progress, ct);
         _env["accel"] = "l1=" + accel.Accel.ToString().ToLowerInvariant();
 
@@ -174,10 +175,9 @@ public sealed class CapacityRun(CapacityOptions options, IProgress<string> progr
     private CapacityReport BuildReport(string? error)
     {
         var (summaries, ratios) = CapacityReport.Summarise(options.Policies, _trials);
-        var verdict = error is not null || _trials.Count == 0 ? LabVerdicts.Error
-            : _trials.All(t => t.Measured) ? LabVerdicts.Complete : LabVerdicts.Incomplete;
+        var verdict = LabVerdicts.OfTrials(error is not null, _trials.Select(t => t.Measured).ToList());
         return new CapacityReport(verdict, options.Policies, options.Trials, options.DurationSeconds, options.Flows, options.Queues,
             options.FlowPps, options.ServicePps, options.PayloadBytes, Math.Round(options.OfferedMbps, 3), options.Seed,
-            summaries, ratios, _trials, _clock.Timings, Math.Round(_clock.WallSeconds, 1), error, _env);
+            summaries, ratios, _trials, _clock.Timings, Math.Round(_clock.WallSeconds, 1), error, _env) { Tunables = options.Tunables };
     }
 }

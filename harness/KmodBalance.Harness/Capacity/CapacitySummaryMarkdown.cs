@@ -18,6 +18,7 @@ public static class CapacitySummaryMarkdown
             $"in L1, every queue read by its own reader at {r.ServicePps} datagrams/s (one emulated vCPU per queue); offered " +
             $"{F(r.OfferedMbps, "0.000")} Mbit/s; {r.DurationSeconds} s per trial, {r.TrialsPerPolicy} trials per policy, interleaved, one L1 boot " +
             $"(each trial loads its policy's module), fresh source ports per trial (seed {r.Seed}). Wall time {F(r.WallSeconds, "0")} s.\n\n");
+        if (r.Tunables is { } tunables) md.Append("Tunables: ").Append(Markdown.Tunables(tunables)).Append(".\n\n");
         if (r.Error is not null) md.Append("**Error:** ").Append(r.Error).Append("\n\n");
 
         md.Append("| Policy | Measured | Mean Mbit/s | SD | CV | Min | 95% CI of mean | Delivered | Dips | Reordered (total) | Migrations/trial | Jain |\n");

@@ -29,6 +29,10 @@ public sealed record ScenarioReport(
     public string? DebugfsAfter { get; init; }
 
     public NetconsoleRun? Netconsole { get; init; }
+
+    /// <summary>The tunables the scenario set at run time, and whether that replaced the module's
+    /// (<see cref="ScenarioTunables.Describe"/>); null: it ran at the module's own.</summary>
+    public string? TunablesSet { get; init; }
 }
 
 /// <summary>Everything `kmb lab check` produced for one policy; <see cref="CheckReportWriter"/> renders it.</summary>
@@ -48,6 +52,10 @@ public sealed record CheckReport(
 
     /// <summary>How the run turned balancing on.</summary>
     public string? Balancing { get; init; }
+
+    /// <summary>--threshold and --period-ms the module was built with (or kmbsteer attached with); a scenario that
+    /// sets its own says so in <see cref="ScenarioReport.TunablesSet"/>.</summary>
+    public Tunables? Tunables { get; init; }
 
     /// <summary>fail if any property failed, else error if any could not be shown (or the run broke), else pass.</summary>
     public static string Combine(IEnumerable<PropertyVerdict> properties, string? error)

@@ -29,6 +29,9 @@ public sealed record CheckOptions
     public StressPlan Stress { get; init; } = new();
     /// <summary>`--backend`: the policy's patched module, or kmbsteer on the kernel's own tun.ko (dynamic only).</summary>
     public LabBackend Backend { get; init; } = LabBackend.Module;
+    /// <summary>`--threshold`, `--period-ms`: what the policy's module is generated with (or kmbsteer attached with);
+    /// a scenario that needs its own values sets them at run time and says so (<see cref="ScenarioTunables"/>).</summary>
+    public Tunables Tunables { get; init; } = new();
 
     public IReadOnlyList<string> Validate()
     {
@@ -96,6 +99,7 @@ public sealed partial class CheckRun(CheckOptions options, IProgress<string> pro
         var report = new CheckReport(CheckReport.Combine(_properties, error), options.Policy, _accel, _properties, _scenarios,
             _clock.Timings, Math.Round(_clock.WallSeconds, 2), error, _env)
         {
+            Tunables = options.Tunables,
             Balancing = options.Backend == LabBackend.Ebpf
                 ? $"on per tap: the kernel's own tun.ko is loaded (no balancer) and every scenario attaches kmbsteer to {Tap} once mqtap holds its queues " +
                   "(optin starts without it, attaches and ends it under traffic; single-queue asks and is refused)"
@@ -120,8 +124,8 @@ public sealed partial class CheckRun(CheckOptions options, IProgress<string> pro
         var kernel = await LabPreparation.CheckToolsAsync(options.KernelRelease, _clock, ct, options.Kernel);
         _env["kernel"] = kernel.Release;
         var vmImages = LabOptions.LocateVmImages(options.VmImagesDir);
-        var prepared = await LabPreparation.PreparePolicyAsync(options.Policy, options.ModuleDir, kernel, options.StateDir, vmImages, _clock, progress, ct,
-            options.Backend);
+        var prepared = await LabPreparation.PreparePolicyAsync(options.Policy, options.ModuleDir,
+            new LabModules(kernel, options.StateDir, options.Backend, options.Tunables), vmImages, _clock, progress, ct);
         _env["l1_image"] = prepared.Images.LabHost!.CacheKey[..16];
         _env["module"] = prepared.ModuleDir;
         _env["vermagic"] = await KbuildRunner.ModinfoAsync(Path.Combine(prepared.ModuleDir, "tun.ko"), "vermagic", ct);
@@ -140,6 +144,8 @@ public sealed partial class CheckRun(CheckOptions options, IProgress<string> pro
 
     private async Task RunScenarioAsync(LabSshClient l1, CheckScenario s, CancellationToken ct)
     {
+        var tunables = ScenarioTunables.Describe(s, options.Tunables);
+        if (ScenarioTunables.Overrides(s, options.Tunables)) progress.Report($"  {s.Name}: tunables {tunables}");
         var sw = Stopwatch.StartNew();
         var raw = await _clock.Step($"scenario {s.Name}", async () =>
         {
@@ -175,7 +181,7 @@ public sealed partial class CheckRun(CheckOptions options, IProgress<string> pro
         _scenarios.Add(new ScenarioReport(s.Name, s.Description, s.Queues, s.PeriodMs, s.Threshold, s.Flows, s.Events,
             Math.Round(sw.Elapsed.TotalSeconds, 2), observation?.Sent, observation?.Seen, output?.Dmesg, problem)
         {
-            Balancing = Balancing(s), DebugfsBefore = output?.DebugfsBefore, DebugfsAfter = output?.DebugfsAfter, Netconsole = output?.Netconsole,
+            Balancing = Balancing(s), TunablesSet = tunables, DebugfsBefore = output?.DebugfsBefore, DebugfsAfter = output?.DebugfsAfter, Netconsole = output?.Netconsole,
         });
     }
 

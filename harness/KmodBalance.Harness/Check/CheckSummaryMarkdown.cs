@@ -16,6 +16,7 @@ public static class CheckSummaryMarkdown
         foreach (var key in new[] { "backend", "kernel", "debug", "vermagic", "tun", "tcg" })
             if (report.Environment.TryGetValue(key, out var value)) md.Append(key).Append(": ").Append(value).Append("\n\n");
         if (report.Balancing is not null) md.Append("balancing: ").Append(report.Balancing).Append("\n\n");
+        if (report.Tunables is { } tunables) md.Append("tunables: ").Append(Markdown.Tunables(tunables)).Append("\n\n");
         if (report.Error is not null) md.Append(Markdown.ErrorSection(report.Error));
         md.Append("## Properties\n\n| scenario | property | verdict | why |\n|---|---|---|---|\n");
         foreach (var p in report.Properties)
@@ -32,6 +33,7 @@ public static class CheckSummaryMarkdown
         if (s.PeriodMs is { } period) md.Append(CultureInfo.InvariantCulture, $" Period {period} ms, threshold {s.Threshold} segments per period.");
         md.Append("\n\n");
         if (s.Balancing is not null) md.Append("balancing: ").Append(s.Balancing).Append("\n\n");
+        if (s.TunablesSet is not null) md.Append("tunables: ").Append(s.TunablesSet).Append("\n\n");
         if (s.Error is not null) md.Append("Error: ").Append(Markdown.Cell(s.Error)).Append("\n\n");
         if (s.Mqtap is not { } mq) return;
         md.Append("| flow | role | pps | start ms | datagrams | queues (sequence numbers, send times) |\n|---:|---|---:|---:|---:|---|\n");

@@ -22,6 +22,9 @@ public sealed record CompareReport(
     string? Error,
     IReadOnlyDictionary<string, string> Environment)
 {
+    /// <summary>--threshold and --period-ms every policy's module was built with (or kmbsteer attached with).</summary>
+    public Tunables? Tunables { get; init; }
+
     /// <summary>Mean wall time of the trials that ran, the figure a user plans a long compare with.</summary>
     public double SecondsPerTrial => Trials.Count == 0 ? 0 : Math.Round(Trials.Average(t => t.WallSeconds), 1);
 

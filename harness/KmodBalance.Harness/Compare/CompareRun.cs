@@ -63,10 +63,10 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
         _env["kernel"] = kernel.Release;
         var vmImages = options.ResolveVmImagesDir();
         var prepared = new Dictionary<string, PreparedPolicy>();
+        var modules = new LabModules(kernel, options.StateDir, options.Backend, options.Tunables);
         foreach (var policy in options.Policies)
         {
-            prepared[policy] = await LabPreparation.PreparePolicyAsync(policy, null, kernel, options.StateDir, vmImages, _clock, progress, ct,
-                options.Backend);
+            prepared[policy] = await LabPreparation.PreparePolicyAsync(policy, null, modules, vmImages, _clock, progress, ct);
             _env[$"l1_image_{policy}"] = prepared[policy].Images.LabHost!.CacheKey[..16];
         }
         var runnerAccel = await LabPreparation.ProbeRunnerAccelAsync(kernel, _clock, progress, ct);
@@ -140,10 +140,9 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
     private CompareReport BuildReport(string? error)
     {
         var summaries = options.Policies.Select(p => CompareStatistics.Summarise(p, _trials, options.Queues)).ToList();
-        var verdict = error is not null || _trials.Count == 0 ? LabVerdicts.Error
-            : _trials.All(t => t.Measured) ? LabVerdicts.Complete : LabVerdicts.Incomplete;
+        var verdict = LabVerdicts.OfTrials(error is not null, _trials.Select(t => t.Measured).ToList());
         return new CompareReport(verdict, options.Policies, options.Test.NetperfName(), options.Flows, options.DurationSeconds, options.Queues,
             options.Trials, summaries, CompareStatistics.DynamicRatios(summaries), _trials, _clock.Timings,
-            Math.Round(_clock.WallSeconds, 1), error, _env);
+            Math.Round(_clock.WallSeconds, 1), error, _env) { Tunables = options.Tunables };
     }
 }

@@ -15,6 +15,7 @@ public static class CompareSummaryMarkdown
         md.Append(CultureInfo.InvariantCulture,
             $"{r.Test}, {r.Flows} flows x {r.DurationSeconds} s, {r.Queues} queues, {r.TrialsPerPolicy} trials per policy, each a fresh boot; " +
             $"accel {r.Environment.GetValueOrDefault("accel", "unknown")}; wall {F(r.WallSeconds / 60, "0.0")} min, {F(r.SecondsPerTrial, "0.0")} s per trial.\n\n");
+        if (r.Tunables is { } tunables) md.Append("Tunables: ").Append(Markdown.Tunables(tunables)).Append(".\n\n");
         if (r.Error is not null) md.Append("**Error:** ").Append(r.Error.Replace("\n", " ", StringComparison.Ordinal)).Append("\n\n");
 
         md.Append("## Total throughput per policy (Mbit/s)\n\n");

@@ -23,6 +23,8 @@ public sealed record LabCompareOptions
     public string? VmImagesDir { get; init; }
     /// <summary>`--backend`: every policy's patched module, or the kernel's own tun.ko with kmbsteer for dynamic.</summary>
     public LabBackend Backend { get; init; } = LabBackend.Module;
+    /// <summary>`--threshold`, `--period-ms`: what every policy's module is generated with (or kmbsteer attached with).</summary>
+    public Tunables Tunables { get; init; } = new();
 
     public IReadOnlyList<string> Validate()
     {

@@ -26,6 +26,8 @@ public sealed record LabOptions
     public string? VmImagesDir { get; init; }
     /// <summary>`--backend`: the patched module, or kmbsteer on the kernel's own tun.ko.</summary>
     public LabBackend Backend { get; init; } = LabBackend.Module;
+    /// <summary>`--threshold`, `--period-ms`: what the policy's module is generated with (or kmbsteer attached with).</summary>
+    public Tunables Tunables { get; init; } = new();
 
     public IReadOnlyList<string> Validate()
     {

@@ -17,7 +17,7 @@ public sealed record PreparedPolicy(string Policy, string ModuleDir, LabImages I
     /// the kernel's drivers/net).</summary>
     public LabBackend Backend { get; init; } = LabBackend.Module;
 
-    /// <summary>The tunables kmbsteer attaches with (--backend ebpf): the generator's defaults, as the module's.</summary>
+    /// <summary>The tunables kmbsteer attaches with (--backend ebpf): the command's, as a module would be built with.</summary>
     public Tunables SteerTunables { get; init; } = new();
 
     /// <summary>Whether L1 attaches kmbsteer to the tap: the eBPF back end's dynamic.</summary>
@@ -49,22 +49,22 @@ public static class LabPreparation
             }
         }, ct);
 
-    /// <summary>Uses <paramref name="moduleDir"/> when given; otherwise generates the policy from the
-    /// installed linux-source and builds it for the lab kernel under STATE/modules/POLICY.</summary>
-    public static async Task<PreparedPolicy> PreparePolicyAsync(string policy, string? moduleDir, InstalledKernel kernel,
-        string stateDir, string vmImagesDir, StepClock clock, IProgress<string> progress, CancellationToken ct,
-        LabBackend backend = LabBackend.Module)
+    /// <summary>Uses <paramref name="moduleDir"/> when given (it must hold the policy, built with the command's
+    /// tunables); otherwise generates the policy from the kernel's tun.c and builds it under
+    /// STATE/modules/<see cref="LabModules.CacheName"/>.</summary>
+    public static async Task<PreparedPolicy> PreparePolicyAsync(string policy, string? moduleDir, LabModules modules,
+        string vmImagesDir, StepClock clock, IProgress<string> progress, CancellationToken ct)
     {
-        stateDir = SecureStateDir(stateDir);
-        if (backend == LabBackend.Ebpf)
-            return await PrepareEbpfAsync(policy, kernel, stateDir, vmImagesDir, clock, progress, ct);
+        var stateDir = SecureStateDir(modules.StateDir);
+        var kernel = modules.Kernel;
+        if (modules.Backend == LabBackend.Ebpf)
+            return await PrepareEbpfAsync(policy, modules, stateDir, vmImagesDir, clock, progress, ct);
         var dir = moduleDir ?? await clock.Step($"build-module {policy}", async () =>
         {
             try
             {
-                // A fetched kernel's module lives apart: kbuild's up-to-date check looks at tun.c, not at the headers.
-                var name = kernel.SourceTree is null ? policy : $"{policy}-{kernel.Release}";
-                return await ModulePipeline.GenerateAndBuildAsync(policy, kernel, Path.Combine(stateDir, "modules", name), progress, ct);
+                return await ModulePipeline.GenerateAndBuildAsync(policy, modules.Tunables, kernel,
+                    Path.Combine(stateDir, "modules", LabModules.CacheName(policy, kernel, modules.Tunables)), modules.Sources, progress, ct);
             }
             catch (KmbException e)
             {
@@ -74,8 +74,8 @@ public static class LabPreparation
         string tunKo;
         try
         {
-            // A module built for another policy, unbuilt, or whose last build failed is refused here, for every verb.
-            tunKo = BuiltModule.Verify(dir, policy);
+            // A module built for another policy or other tunables, unbuilt, or whose last build failed is refused here, for every verb.
+            tunKo = BuiltModule.Verify(dir, policy, modules.Tunables);
         }
         catch (KmbException e)
         {
@@ -89,9 +89,10 @@ public static class LabPreparation
     /// <summary>--backend ebpf: the kernel's own tun.ko, unmodified, and kmbsteer (built once, cached by its
     /// sources), both in the L1 image; every policy of this back end gets the same image, so stock differs
     /// from dynamic only by whether kmbsteer is attached.</summary>
-    private static async Task<PreparedPolicy> PrepareEbpfAsync(string policy, InstalledKernel kernel, string stateDir,
+    private static async Task<PreparedPolicy> PrepareEbpfAsync(string policy, LabModules modules, string stateDir,
         string vmImagesDir, StepClock clock, IProgress<string> progress, CancellationToken ct)
     {
+        var kernel = modules.Kernel;
         if (LabBackends.Validate(LabBackend.Ebpf, [policy], null) is { Count: > 0 } invalid)
             throw new LabStepException("backend", invalid[0]);
         var tunKo = StockTunPath(kernel);
@@ -112,7 +113,7 @@ public static class LabPreparation
         var images = await clock.Step($"prepare-images {policy} (ebpf)",
             () => PrepareImagesStep.RunAsync(vmImagesDir, stateDir, kernel, tunKo, progress, ct,
                 new Dictionary<string, string> { ["kmbsteer"] = kmbsteer }), ct);
-        return new PreparedPolicy(policy, Path.GetDirectoryName(tunKo)!, images) { Backend = LabBackend.Ebpf };
+        return new PreparedPolicy(policy, Path.GetDirectoryName(tunKo)!, images) { Backend = LabBackend.Ebpf, SteerTunables = modules.Tunables };
     }
 
     /// <summary>The kernel's own tun.ko, as its package installed it.</summary>

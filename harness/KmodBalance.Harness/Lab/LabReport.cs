@@ -42,6 +42,9 @@ public sealed record LabReport(
     string? Balancing = null,
     TcpCounters? Tcp = null)
 {
+    /// <summary>--threshold and --period-ms the module was built with (or kmbsteer attached with).</summary>
+    public Tunables? Tunables { get; init; }
+
     /// <summary>report.json of a lab run.</summary>
     public static ReportJson<LabReport> Json { get; } = ReportJson.For<LabReport>(o => new LabReportJsonContext(o));
 }

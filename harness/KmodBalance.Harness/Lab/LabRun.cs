@@ -50,8 +50,8 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
         var o = options;
         var kernel = await LabPreparation.CheckToolsAsync(o.KernelRelease, _clock, ct, o.Kernel);
         _env["kernel"] = kernel.Release;
-        var prepared = await LabPreparation.PreparePolicyAsync(o.Policy, o.ModuleDir, kernel, o.StateDir, o.ResolveVmImagesDir(), _clock, progress, ct,
-            o.Backend);
+        var prepared = await LabPreparation.PreparePolicyAsync(o.Policy, o.ModuleDir, new LabModules(kernel, o.StateDir, o.Backend, o.Tunables),
+            o.ResolveVmImagesDir(), _clock, progress, ct);
         _env["guest_image"] = prepared.Images.Guest.CacheKey[..16];
         _env["l1_image"] = prepared.Images.LabHost!.CacheKey[..16];
         var runnerAccel = await LabPreparation.ProbeRunnerAccelAsync(kernel, _clock, progress, ct);
@@ -104,7 +104,10 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
             result?.Measurement.Netperf.Flows ?? [], result?.Verdict.Jain ?? 0, reasons,
             _clock.Timings, Math.Round(_clock.WallSeconds, 2), error, _env, result?.Verdict.Evidence, options.MinShare,
             result?.Measurement.Migrations, result?.Measurement.After.Balance,
-            result?.Measurement.Balancing ?? (_env.TryGetValue("balancing", out var b) ? b : null), result?.Measurement.Tcp);
+            result?.Measurement.Balancing ?? (_env.TryGetValue("balancing", out var b) ? b : null), result?.Measurement.Tcp)
+        {
+            Tunables = options.Tunables,
+        };
         // ReportWriter copies console logs from files: stage the captured texts in a temp dir.
         var staged = Directory.CreateTempSubdirectory("kmb-consoles-");
         try

@@ -65,6 +65,7 @@ public static class LabSummaryMarkdown
     {
         yield return ("Verdict", $"**{report.Verdict}**");
         yield return ("Policy", report.Policy);
+        if (report.Tunables is { } tunables) yield return ("Tunables", Markdown.Tunables(tunables));
         if (report.Balancing is not null) yield return ("Balancing", report.Balancing);
         yield return ("Topology", report.Topology);
         yield return ("Accel", report.Accel);

@@ -29,6 +29,9 @@ public sealed class MatrixRun(MatrixOptions options, IProgress<string> progress)
         [MatrixReportWriter.JsonFile, MatrixReportWriter.SummaryFile, MatrixReportWriter.JunitFile, MatrixReportWriter.KcidbFile,
          MatrixReportWriter.CellsDir]);
 
+    /// <summary>Every policy's cell of a kernel is generated from the same tun.c, read once.</summary>
+    private readonly TunSourceCache _sources = new();
+
     public async Task<MatrixReport> RunAsync(CancellationToken ct)
     {
         // The report directory is checked and locked before the first cell: a bad --report costs nothing.
@@ -88,7 +91,7 @@ public sealed class MatrixRun(MatrixOptions options, IProgress<string> progress)
             GenerateResult generated;
             try
             {
-                var source = await TunSourceLocator.ReadAsync(null, record.SourceTree, ct);
+                var source = await _sources.ReadAsync(record.SourceTree, ct);
                 var author = await PatchAuthor.FromGitConfigAsync(ct);
                 generated = await TunGenerator.GenerateAsync(new GenerateRequest(source, plan.Policy, new Tunables(), moduleDir, author), ct);
                 cell.Times = cell.Times with { Generate = Seconds(sw) };

@@ -15,5 +15,10 @@ public static class LabVerdicts
     /// <summary>Some trial could not be measured (the run went on).</summary>
     public const string Incomplete = "incomplete";
 
+    /// <summary>The verdict of a verb that measures trials (compare, capacity): error when the run broke off or ran
+    /// no trial, else complete or incomplete by whether every trial was measured.</summary>
+    public static string OfTrials(bool brokeOff, IReadOnlyCollection<bool> measured) =>
+        brokeOff || measured.Count == 0 ? Error : measured.All(m => m) ? Complete : Incomplete;
+
     public static bool IsKnown(string verdict) => verdict is Pass or Fail or Error;
 }

@@ -13,6 +13,10 @@ public static class Markdown
     /// <summary>Text on one line: a list item or a table cell ends at a newline.</summary>
     public static string Inline(string text) => text.ReplaceLineEndings(" ");
 
+    /// <summary>What every lab verb's summary says of its --threshold and --period-ms, in the module parameters' words.</summary>
+    public static string Tunables(Tunables tunables) => string.Create(CultureInfo.InvariantCulture,
+        $"balance_threshold {tunables.Threshold} packets per period, balance_period_ms {tunables.PeriodMs} (dynamic and adaptive)");
+
     /// <summary>A table cell ends at '|' or a newline.</summary>
     public static string Cell(string text) => Inline(text).Replace("|", "\\|", StringComparison.Ordinal);
 

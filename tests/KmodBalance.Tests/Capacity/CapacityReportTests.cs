@@ -74,4 +74,15 @@ public class CapacityReportTests
         File.ReadAllText(Path.Combine(target, "raw", "001-hash-1.txt")).Should().Be("x");
         report.ExitCode.Should().Be(1);
     }
+
+    [Fact]
+    public void The_tunables_are_in_the_summary_and_report_json()
+    {
+        var (summaries, ratios) = CapacityReport.Summarise(["hash", "dynamic"], Trials());
+        var report = new CapacityReport(LabVerdicts.Complete, ["hash", "dynamic"], 4, 2, 4, 4, 800, 1000, 1000, 25.6, 1,
+            summaries, ratios, Trials(), [], 90, null, new Dictionary<string, string>()) { Tunables = new Tunables(32, 100) };
+
+        CapacitySummaryMarkdown.Render(report).Should().Contain("Tunables: balance_threshold 32 packets per period, balance_period_ms 100");
+        CapacityReport.Json.Deserialize(CapacityReport.Json.Serialize(report)).Tunables.Should().Be(new Tunables(32, 100));
+    }
 }

@@ -102,6 +102,23 @@ public sealed class CheckReportTests
             .Should().Throw<KmodBalance.Generator.KmbException>().WithMessage("*did not write (notes.txt)*");
         File.ReadAllText(Path.Combine(dir, "notes.txt")).Should().Be("mine");
     }
+
+    [Fact]
+    public void The_tunables_are_reported_with_what_each_scenario_set_at_run_time()
+    {
+        var spread4 = CheckScenarios.For("dynamic")[0];
+        var sample = Sample();
+        var report = sample with
+        {
+            Tunables = new Tunables(Threshold: 32),
+            Scenarios = [sample.Scenarios[0] with { TunablesSet = ScenarioTunables.Describe(spread4, new Tunables(Threshold: 32)) }],
+        };
+
+        var md = CheckSummaryMarkdown.Render(report);
+        md.Should().Contain("tunables: balance_threshold 32 packets per period, balance_period_ms 200");
+        md.Should().Contain("tunables: set at run time to balance_threshold 20").And.Contain("replaces the module's balance_threshold 32");
+        CheckReport.Json.Deserialize(CheckReport.Json.Serialize(report)).Tunables.Should().Be(new Tunables(32, 200));
+    }
 }
 
 public sealed class CheckScenarioTests

@@ -82,4 +82,13 @@ public class CompareReportWriterTests
 
         new FileInfo(Path.Combine(dir.Path, CompareCharts.HeatmapFile)).Length.Should().BeGreaterThan(1000);
     }
+
+    [Fact]
+    public void The_tunables_are_in_the_summary_and_report_json()
+    {
+        var report = Report(TwoEach) with { Tunables = new Tunables(32, 100) };
+
+        CompareSummaryMarkdown.Render(report).Should().Contain("Tunables: balance_threshold 32 packets per period, balance_period_ms 100");
+        CompareReport.Json.Deserialize(CompareReport.Json.Serialize(report)).Tunables.Should().Be(new Tunables(32, 100));
+    }
 }

@@ -32,3 +32,15 @@ public class ExitCodesTests
         report.ExitCode.Should().Be(ExitCodes.Failed);
     }
 }
+
+/// <summary>The verdict of the verbs that measure trials (compare, capacity).</summary>
+public class TrialVerdictTests
+{
+    [Theory]
+    [InlineData(false, new[] { true, true }, LabVerdicts.Complete)]
+    [InlineData(false, new[] { true, false }, LabVerdicts.Incomplete)]
+    [InlineData(false, new bool[0], LabVerdicts.Error)]
+    [InlineData(true, new[] { true, true }, LabVerdicts.Error)]
+    public void Trials_give_complete_incomplete_or_error(bool brokeOff, bool[] measured, string verdict) =>
+        LabVerdicts.OfTrials(brokeOff, measured).Should().Be(verdict);
+}

@@ -219,4 +219,13 @@ public sealed class ReportWriterTests : IDisposable
     public void Unknown_verdict_is_rejected() =>
         FluentActions.Invoking(() => ReportWriter.Write(Path.Combine(_root, "run"), Sample("maybe"), new Dictionary<string, string>()))
             .Should().Throw<ArgumentException>();
+
+    [Fact]
+    public void The_tunables_are_in_the_summary_and_report_json()
+    {
+        var report = Sample() with { Tunables = new Tunables(32, 100) };
+
+        LabSummaryMarkdown.Render(report).Should().Contain("| Tunables | balance_threshold 32 packets per period, balance_period_ms 100 (dynamic and adaptive) |");
+        LabReport.Json.Deserialize(LabReport.Json.Serialize(report)).Tunables.Should().Be(new Tunables(32, 100));
+    }
 }

@@ -70,6 +70,23 @@ public class BuildSafetyTests
         run.StandardError.Should().Contain("holds the hash policy").And.Contain("--policy dynamic");
     }
 
+    [Theory]
+    [InlineData("run")]
+    [InlineData("check")]
+    public async Task A_lab_verb_refuses_a_module_generated_with_other_tunables_before_any_vm_work(string verb)
+    {
+        using var temp = new TempDir();
+        var dir = temp.Combine("dyn");
+        await Kmb.GenerateFixtureAsync(dir);
+        File.WriteAllText(Path.Combine(dir, "tun.ko"), "");
+
+        var run = await Kmb.RunAsync("lab", verb, "--policy", "dynamic", "--module", dir, "--threshold", "32", "--report", temp.Combine("report"));
+
+        run.ExitCode.Should().Be(2);
+        run.StandardError.Should().Contain("was generated with --threshold 64 --period-ms 200").And.Contain("not --threshold 32");
+        Directory.Exists(temp.Combine("report")).Should().BeFalse();
+    }
+
     [Fact]
     public async Task Lab_run_refuses_a_module_directory_that_was_never_built()
     {

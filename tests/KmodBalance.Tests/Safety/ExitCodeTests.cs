@@ -38,6 +38,23 @@ public class ExitCodeTests
     }
 
     [Theory]
+    [InlineData("run", "--period-ms", "5", "--period-ms 5 is below")]
+    [InlineData("compare", "--threshold", "-1", "--threshold -1 is out of range")]
+    [InlineData("check", "--period-ms", "60001", "--period-ms 60001 is above")]
+    [InlineData("capacity", "--threshold", "4294967296", "--threshold 4294967296 is out of range")]
+    public async Task A_lab_verb_refuses_a_tunable_the_module_would_refuse_before_any_vm_work(string verb, string option, string value, string message)
+    {
+        using var temp = new TempDir();
+        string[] policy = verb == "check" ? ["--policy", "dynamic"] : [];
+
+        var run = await Kmb.RunAsync(["lab", verb, .. policy, option, value, "--report", temp.Combine("report")]);
+
+        run.ExitCode.Should().Be(2);
+        OneLine(run.StandardError).Should().Contain(message);
+        Directory.Exists(temp.Combine("report")).Should().BeFalse();
+    }
+
+    [Theory]
     [InlineData("this is not json")]
     [InlineData("{}")]
     [InlineData("{\"tool\": \"KmodBalance\"}")]

@@ -13,8 +13,10 @@ public sealed partial class LabSharedOptionsTests
     [Theory]
     [InlineData("--state-dir", new[] { "run", "compare", "check", "capacity" })]
     [InlineData("--kernel-release", new[] { "run", "compare", "check", "capacity" })]
-    [InlineData("--kernel", new[] { "run", "compare", "check" })]
+    [InlineData("--kernel", new[] { "run", "compare", "check", "capacity" })]
     [InlineData("--backend", new[] { "run", "compare", "check" })]
+    [InlineData("--threshold", new[] { "run", "compare", "check", "capacity" })]
+    [InlineData("--period-ms", new[] { "run", "compare", "check", "capacity" })]
     public async Task A_shared_option_has_the_same_words_and_default_in_every_lab_verb(string option, string[] verbs)
     {
         var help = new Dictionary<string, string>();
@@ -28,6 +30,26 @@ public sealed partial class LabSharedOptionsTests
 
         help.Keys.Should().BeEquivalentTo(verbs);
         help.Values.Distinct().Should().ContainSingle($"{option} reads the same in {string.Join(", ", verbs)}");
+    }
+
+    [Theory]
+    [InlineData("--threshold")]
+    [InlineData("--period-ms")]
+    public async Task A_tunable_reads_in_every_lab_verb_as_in_generate(string option)
+    {
+        var generate = await Processes.KmbAsync("generate", "--help");
+        var lab = await Processes.KmbAsync("lab", "run", "--help");
+
+        OptionText(generate.StandardOutput, option).Should().NotBeNull()
+            .And.Be(OptionText(lab.StandardOutput, option), "the lab builds the module with the tunables generate would");
+    }
+
+    [Fact]
+    public async Task Capacity_says_why_it_has_no_backend()
+    {
+        var run = await Processes.KmbAsync("lab", "capacity", "--help");
+
+        run.StandardOutput.Should().Contain("no --backend");
     }
 
     /// <summary>The option's description and default as --help prints them (wrapped lines joined), or null.</summary>
