@@ -82,6 +82,7 @@ struct ring {
 	pthread_mutex_t lock;
 	uintptr_t *slot;
 	u32 head, len, cap;
+	u32 taken;	/* packets the guest took, ever */
 };
 
 static struct ring rings[MAX_TAP_QUEUES];
@@ -136,6 +137,7 @@ static void ring_consume(u16 queue, u32 n)
 		n = r->len;
 	r->head = r->cap ? (r->head + n) % r->cap : 0;
 	r->len -= n;
+	r->taken += n;
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -143,7 +145,7 @@ static void ring_clear(struct ring *r)
 {
 	free(r->slot);
 	r->slot = NULL;
-	r->head = r->len = r->cap = 0;
+	r->head = r->len = r->cap = r->taken = 0;
 }
 
 /* Detach: the last queue's file, ring and all, takes the gap. Under no
@@ -157,8 +159,10 @@ static void ring_move(u16 index, u16 last)
 	rings[index].head = rings[last].head;
 	rings[index].len = rings[last].len;
 	rings[index].cap = rings[last].cap;
+	rings[index].taken = rings[last].taken;
 	rings[last].slot = NULL;
 	rings[last].head = rings[last].len = rings[last].cap = 0;
+	rings[last].taken = 0;
 }
 
 static bool tun_balance_queue_holds(struct tun_balance *bal, u16 queue,
@@ -200,6 +204,18 @@ static const void *tun_balance_queue_pause(struct tun_balance *bal, u16 queue,
 	}
 	pthread_mutex_unlock(&r->lock);
 	return tail;
+}
+
+/* As the glue's consumer position: it moves whenever the guest takes one. */
+static unsigned int tun_balance_queue_taken(struct tun_balance *bal, u16 queue)
+{
+	unsigned int taken;
+
+	(void)bal;
+	pthread_mutex_lock(&rings[queue].lock);
+	taken = rings[queue].taken;
+	pthread_mutex_unlock(&rings[queue].lock);
+	return taken;
 }
 
 /* The slot still holds @pkt and the consumer has not taken it; a ring that

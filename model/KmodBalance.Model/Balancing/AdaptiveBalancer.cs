@@ -49,7 +49,8 @@ public sealed class AdaptiveBalancer : IQueueSelector
         public uint Tail;         // produced[Queue] right after that packet
         public bool Unsure;       // a packet after Tail may have reached the ring unseen (its qdisc held it)
         public ushort DropQueue = DynamicBalancer.Unplaced; // its packets are dropped at this ring (paused there, then stragglers)
-        public bool PauseAged;    // paused, and a remap has seen it so
+        public bool PauseAged;    // paused, and a remap noted PauseTaken
+        public uint PauseTaken;   // consumed[Queue] at that remap
 
         /// <summary>Paused: moving, and its packets are dropped at its old queue until the ring is past <see cref="Tail"/>.</summary>
         public bool Paused => DropQueue == Queue && Queue != Next;
@@ -510,17 +511,18 @@ public sealed class AdaptiveBalancer : IQueueSelector
         Drained(flow));
 
     /// <summary>
-    /// A pause lasts until the second remap at most: a ring that has not let go of the flow by then
-    /// may never (a guest that stopped reading it), so the flow gives up the move and stays there,
+    /// A pause lasts while the ring's consumer moves: one that took nothing in a whole period may
+    /// never (a guest that stopped reading it), so the flow gives up the move and stays there,
     /// behind its own packets.
     /// </summary>
     private void AgePause(Flow f)
     {
         if (f.DropQueue == DynamicBalancer.Unplaced || f.DropQueue != f.Queue || f.Queue == f.Next)
             return;
-        if (!f.PauseAged)
+        if (!f.PauseAged || _consumed[f.Queue] != f.PauseTaken)
         {
             f.PauseAged = true;
+            f.PauseTaken = _consumed[f.Queue];
             return;
         }
         if (f.Next != DynamicBalancer.Unplaced)
