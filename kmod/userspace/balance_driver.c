@@ -627,6 +627,9 @@ static void snapshot(struct tun_balance *bal, u32 numqueues)
 	memset(&st, 0xa5, sizeof(st));	/* what is not copied shows */
 	tun_balance_snapshot(bal, numqueues, &st);
 	printf("K %u %u %u", st.flows, st.migrations, st.periods);
+#ifdef KMB_ADAPTIVE
+	printf(" %u %u", st.pauses, st.pause_drops);
+#endif
 	for (q = 0; q < numqueues; q++)
 		printf(" %u/%u", st.load[q], st.queue_flows[q]);
 	printf("\n");

@@ -156,6 +156,11 @@ static inline void atomic_add(u32 i, atomic_t *v)
 	__atomic_fetch_add((unsigned int *)&v->counter, i, __ATOMIC_RELAXED);
 }
 
+static inline void atomic_inc(atomic_t *v)
+{
+	atomic_add(1, v);
+}
+
 /* fully ordered, as the kernel's value-returning atomics are */
 static inline int atomic_xchg(atomic_t *v, int i)
 {

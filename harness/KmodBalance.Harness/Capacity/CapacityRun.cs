@@ -169,7 +169,7 @@ public sealed class CapacityRun(CapacityOptions options, IProgress<string> progr
     private static string Describe(CapacityTrial t) => t.Measured
         ? string.Create(CultureInfo.InvariantCulture,
             $"{t.Policy} #{t.Trial}: {t.ThroughputMbps:0.000} Mbit/s, delivered {t.DeliveredFraction:P1}, reordered {t.Reordered}, " +
-            $"migrations {t.Migrations}, shares {string.Join("/", t.QueueShares.Select(s => (s * 100).ToString("0", CultureInfo.InvariantCulture)))}, {t.Balancing}")
+            $"migrations {t.Migrations}, {(t.PauseDrops is { } d ? $"{d} dropped by pauses, " : "")}shares {string.Join("/", t.QueueShares.Select(s => (s * 100).ToString("0", CultureInfo.InvariantCulture)))}, {t.Balancing}")
         : $"{t.Policy} #{t.Trial}: FAILED: {t.Error}";
 
     private CapacityReport BuildReport(string? error)

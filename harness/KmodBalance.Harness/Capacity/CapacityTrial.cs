@@ -40,6 +40,10 @@ public sealed record CapacityTrial(
 {
     public bool Measured => Error is null;
 
+    /// <summary>adaptive: of <see cref="TapTxDropped"/>, the packets dropped because their flow paused at its
+    /// full old ring (the statistics' "pause_drops" at the end of the trial); null for other policies.</summary>
+    public long? PauseDrops { get; init; }
+
     public bool Dipped => Measured && DeliveredFraction < CapacityOptions.DipFraction;
 
     /// <summary>Pure: the trial's figures from what check-flows.sh printed for it.</summary>
@@ -77,7 +81,10 @@ public sealed record CapacityTrial(
             total > 0 ? Math.Round(Fairness.Jain(perQueue), 4) : 0,
             DescribeBalancing(seen),
             Math.Round(wallSeconds, 1),
-            problems.Count == 0 ? null : string.Join("; ", problems));
+            problems.Count == 0 ? null : string.Join("; ", problems))
+        {
+            PauseDrops = seen.Stats.LastOrDefault(s => !s.Stats.Off)?.Stats.PauseDrops,
+        };
     }
 
     public static CapacityTrial Failed(ScheduledTrial slot, IReadOnlyList<int> ports, string error, double wallSeconds) =>

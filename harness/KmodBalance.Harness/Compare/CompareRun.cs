@@ -134,8 +134,12 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
     private static string Describe(TrialResult t) => t.Measured
         ? string.Create(CultureInfo.InvariantCulture,
             $"{t.Policy} #{t.Trial}: {t.TotalMbps:0.0} Mbit/s, {t.QueuesUsed} queues used, Jain {t.Jain:0.000}, " +
-            $"migrations {(t.Migrations is { } m ? m.ToString(CultureInfo.InvariantCulture) : "-")}, {t.WallSeconds:0} s")
+            $"migrations {(t.Migrations is { } m ? m.ToString(CultureInfo.InvariantCulture) : "-")}, {DescribePauses(t.Balance)}{t.WallSeconds:0} s")
         : $"{t.Policy} #{t.Trial}: FAILED after {t.Attempts} boots: {t.Error}";
+
+    /// <summary>adaptive's pauses since the tap began to balance, and what they dropped.</summary>
+    private static string DescribePauses(BalanceStats? b) =>
+        b is { Pauses: { } p, PauseDrops: { } d } ? string.Create(CultureInfo.InvariantCulture, $"pauses {p} ({d} packets dropped), ") : "";
 
     private CompareReport BuildReport(string? error)
     {

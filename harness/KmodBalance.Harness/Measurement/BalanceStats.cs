@@ -8,8 +8,8 @@ public sealed record QueueBalance(int Queue, long Load, long Flows);
 
 /// <summary>
 /// One device's balancer statistics, from /sys/kernel/debug/tun_balance (docs/BALANCER.md,
-/// "Statistics"): <c>device NAME ifindex I policy P flows F migrations M periods K counted S</c> and, for
-/// dynamic, <c>queue Q load L flows C</c> per queue. <see cref="Off"/> when the file has no block for
+/// "Statistics"): <c>device NAME ifindex I policy P flows F migrations M periods K counted S</c> (adaptive
+/// adds <c>pauses A pause_drops D</c>) and, for dynamic and adaptive, <c>queue Q load L flows C</c> per queue. <see cref="Off"/> when the file has no block for
 /// the device (balancing is off for it, or it is single-queue). <see cref="Balancers"/> is the file's
 /// <c>balancers N</c> (states allocated on the host), <see cref="Requested"/> the device's
 /// /sys/class/net/DEV/balance when the reader sampled it too (mqtap does).
@@ -36,6 +36,13 @@ public sealed record BalanceStats(bool Off, long Flows, long Migrations, IReadOn
     /// counted, whether or not a reader saw each period. Null from a module built before the kernel
     /// printed it (a device line that ends at "periods K").</summary>
     public long? Counted { get; init; }
+
+    /// <summary>adaptive: flows that paused at a full ring since the state was allocated (u32, wraps);
+    /// null for other policies.</summary>
+    public long? Pauses { get; init; }
+
+    /// <summary>adaptive: packets of paused flows dropped at their ring (u32, wraps); null for other policies.</summary>
+    public long? PauseDrops { get; init; }
 
     /// <summary>/sys/class/net/DEV/balance (0 or 1) at the same time; null when not read.</summary>
     public int? Requested { get; init; }
@@ -113,15 +120,17 @@ public static class BalanceStatsParser
                     break;
                 case ["device", var name, "ifindex", var ifindex, "policy", var policy, "flows", var f, "migrations", var m, "periods", var k, .. var rest]:
                     queues = [];
+                    var (counted, pauses, pauseDrops) = rest switch
+                    {
+                        [] => ((long?)null, (long?)null, (long?)null),
+                        ["counted", var c] => (Number(c, line), null, null),
+                        ["counted", var c, "pauses", var a, "pause_drops", var d] => (Number(c, line), Number(a, line), Number(d, line)),
+                        _ => throw new FormatException($"tun_balance: unexpected end of a device line '{line}'"),
+                    };
                     devices.Add(new BalanceStats(false, Number(f, line), Number(m, line), queues)
                     {
                         Device = name, Ifindex = (int)Number(ifindex, line), Policy = policy, Periods = Number(k, line),
-                        Counted = rest switch
-                        {
-                            [] => null,
-                            ["counted", var c] => Number(c, line),
-                            _ => throw new FormatException($"tun_balance: unexpected end of a device line '{line}'"),
-                        },
+                        Counted = counted, Pauses = pauses, PauseDrops = pauseDrops,
                     });
                     break;
                 case ["queue", var q, "load", var l, "flows", var c]:

@@ -107,6 +107,12 @@ public sealed class AdaptiveBalancer : IQueueSelector
     /// </summary>
     public bool LastDropped { get; private set; }
 
+    /// <summary>Flows that paused at a full ring since creation (u32, wraps).</summary>
+    public uint Pauses { get; private set; }
+
+    /// <summary>Packets of paused flows dropped at their ring since creation (u32, wraps).</summary>
+    public uint PauseDrops { get; private set; }
+
     /// <summary>Remaps since creation.</summary>
     public uint Periods { get; private set; }
 
@@ -176,7 +182,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
         {
             unchecked { flow.Packets += segments; }
             if (flow.DropQueue == flow.Queue)
-                LastDropped = true;     // dropped at the ring: the tail still covers the flow
+                DropAtRing();           // the tail still covers the flow
             else
             {
                 unchecked { _produced[flow.Queue]++; }
@@ -189,7 +195,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
         {
             // its queue was detached while it dropped here: the ring drops it as any of its packets
             unchecked { _produced[q]--; }
-            LastDropped = true;
+            DropAtRing();
         }
         return q;
     }
@@ -485,7 +491,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
             }
             else if (flow.DropQueue == flow.Queue || Pause(flow))
             {
-                LastDropped = true;     // dropped at the ring, which is past none of the flow yet
+                DropAtRing();           // the ring is past none of the flow yet
                 return flow.Queue;
             }
             else
@@ -546,7 +552,15 @@ public sealed class AdaptiveBalancer : IQueueSelector
         flow.Marked = flow.Unsure = false;
         flow.Tailed = true;
         flow.Tail = _produced[flow.Queue];
+        unchecked { Pauses++; }
         return true;
+    }
+
+    /// <summary>The packet just steered is dropped at its queue's ring: its flow paused there.</summary>
+    private void DropAtRing()
+    {
+        LastDropped = true;
+        unchecked { PauseDrops++; }
     }
 
     /// <summary>

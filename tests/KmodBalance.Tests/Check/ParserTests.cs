@@ -37,6 +37,15 @@ public sealed class BalanceStatsParserTests
     }
 
     [Fact]
+    public void Adaptives_line_adds_its_pauses_and_the_packets_they_dropped()
+    {
+        var s = BalanceStatsParser.Parse("balancers 1\ndevice ltap0 ifindex 3 policy adaptive flows 9 migrations 1 periods 59 counted 316461 pauses 2 pause_drops 317\n" +
+            "queue 0 load 18 flows 3\n", "ltap0");
+        (s.Policy, s.Counted, s.Pauses, s.PauseDrops).Should().Be(("adaptive", 316461L, 2L, 317L));
+        BalanceStatsParser.Parse(TwoDevices, "kmbq0").Pauses.Should().BeNull("dynamic does not pause");
+    }
+
+    [Fact]
     public void A_device_without_a_block_is_off_and_keeps_the_balancers_count()
     {
         var s = BalanceStatsParser.Parse(TwoDevices, "kmbq9");
@@ -76,6 +85,8 @@ public sealed class BalanceStatsParserTests
     [InlineData("flows 4\nmigrations 2")]
     [InlineData("balancers 1\ndevice kmbq0 ifindex 5 policy dynamic flows 1 migrations 0 periods 1 counted")]
     [InlineData("balancers 1\ndevice kmbq0 ifindex 5 policy dynamic flows 1 migrations 0 periods 1 counted 4 extra 1")]
+    [InlineData("balancers 1\ndevice kmbq0 ifindex 5 policy adaptive flows 1 migrations 0 periods 1 counted 4 pauses 1")]
+    [InlineData("balancers 1\ndevice kmbq0 ifindex 5 policy adaptive flows 1 migrations 0 periods 1 counted 4 pause_drops 1 pauses 1")]
     public void Anything_else_is_refused(string text) =>
         FluentActions.Invoking(() => BalanceStatsParser.Parse(text, "kmbq0")).Should().Throw<FormatException>();
 

@@ -76,12 +76,13 @@ public sealed class AdaptiveDifferentialTests(ITestOutputHelper output)
         ops.Add(new PacketOp(a, 1, 2));                      // past its packets: switches
         ops.Add(new PacketOp(a, 1, 2));
         ops.Add(new PacketOp(b, 1, 2));
+        ops.Add(new SnapshotOp(2));                          // one pause, two packets dropped by it
         var trace = new Trace(4, ops) { Adaptive = true };
 
         var lines = pool.Run(trace);
         DifferentialTests.AssertSame(trace, lines);
         Assert.Equal("T 1 2 1 268435456:0/1 805306368:0/0", lines[404 + 1]);
-        Assert.Equal(["0 d", "0", "0 d", "1", "1", "0"], lines.Skip(404 + 5));
+        Assert.Equal(["0 d", "0", "0 d", "1", "1", "0", "K 2 1 1 1 2 203/1 201/1"], lines.Skip(404 + 5));
     }
 
     [Fact]

@@ -85,7 +85,7 @@ public sealed partial record Trace
                     break;
                 case SnapshotOp k:
                     var sb = new StringBuilder();
-                    sb.Append(ci, $"K {model.FlowCount} {model.Migrations} {model.Periods}");
+                    sb.Append(ci, $"K {model.FlowCount} {model.Migrations} {model.Periods} {model.Pauses} {model.PauseDrops}");
                     for (int i = 0; i < k.Queues; i++)
                         sb.Append(ci, $" {model.LastLoad(i)}/{model.FlowsOnQueue(i)}");
                     lines.Add(sb.ToString());

@@ -23,7 +23,7 @@ public class AdaptivePatchTests
         patched.Should().NotContain("tun_balance_skips_learning", "adaptive places flows where automq learnt the guest wants them");
         patched.Should().Contain("e = tun_flow_find(&tun->flows[tun_hashfn(rxhash)], rxhash);");
         patched.Should().Contain("!time_after(jiffies, READ_ONCE(e->updated) + TUN_FLOW_EXPIRE)");
-        patched.Should().Contain("policy adaptive flows %u migrations %u periods %u counted %llu\\n");
+        patched.Should().Contain("policy adaptive flows %u migrations %u periods %u counted %llu pauses %u pause_drops %u\\n");
         patched.Should().Contain("#include <linux/sort.h>");
         patched.Should().Contain("tun_balance_queue_moved(tun, index, tun->numqueues);", "a detach re-places flows as for dynamic");
         // the core declares its hooks; they are defined after it, before the glue that calls the core

@@ -79,6 +79,7 @@ public class AdaptiveBalancerTests
         Flow(b, E).Queue.Should().Be(1, "placed on the idle queue at admission, it got there");
         b.Switches.Should().Be(1);
         dropped.Should().BeInRange(1, (int)slots, "paused for at most the ring's drain time");
+        (b.Pauses, b.PauseDrops).Should().Be((1u, (uint)dropped), "the statistics count the one pause and what it dropped");
         read[E].Should().BeGreaterThan(150, "on its own queue it is read at the rate it sends");
     }
 
