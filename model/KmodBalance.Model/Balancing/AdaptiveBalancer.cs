@@ -229,7 +229,7 @@ public sealed class AdaptiveBalancer : IQueueSelector
             {
                 if (flow.Next != DynamicBalancer.Unplaced)
                     _flowsOn[flow.Next]--;
-                flow.Next = Place(hash, queueCount, now);
+                flow.Next = Place(hash, flow.Queue, queueCount, now);
                 _flowsOn[flow.Next]++;
             }
             unchecked { flow.Packets += segments; }                     // case 2
@@ -237,10 +237,11 @@ public sealed class AdaptiveBalancer : IQueueSelector
         }
         if (mayAllocate && _seen[TunQueues.SeenBit(hash)] && FlowCount < _maxFlows)  // case 4: admitted
         {
+            var first = HashBalancer.QueueOf(hash, queueCount);          // where its first packet went
             flow = new Flow
             {
-                Queue = HashBalancer.QueueOf(hash, queueCount), // where its first packet went
-                Next = Place(hash, queueCount, now),
+                Queue = first,
+                Next = Place(hash, first, queueCount, now),
                 Packets = segments,
                 HeldUntil = Periods,
             };
@@ -604,9 +605,13 @@ public sealed class AdaptiveBalancer : IQueueSelector
     /// estimate is last period's load plus the flows placed this period, each counted as the
     /// mean load of a flow at the last remap (<c>weight</c>, at least 1).
     /// </summary>
-    private ushort Place(uint hash, uint n, ulong now)
+    /// <summary>
+    /// Where a new or unplaced flow whose packets go to <paramref name="queue"/> now starts: the
+    /// guest's queue if it fits, else <paramref name="queue"/> if it fits (a move only costs: it
+    /// waits for the old ring), else the lightest estimate.
+    /// </summary>
+    private ushort Place(uint hash, ushort queue, uint n, ulong now)
     {
-        ulong weight = _weight;
         int least = 0;
         for (int q = 1; q < n; q++)
         {
@@ -614,14 +619,12 @@ public sealed class AdaptiveBalancer : IQueueSelector
             if (e < best || (e == best && _flowsOn[q] < _flowsOn[least]))
                 least = q;
         }
-        int choice = least;
-        if (_learned.TryGetValue(hash, out var learned) && (now <= learned.Updated || now - learned.Updated <= LearnedAgeing) && learned.Queue < n)
-        {
-            ulong g = Estimate(learned.Queue);
-            if (g <= Estimate(least) + ((g + weight) >> ImbalanceShift))
-                choice = learned.Queue;
-        }
-        _placed[choice] += weight;
+        bool Fits(int q) => q < n && Estimate(q) <= Estimate(least) + ((Estimate(q) + _weight) >> ImbalanceShift);
+        int choice =
+            _learned.TryGetValue(hash, out var learned) && (now <= learned.Updated || now - learned.Updated <= LearnedAgeing) && Fits(learned.Queue)
+                ? learned.Queue
+                : Fits(queue) ? queue : least;
+        _placed[choice] += _weight;
         return (ushort)choice;
     }
 

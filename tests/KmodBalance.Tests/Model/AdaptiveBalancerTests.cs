@@ -32,6 +32,24 @@ public class AdaptiveBalancerTests
     }
 
     /// <summary>
+    /// Without a learned queue, a flow admitted where it fits stays on its hash queue: every queue
+    /// is as light as any, so sending it elsewhere would only make it wait for its old ring. A
+    /// flow whose hash queue already got this period's placement goes to the lightest queue.
+    /// </summary>
+    [Fact]
+    public void A_flow_starts_on_its_hash_queue_when_that_is_as_light_as_any()
+    {
+        var b = new AdaptiveBalancer(threshold: 64);
+        Send(b, C, 2, 4).Should().Be(2);
+        Flow(b, C).Should().Be(new AdaptiveFlowState(2, 2, 1, 0), "admitted on queue 2, where its first packet went; no move");
+        Send(b, D, 2, 4).Should().Be(3);
+        Flow(b, D).Should().Be(new AdaptiveFlowState(3, 3, 1, 0));
+        const uint c2 = C + 0x01000000;                      // queue 2 too, another admission bit
+        Send(b, c2, 2, 4).Should().Be(2, "its packets stay behind its first until that left the ring");
+        Flow(b, c2).Next.Should().Be(0, "queue 2 already has this period's placement: the lightest, queue 0");
+    }
+
+    /// <summary>
     /// The nested UDP compare's failure: two saturating flows share hash queue 0 of 2, the second
     /// is placed on queue 1 at admission, and the guest reads queue 0 at half the rate they send,
     /// so its ring (8 slots here) never empties and always holds the flow's latest packet. The
