@@ -69,10 +69,12 @@ public static class PolicyDescription
 
             Add an adaptive balancer. A new flow starts on the queue the guest
             last sent it on (tun's flow table) unless that queue's load is more
-            than 1/8 above the lightest estimate; otherwise on the lightest,
-            where the estimate is the last period's load plus a mean flow's
-            load for each flow already placed this period, so that flows
-            opening together spread out. Every period the lightest queue not yet
+            than 1/8 above the lightest estimate; otherwise on the queue its
+            packets already go to (its hash queue) under the same condition, as
+            a move costs a wait for the old ring; otherwise on the lightest.
+            The estimate is the last period's load plus a mean flow's load for
+            each flow already placed this period, so that flows opening
+            together spread out. Every period the lightest queue not yet
             paired takes flows from the heaviest one that has a flow worth
             moving: one whose move lowers the larger of the two loads by at
             least 1/8 of the heavy load and by the threshold. A moved flow stays

@@ -54,27 +54,30 @@ public static class AdaptiveCheckScenarios
     };
 
     /// <summary>
-    /// Two queues. Decoys W0 and W1 (250 pps) start together on the fresh tap: W0 on queue 0, W1 on
-    /// queue 1 (all loads 0: the lower index, then the placed estimate). W0 stops at 100 ms and is
-    /// dropped by a remap before 600 ms (whatever the timer's phase), so at 600 ms queue 0 is empty,
-    /// queue 1 carries W1's load L, and a mean flow weighs L (W1 is the only flow). The test flows A
-    /// and B (250 pps, 50 packets per period) start at 600 and 602 ms: A goes to queue 0 (estimate 0),
-    /// B finds both estimates at L and both queues with one flow, and takes the lower index: A and B
-    /// share queue 0 while W1 runs (100 against 50 moves nothing: 50 + 50 + 20 &gt; 100). W1 stops at
-    /// 1000 ms: once a remap sees queue 1 lighter by more than a flow plus the threshold
-    /// (max(20, 100 / 8)), exactly one of A and B moves there, and then 50 against 50 moves
-    /// nothing. Which one moves depends on its packets in that period and on the boot's hash seed:
-    /// either is right. The flows run 2.2 s after W1 stops, far more than the 4 remaps of the hold.
-    /// B starts half an interval after A: flows sent at the very same instants would leave the mover
-    /// always finding the other's datagram just queued, and a move whose marks the reader takes
-    /// before any is seen queued waits for an empty ring (no reorder, but no split either).
-    /// Not with one queue: the core asks tun for a queue only when there are several.
+    /// Two queues. The decoy W (250 pps, 50 packets per period) and a light decoy M (10 pps) start
+    /// together on the fresh tap; the first two datagrams of every flow go out together, so each is
+    /// admitted at once. At 600 ms the table holds W and M, so a mean flow weighs about half of W's
+    /// load (BALANCER.md adaptive, place(): 26 against W's 50). The test flows A and B (250 pps)
+    /// start at 600 and 602 ms: A goes to the queue without W (W's queue does not fit: 50 against
+    /// about 0), and B finds W's queue at 50 or 52 against about 26 or 28 on A's, which does not
+    /// fit either, whichever queue B's hash names: A and B share a queue while W runs (100 against
+    /// 50 moves nothing: 50 + 50 + 20 &gt; 100). Which queue that is depends on the boot's hash seed
+    /// (W starts on its hash queue); the judge reads it from the run. W stops at 1000 ms, M at
+    /// 600 ms: once a remap sees W's queue lighter by more than a flow plus the threshold (max(20,
+    /// 100 / 8)), exactly one of A and B moves there, and then 50 against 50 moves nothing. Which
+    /// one moves depends on its packets in that period and on the hash seed: either is right. The
+    /// flows run 2.2 s after W stops, far more than the 4 remaps of the hold. B starts half an
+    /// interval after A: flows sent at the very same instants would leave the mover always finding
+    /// the other's datagram just queued, and a move whose marks the reader takes before any is seen
+    /// queued waits for an empty ring (no reorder, but no split either). Without M a mean flow would
+    /// weigh all of W's load and B would find both queues equally loaded, so its hash queue would
+    /// decide. Not with one queue: the core asks tun for a queue only when there are several.
     /// </summary>
     public static CheckScenario Split { get; } = new(
         "split",
-        "two equal flows (250 pps) placed together on queue 0 while a decoy holds queue 1; the decoy stops: one of them must " +
-        "move to queue 1, only once queue 0 holds none of its datagrams, and not move again",
-        [new FlowPlan(40101, 250, 0, 25, FlowRole.Decoy), new FlowPlan(40102, 250, 0, 250, FlowRole.Decoy),
+        "two equal flows (250 pps) placed together on one queue while a decoy holds the other; the decoy stops: one of them must " +
+        "move to the other queue, only once its queue holds none of its datagrams, and not move again",
+        [new FlowPlan(40101, 10, 0, 7, FlowRole.Decoy), new FlowPlan(40102, 250, 0, 250, FlowRole.Decoy),
             new FlowPlan(40001, 250, 600, 650), new FlowPlan(40002, 250, 602, 650)],
         [],
         [AdaptiveProperties.EqualFlowsSplit, AdaptiveProperties.MoveKeepsSequence, AdaptiveProperties.NoMoveBackWithinHold],

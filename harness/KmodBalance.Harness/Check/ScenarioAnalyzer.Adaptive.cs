@@ -113,7 +113,7 @@ public static partial class ScenarioAnalyzer
         if (run.Tests.Any(t => SplitRun.QueueAt(t, run.DecoyEndUs) != shared))
             return new(name, property, LabVerdicts.Error,
                 $"the flows were placed apart ({string.Join(", ", run.Tests.Select(t => $"{t.Port} q{SplitRun.QueueAt(t, run.DecoyEndUs)}"))} " +
-                $"when the decoy stopped): a remap between their admissions changed the state the design sets up, so there was nothing to split", run.Evidence);
+                $"when the decoy stopped): the state at their admissions was not the one the scenario sets up, so there was nothing to split", run.Evidence);
         long migrations = o.Seen.Stats.Where(x => !x.Stats.Off).Select(x => x.Stats.Migrations).DefaultIfEmpty(0).Max();
         long start = run.Tests.Min(t => t.FirstUs);
         var remaps = RemapsSeen(o.Seen, start);

@@ -8,8 +8,9 @@ namespace KmodBalance.Model.Balancing;
 /// unplaced flows after a detach, one remap per period) and changes three things:
 /// <list type="bullet">
 /// <item>placement: the queue the guest last sent the flow on (automq's learned queue) unless
-/// that queue is clearly heavier than the lightest, else the lightest by last period's load
-/// plus what was already placed this period (no herding);</item>
+/// that queue is clearly heavier than the lightest, else the queue its packets already go to
+/// under the same condition, else the lightest by last period's load plus what was already
+/// placed this period (no herding);</item>
 /// <item>remap: a flow moves only when the move lowers the larger of the two queues' loads by at
 /// least a threshold relative to that load, and not again for <see cref="HoldPeriods"/> periods;</item>
 /// <item>a move (and a new flow's first placement) completes only on a packet that finds the old
@@ -600,15 +601,12 @@ public sealed class AdaptiveBalancer : IQueueSelector
         entered && unchecked((int)(_consumed[queue] - position)) < 0;
 
     /// <summary>
-    /// Where a flow starts: its learned queue unless that is more than 1/8 (of its load with the
-    /// flow) above the lightest estimate, else the lightest by (estimate, flows, index). The
-    /// estimate is last period's load plus the flows placed this period, each counted as the
-    /// mean load of a flow at the last remap (<c>weight</c>, at least 1).
-    /// </summary>
-    /// <summary>
-    /// Where a new or unplaced flow whose packets go to <paramref name="queue"/> now starts: the
-    /// guest's queue if it fits, else <paramref name="queue"/> if it fits (a move only costs: it
-    /// waits for the old ring), else the lightest estimate.
+    /// Where a new or unplaced flow whose packets go to <paramref name="queue"/> now starts: its
+    /// learned queue if it fits, else <paramref name="queue"/> if it fits (a move only costs: it
+    /// waits for the old ring), else the lightest by (estimate, flows, index). A queue fits unless
+    /// its estimate is more than 1/8 (of itself plus a flow) above the lightest one. The estimate
+    /// is last period's load plus the flows placed this period, each counted as the mean load of
+    /// a flow at the last remap (<c>weight</c>, at least 1).
     /// </summary>
     private ushort Place(uint hash, ushort queue, uint n, ulong now)
     {

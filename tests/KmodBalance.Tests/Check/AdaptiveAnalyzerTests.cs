@@ -46,11 +46,11 @@ public sealed class AdaptiveAnalyzerTests
     [Fact]
     public void A_first_placement_away_from_the_hash_queue_is_not_the_remappers_move()
     {
-        // captured: both flows' first datagrams went to their hash queue 1, placement put both on
-        // queue 0 (40001 after 10 datagrams, while the decoy kept queue 1's ring busy), and once the
-        // decoy stopped the remapper moved 40002 back to queue 1
+        // captured: 40002's first datagram went to its hash queue 1, the decoy's, which did not fit,
+        // so placement put it on queue 0 beside 40001 (hash queue 0); once the decoy stopped the
+        // remapper moved 40001 to queue 1
         var v = Only(Observe("l1_split.txt", AdaptiveCheckScenarios.Split), AdaptiveProperties.EqualFlowsSplit);
-        v.Message.Should().Contain("flow 40002 moved q0 -> q1").And.Contain("flow 40001 stayed on q0");
+        v.Message.Should().Contain("flow 40001 moved q0 -> q1").And.Contain("flow 40002 stayed on q0");
     }
 
     // --- guest-queue ---
@@ -111,7 +111,7 @@ public sealed class AdaptiveAnalyzerTests
     [Fact]
     public void Flows_placed_apart_cannot_show_the_split()
     {
-        var o = WithSegments(Split(), new FlowSegment(40101, 0, 0, 24, 25, 0, 96_000), new FlowSegment(40102, 1, 0, 249, 250, 1, 996_000),
+        var o = WithSegments(Split(), new FlowSegment(40101, 0, 0, 6, 7, 0, 600_000), new FlowSegment(40102, 1, 0, 249, 250, 1, 996_000),
             new FlowSegment(40001, 0, 0, 649, 650, 600_000, 3_196_000), new FlowSegment(40002, 1, 0, 649, 650, 602_000, 3_198_000));
         Only(o, AdaptiveProperties.EqualFlowsSplit).Verdict.Should().Be(LabVerdicts.Error);
     }
@@ -129,7 +129,7 @@ public sealed class AdaptiveAnalyzerTests
     [Fact]
     public void Neither_or_both_flows_moving_fails_the_split()
     {
-        var decoys = new[] { new FlowSegment(40101, 0, 0, 24, 25, 0, 96_000), new FlowSegment(40102, 1, 0, 249, 250, 1, 996_000) };
+        var decoys = new[] { new FlowSegment(40101, 0, 0, 6, 7, 0, 600_000), new FlowSegment(40102, 1, 0, 249, 250, 1, 996_000) };
         var stay = new FlowSegment(40002, 0, 0, 649, 650, 602_000, 3_198_000);
         var none = WithSegments(Split(), [.. decoys, new FlowSegment(40001, 0, 0, 649, 650, 600_000, 3_196_000), stay]);
         Only(none, AdaptiveProperties.EqualFlowsSplit).Verdict.Should().Be(LabVerdicts.Fail);
@@ -150,7 +150,7 @@ public sealed class AdaptiveAnalyzerTests
     [Fact]
     public void A_flow_moving_back_fails_the_hold()
     {
-        var o = WithSegments(Split(), new FlowSegment(40101, 0, 0, 24, 25, 0, 96_000), new FlowSegment(40102, 1, 0, 249, 250, 1, 996_000),
+        var o = WithSegments(Split(), new FlowSegment(40101, 0, 0, 6, 7, 0, 600_000), new FlowSegment(40102, 1, 0, 249, 250, 1, 996_000),
             new FlowSegment(40001, 0, 0, 137, 138, 600_000, 1_148_000), new FlowSegment(40001, 1, 138, 249, 112, 1_152_000, 1_596_000),
             new FlowSegment(40001, 0, 250, 649, 400, 1_600_000, 3_196_000),
             new FlowSegment(40002, 0, 0, 649, 650, 602_000, 3_198_000));
