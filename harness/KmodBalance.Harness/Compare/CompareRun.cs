@@ -88,14 +88,16 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
     private async Task<TrialResult> RunTrialAsync(ScheduledTrial slot, PreparedPolicy policy, Accel accel, InstalledKernel kernel, CancellationToken ct)
     {
         var sw = Stopwatch.StartNew();
+        var failed = new List<FailedAttempt>();
         for (var attempt = 1; ; attempt++)
         {
             var (result, consoles) = await RunOneBootAsync(slot, policy, accel, kernel, sw, attempt, ct);
-            if (result.Measured) return result;
+            if (result.Measured) return result with { FailedAttempts = failed };
             // Kept for every failed boot, also one a retry made good: a flaky lab is worth a look too.
             foreach (var (name, text) in consoles)
                 _failedConsoles[$"{slot.Policy}-{slot.Trial}-boot{attempt}-{name}.log"] = text;
-            if (attempt == AttemptsPerTrial) return result;
+            if (attempt == AttemptsPerTrial) return result with { FailedAttempts = failed };
+            failed.Add(new FailedAttempt(attempt, result.Error!, result.RetriedBoots));
             progress.Report($"trial {slot.Slot} failed ({result.Error}); retrying on a fresh boot ({attempt} of {AttemptsPerTrial} boots used)");
         }
     }

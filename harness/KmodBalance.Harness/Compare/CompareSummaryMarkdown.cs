@@ -34,7 +34,8 @@ public static class CompareSummaryMarkdown
         foreach (var t in r.Trials.OrderBy(t => t.Slot))
         {
             var shares = string.Join(" / ", t.GuestShares.Select(s => F(s * 100, "0")));
-            string[] notes = [t.Error ?? (t.Attempts > 1 ? $"measured on boot {t.Attempts}" : ""), .. t.RetriedBoots.Select(b => $"{b.Step}: {b.Error}")];
+            string[] notes = [t.Error ?? (t.Attempts > 1 ? $"measured on boot {t.Attempts}" : ""),
+                .. t.FailedAttempts.Select(a => $"boot {a.Attempt} failed: {a.Error}"), .. t.RetriedBoots.Select(b => $"{b.Step}: {b.Error}")];
             var note = string.Join("; ", notes.Where(n => n.Length > 0)).ReplaceLineEndings(" ");
             md.Append(CultureInfo.InvariantCulture,
                 $"| {t.Slot} | {t.Policy} | {t.Trial} | {F(t.TotalMbps, "0.0")} | {t.QueuesUsed} | {shares} | {F(t.Jain, "0.000")} | " +

@@ -4,13 +4,17 @@ using KmodBalance.Harness.Reporting;
 
 namespace KmodBalance.Harness.Compare;
 
+/// <summary>One boot of a compare trial whose lab failed, so the trial was booted again.</summary>
+/// <param name="RetriedBoots">Boots inside that attempt that had already been booted again.</param>
+public sealed record FailedAttempt(int Attempt, string Error, IReadOnlyList<StepTiming> RetriedBoots);
+
 /// <summary>What one trial of `lab compare` measured, or why it could not.</summary>
 /// <param name="GuestShares">Per queue, its share of the packets the guest received (ethtool rx_queue_K_packets).</param>
 /// <param name="HostShares">Per queue, its share of the packets tun queued on the tap (tc mq children).</param>
 /// <param name="Evidence">Which counter <paramref name="QueuesUsed"/> and <paramref name="Jain"/> rest on.</param>
 /// <param name="QueuesUsed">Queues that carried at least <see cref="QueueShare.UsedInLab"/> of the packets.</param>
 /// <param name="Migrations">Flows the dynamic balancer moved during netperf; null for modules without it.</param>
-/// <param name="Attempts">Boots it took: a trial whose lab failed is retried once on a fresh boot.</param>
+/// <param name="Attempts">Boots it took: a trial whose lab failed is booted again, up to three boots in all.</param>
 /// <param name="Error">Why the trial has no measurement; null when it has one.</param>
 public sealed record TrialResult(
     string Policy,
@@ -38,6 +42,10 @@ public sealed record TrialResult(
     /// <summary>Boots inside this trial's last attempt that failed in the emulator and were booted again
     /// (<see cref="StepTiming.Retried"/>).</summary>
     public IReadOnlyList<StepTiming> RetriedBoots { get; init; } = [];
+
+    /// <summary>The attempts before the last, each with why its lab failed: <see cref="Attempts"/> says how
+    /// many there were, these say why.</summary>
+    public IReadOnlyList<FailedAttempt> FailedAttempts { get; init; } = [];
 
     /// <summary>Pure: the trial's figures from its measurement. A netperf flow that failed, or a kernel
     /// failure on a console, makes the trial an error rather than a low number.</summary>

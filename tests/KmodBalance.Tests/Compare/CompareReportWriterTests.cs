@@ -84,6 +84,21 @@ public class CompareReportWriterTests
     }
 
     [Fact]
+    public void A_trial_booted_again_says_why_each_earlier_boot_failed_in_the_summary_and_report_json()
+    {
+        var retried = Measured("dynamic", 3, 100) with
+        {
+            Attempts = 3,
+            FailedAttempts = [new FailedAttempt(1, "[boot-l2] session timed out", []), new FailedAttempt(2, "L2 QEMU exited", [])],
+        };
+        var report = Report([.. TwoEach, retried]);
+
+        CompareSummaryMarkdown.Render(report).Should().Contain("measured on boot 3; boot 1 failed: [boot-l2] session timed out; boot 2 failed: L2 QEMU exited");
+        CompareReport.Json.Deserialize(CompareReport.Json.Serialize(report)).Trials[^1].FailedAttempts.Select(a => (a.Attempt, a.Error))
+            .Should().Equal((1, "[boot-l2] session timed out"), (2, "L2 QEMU exited"));
+    }
+
+    [Fact]
     public void The_tunables_are_in_the_summary_and_report_json()
     {
         var report = Report(TwoEach) with { Tunables = new Tunables(32, 100) };

@@ -40,7 +40,8 @@ public sealed class LabCompareIntegrationTests(ITestOutputHelper output) : IDisp
         var report = CompareReport.Json.Deserialize(await File.ReadAllTextAsync(Path.Combine(reportDir, "report.json")));
         // compare boots a trial again after a lab error (its boot stalled): never silent in CI's output
         foreach (var t in report.Trials.Where(t => t.Attempts > 1))
-            output.WriteLine($"RETRIED: compare trial {t.Slot} ({t.Policy} #{t.Trial}) took {t.Attempts} boots");
+            output.WriteLine($"RETRIED: compare trial {t.Slot} ({t.Policy} #{t.Trial}) took {t.Attempts} boots: " +
+                             string.Join("; ", t.FailedAttempts.Select(a => $"boot {a.Attempt}: {a.Error}")));
         report.Trials.Should().HaveCount(6).And.OnlyContain(t => t.Measured && t.TotalMbps > 0);
         report.Trials.Select(t => t.Slot).Should().Equal(1, 2, 3, 4, 5, 6);
         foreach (var t in report.Trials)
