@@ -50,6 +50,19 @@ public class AdaptiveBalancerTests
     }
 
     /// <summary>
+    /// A learned queue the device no longer has (the guest answered on queue 3 of 4, then the tap
+    /// went down to 2 queues) is no choice: the flow starts on its hash queue, which fits.
+    /// </summary>
+    [Fact]
+    public void A_learned_queue_beyond_the_queue_count_leaves_the_flow_on_its_hash_queue()
+    {
+        var b = new AdaptiveBalancer(threshold: 64);
+        b.GuestSent(C, 3);
+        Send(b, C, 2, 2).Should().Be(1);
+        Flow(b, C).Should().Be(new AdaptiveFlowState(1, 1, 1, 0), "queue 1 is C's hash queue of 2; the lightest would be queue 0");
+    }
+
+    /// <summary>
     /// The nested UDP compare's failure: two saturating flows share hash queue 0 of 2, the second
     /// is placed on queue 1 at admission, and the guest reads queue 0 at half the rate they send,
     /// so its ring (8 slots here) never empties and always holds the flow's latest packet. The
