@@ -52,6 +52,21 @@ public static class PolicyNames
         return false;
     }
 
+    /// <summary>What is wrong with a <c>--policies</c> list (compare, capacity): empty, a name that is no
+    /// policy, or a policy named twice. Exact names, as the verbs pass them on.</summary>
+    public static IReadOnlyList<string> ListErrors(IReadOnlyList<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        var known = NamesOf(All);
+        var e = new List<string>();
+        if (names.Count == 0) e.Add($"--policies must name at least one of {Listed(All)}");
+        foreach (var p in names.Where(p => !known.Contains(p)))
+            e.Add($"--policies: unknown policy '{p}' (known: {Listed(All)})");
+        foreach (var p in names.GroupBy(p => p).Where(g => g.Count() > 1))
+            e.Add($"--policies names '{p.Key}' twice");
+        return e;
+    }
+
     /// <summary>For a name a verb has already validated; a name that is no policy is a bug there.</summary>
     /// <exception cref="ArgumentException">Not a policy name.</exception>
     public static Policy Parse(string name) => TryParse(name, out var p)

@@ -42,14 +42,8 @@ public sealed record CapacityOptions
 
     public IReadOnlyList<string> Validate()
     {
-        var e = new List<string>();
         // Every policy: one added to the vocabulary is accepted here without a change.
-        var known = PolicyNames.NamesOf(PolicyNames.All);
-        if (Policies.Count == 0) e.Add($"--policies must name at least one of {PolicyNames.Listed(PolicyNames.All)}");
-        foreach (var p in Policies.Where(p => !known.Contains(p)))
-            e.Add($"--policies: unknown policy '{p}' (known: {PolicyNames.Listed(PolicyNames.All)})");
-        foreach (var p in Policies.GroupBy(p => p).Where(g => g.Count() > 1))
-            e.Add($"--policies names '{p.Key}' twice");
+        var e = new List<string>(PolicyNames.ListErrors(Policies));
         if (Trials is < 1 or > 200) e.Add("--trials must be between 1 and 200");
         if (DurationSeconds is < 1 or > 60) e.Add("--duration must be between 1 and 60 seconds");
         if (Flows is < 1 or > 32) e.Add("--flows must be between 1 and 32");

@@ -39,6 +39,15 @@ public class PolicyNamesTests
         PolicyNames.Patched.Should().Equal(Policy.Hash, Policy.Dynamic, Policy.Adaptive);
 
     [Fact]
+    public void A_policies_list_is_refused_when_empty_unknown_or_repeated()
+    {
+        PolicyNames.ListErrors(["stock", "dynamic", "adaptive"]).Should().BeEmpty();
+        PolicyNames.ListErrors([]).Should().ContainSingle().Which.Should().Contain("at least one of stock, hash, dynamic or adaptive");
+        PolicyNames.ListErrors(["dynamic", "fancy", "dynamic"]).Should().Equal(
+            "--policies: unknown policy 'fancy' (known: stock, hash, dynamic or adaptive)", "--policies names 'dynamic' twice");
+    }
+
+    [Fact]
     public void Only_dynamic_and_adaptive_remap() =>
         PolicyNames.All.Where(p => p.Remaps()).Should().Equal(Policy.Dynamic, Policy.Adaptive);
 }
