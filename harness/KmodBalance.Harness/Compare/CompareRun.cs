@@ -14,14 +14,12 @@ public sealed record CompareOutcome(int ExitCode, CompareReport? Report, string?
 
 /// <summary>
 /// `kmb lab compare`: builds each policy's module and images once, then runs the interleaved schedule
-/// of trials, each a fresh boot of the nested lab with its own cleanup. A trial whose lab fails is retried
-/// twice on a fresh boot and otherwise recorded as an error; the run goes on. Exit 0 every trial measured,
+/// of trials, each a fresh boot of the nested lab with its own cleanup. A trial whose lab fails is booted
+/// again, up to <see cref="NestedTrial.Boots"/> boots, and otherwise recorded as an error; the run goes on. Exit 0 every trial measured,
 /// 1 some trial could not be measured, 2 setup error or cancelled.
 /// </summary>
 public sealed class CompareRun(LabCompareOptions options, IProgress<string> progress)
 {
-    private const int AttemptsPerTrial = 3;
-
     private readonly StepClock _clock = new(progress);
     private readonly List<TrialResult> _trials = [];
     private readonly Dictionary<string, string> _failedConsoles = new();
@@ -96,9 +94,9 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
             // Kept for every failed boot, also one a retry made good: a flaky lab is worth a look too.
             foreach (var (name, text) in consoles)
                 _failedConsoles[$"{slot.Policy}-{slot.Trial}-boot{attempt}-{name}.log"] = text;
-            if (attempt == AttemptsPerTrial) return result with { FailedAttempts = failed };
+            if (attempt == NestedTrial.Boots) return result with { FailedAttempts = failed };
             failed.Add(new FailedAttempt(attempt, result.Error!, result.RetriedBoots));
-            progress.Report($"trial {slot.Slot} failed ({result.Error}); retrying on a fresh boot ({attempt} of {AttemptsPerTrial} boots used)");
+            progress.Report($"trial {slot.Slot} failed ({result.Error}); retrying on a fresh boot ({attempt} of {NestedTrial.Boots} boots used)");
         }
     }
 
@@ -112,13 +110,13 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
         {
             var measured = await trial.RunAsync(policy, accel, kernel, options.StateDir, options.TrialSettings, cleanup, ct);
             _env["accel"] = measured.Accel;
-            return (TrialResult.From(slot, measured, ConsoleFailures(trial.Consoles), options.Queues, sw.Elapsed.TotalSeconds, attempt)
+            return (TrialResult.From(slot, measured, NestedTrial.ConsoleFailures(trial.Consoles), options.Queues, sw.Elapsed.TotalSeconds, attempt)
                 with { RetriedBoots = clock.Timings.Where(t => t.Retried).ToList() }, trial.Consoles);
         }
         catch (LabStepException e)
         {
             await trial.CollectConsolesBestEffortAsync();
-            return (TrialResult.Failed(slot, string.Join("; ", [e.Message, .. ConsoleFailures(trial.Consoles)]), sw.Elapsed.TotalSeconds, attempt)
+            return (TrialResult.Failed(slot, string.Join("; ", [e.Message, .. NestedTrial.ConsoleFailures(trial.Consoles)]), sw.Elapsed.TotalSeconds, attempt)
                 with { RetriedBoots = clock.Timings.Where(t => t.Retried).ToList() }, trial.Consoles);
         }
         finally
@@ -126,12 +124,6 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
             await cleanup.DisposeAsync();
         }
     }
-
-    /// <summary>A panic or splat on L1's or L2's console: often the real reason behind a step's timeout.</summary>
-    private static IEnumerable<string> ConsoleFailures(IReadOnlyDictionary<string, string> consoles) =>
-        consoles.Where(c => c.Key is "l1" or "l2")
-            .Select(c => ConsoleScanner.FindKernelFailure(c.Value) is { } f ? $"{c.Key} console: {f}" : null)
-            .OfType<string>();
 
     private static string Describe(TrialResult t) => t.Measured
         ? string.Create(CultureInfo.InvariantCulture,

@@ -16,6 +16,8 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
 {
     private readonly StepClock _clock = new(progress);
     private readonly Dictionary<string, string> _env = new();
+    /// <summary>Console logs for the report: the last boot's by name ("l1", "l2", ...), failed boots' as "bootN-l1".</summary>
+    private readonly Dictionary<string, string> _consoles = new();
 
     public async Task<LabOutcome> RunAsync(CancellationToken ct)
     {
@@ -25,27 +27,17 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
         _env["backend"] = LabBackends.Describe(options.Backend);
         string? error = null;
         (SpreadVerdict Verdict, TrialMeasurement Measurement)? result = null;
-        var cleanup = new CleanupRegistry(progress.Report);
-        var trial = new NestedTrial(_clock, progress);
         try
         {
-            result = options.Topology == Topology.Host ? await RefuseHostTopologyAsync(ct) : await RunNestedAsync(trial, cleanup, ct);
+            result = options.Topology == Topology.Host ? await RefuseHostTopologyAsync(ct) : await RunNestedAsync(ct);
         }
         catch (LabStepException e) { error = e.Message; }
         catch (OperationCanceledException) { error = $"[{_clock.Current}] cancelled (Ctrl-C/SIGTERM or timeout)"; }
         catch (Exception e) { error = $"[{_clock.Current}] unexpected: {e}"; }
-        finally
-        {
-            await trial.CollectConsolesBestEffortAsync();
-            var sw = System.Diagnostics.Stopwatch.StartNew();
-            await cleanup.DisposeAsync();
-            _clock.Record("cleanup", sw.Elapsed.TotalSeconds);
-        }
-        foreach (var (key, value) in trial.Environment) _env[key] = value;
-        return WriteReport(error, result, trial.Consoles);
+        return WriteReport(error, result, _consoles);
     }
 
-    private async Task<(SpreadVerdict, TrialMeasurement)> RunNestedAsync(NestedTrial trial, CleanupRegistry cleanup, CancellationToken ct)
+    private async Task<(SpreadVerdict, TrialMeasurement)> RunNestedAsync(CancellationToken ct)
     {
         var o = options;
         var kernel = await LabPreparation.CheckToolsAsync(o.KernelRelease, _clock, ct, o.Kernel);
@@ -56,10 +48,51 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
         _env["l1_image"] = prepared.Images.LabHost!.CacheKey[..16];
         var runnerAccel = await LabPreparation.ProbeRunnerAccelAsync(kernel, _clock, progress, ct);
 
-        var measured = await trial.RunAsync(prepared, runnerAccel.Accel, kernel, o.StateDir,
-            new TrialSettings(o.Flows, o.DurationSeconds, o.Test, o.Queues), cleanup, ct);
-        var verdict = SpreadJudge.Judge(measured.Samples, o.Flows, new SpreadCriteria(o.MinShare));
-        return (verdict, measured);
+        var settings = new TrialSettings(o.Flows, o.DurationSeconds, o.Test, o.Queues);
+        for (var boot = 1; ; boot++)
+        {
+            var measured = await BootAndMeasureAsync(prepared, runnerAccel.Accel, kernel, settings, boot, ct);
+            if (measured is not null)
+                return (SpreadJudge.Judge(measured.Samples, o.Flows, new SpreadCriteria(o.MinShare)), measured);
+        }
+    }
+
+    /// <summary>One fresh boot of the nested lab, cleaned up before it returns. A lab error is most often
+    /// the emulator's (<see cref="NestedTrial.Boots"/>): before the last boot it is recorded as a retried
+    /// step, its consoles kept as bootN-*.log, and null says boot again; the last boot's error is the
+    /// run's. Nothing here judges, so a verdict is never retried.</summary>
+    private async Task<TrialMeasurement?> BootAndMeasureAsync(PreparedPolicy prepared, Accel runnerAccel, InstalledKernel kernel,
+        TrialSettings settings, int boot, CancellationToken ct)
+    {
+        var trial = new NestedTrial(_clock, progress);
+        var cleanup = new CleanupRegistry(progress.Report);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var retried = false;
+        try
+        {
+            return await trial.RunAsync(prepared, runnerAccel, kernel, options.StateDir, settings, cleanup, ct);
+        }
+        catch (LabStepException e) when (boot < NestedTrial.Boots && !ct.IsCancellationRequested)
+        {
+            await trial.CollectConsolesBestEffortAsync();
+            foreach (var (name, text) in trial.Consoles) _consoles[$"boot{boot}-{name}"] = text;
+            _clock.RecordRetried($"nested boot {boot} of {NestedTrial.Boots}", sw.Elapsed.TotalSeconds,
+                string.Join("; ", [e.Message, .. NestedTrial.ConsoleFailures(trial.Consoles)]));
+            retried = true;
+            return null;
+        }
+        finally
+        {
+            if (!retried)
+            {
+                await trial.CollectConsolesBestEffortAsync();
+                foreach (var (name, text) in trial.Consoles) _consoles[name] = text;
+            }
+            foreach (var (key, value) in trial.Environment) _env[key] = value;
+            var cleanupTime = System.Diagnostics.Stopwatch.StartNew();
+            await cleanup.DisposeAsync();
+            _clock.Record("cleanup", cleanupTime.Elapsed.TotalSeconds);
+        }
     }
 
     /// <summary>Topology `host` would insmod the module into this runner's own kernel and boot the
@@ -85,15 +118,12 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
         {
             reasons.AddRange(r.Verdict.Reasons);
             reasons.AddRange(r.Measurement.Netperf.Problems);
-            foreach (var (name, log) in consoles.Where(c => c.Key is "l1" or "l2"))
-                if (ConsoleScanner.FindKernelFailure(log) is { } failure) reasons.Add($"{name} console: {failure}");
+            reasons.AddRange(NestedTrial.ConsoleFailures(consoles));
             verdict = reasons.Count == 0 && r.Verdict.Passed ? LabVerdicts.Pass : LabVerdicts.Fail;
         }
         else
         {
-            // A panic on a console is often the real reason behind a step's timeout.
-            foreach (var (name, log) in consoles.Where(c => c.Key is "l1" or "l2"))
-                if (ConsoleScanner.FindKernelFailure(log) is { } failure) reasons.Add($"{name} console: {failure}");
+            reasons.AddRange(NestedTrial.ConsoleFailures(consoles));
         }
         var queues = result is { } q
             ? q.Measurement.Samples.Select((s, i) => new QueueReport(s.Queue, s.Interrupts, s.RxPackets, s.HostPackets, q.Verdict.Shares.ElementAtOrDefault(i))).ToList()

@@ -56,6 +56,13 @@ public sealed class StepClock(IProgress<string> progress)
         }
     }
 
+    /// <summary>An attempt that failed and is made again: kept with its error, and a RETRIED line on the console.</summary>
+    public void RecordRetried(string name, double seconds, string error)
+    {
+        _timings.Add(new StepTiming($"{name} (failed, retried)", Math.Round(seconds, 2), error));
+        progress.Report($"RETRIED [{name}] failed, booting again: {error}");
+    }
+
     public void Record(string name, double seconds)
     {
         _timings.Add(new StepTiming(name, Math.Round(seconds, 2)));

@@ -49,7 +49,7 @@ public class QemuCommandTests
     {
         var line = BootL2Step.Command(Accel.Kvm, 4, "6.1.0-57-cloud-amd64").ShellLine();
         line.Should().StartWith("qemu-system-x86_64 -name kmb-l2 ");
-        line.Should().Contain("-append 'console=ttyS0 panic=-1 mitigations=off kmb.ip=198.51.100.2/24'");
+        line.Should().Contain("-append 'console=ttyS0 loglevel=5 panic=-1 mitigations=off kmb.ip=198.51.100.2/24'");
         QemuCommand.ShellQuote("it's").Should().Be("'it'\\''s'");
     }
 

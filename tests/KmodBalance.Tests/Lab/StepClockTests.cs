@@ -60,6 +60,21 @@ public sealed class StepClockTests
         clock.Timings.Select(t => t.Step).Should().Equal("boot-l1 (attempt 1 failed, retried)", "boot-l1 (failed)");
     }
 
+    [Fact]
+    public void A_nested_boot_booted_again_is_a_retried_step_with_its_error_and_a_RETRIED_line()
+    {
+        var clock = NewClock();
+
+        clock.RecordRetried("nested boot 1 of 3", 41.234, "[boot-l2] L2 QEMU exited before KMB-READY after 9 s");
+        clock.Record("cleanup", 0.1);
+
+        clock.Timings.Should().HaveCount(2);
+        clock.Timings[0].Should().Be(new StepTiming("nested boot 1 of 3 (failed, retried)", 41.23, "[boot-l2] L2 QEMU exited before KMB-READY after 9 s"));
+        clock.Timings[1].Retried.Should().BeFalse();
+        _lines.Should().Contain("RETRIED [nested boot 1 of 3] failed, booting again: [boot-l2] L2 QEMU exited before KMB-READY after 9 s");
+        StepTiming.RetriesMarkdown(clock.Timings).Should().Contain("**nested boot 1 of 3 (failed, retried)**: [boot-l2] L2 QEMU exited");
+    }
+
     private sealed class Collector(List<string> lines) : IProgress<string>
     {
         public void Report(string value) => lines.Add(value);
