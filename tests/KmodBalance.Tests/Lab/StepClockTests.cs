@@ -61,7 +61,7 @@ public sealed class StepClockTests
     }
 
     [Fact]
-    public void A_nested_boot_booted_again_is_a_retried_step_with_its_error_and_a_RETRIED_line()
+    public void A_nested_boot_booted_again_is_a_retried_step_with_its_error_and_a_console_line()
     {
         var clock = NewClock();
 
