@@ -18,11 +18,10 @@ public static class BootL2Step
 
     /// <summary>L2's kernel command line. loglevel=5 keeps warnings and everything worse on the console
     /// (Oops, BUG, WARNING, RCU stalls, hung tasks: what <see cref="Measurement.ConsoleScanner"/> looks
-    /// for) and drops the rest of the boot log. Every byte L2 writes to its 8250 UART is a port I/O exit
-    /// out of L2 into its QEMU in L1, and those exits are what kills the nested lab on TCG's emulated
-    /// SVM: 100 kB written to L2's ttyS0 panicked L1 ("corrupted stack end detected inside scheduler",
-    /// in L2's QEMU) within seconds, and the full boot log (400 lines, 27 kB) was where L2 boots died,
-    /// about one in four here. With the quiet boot, L2 is also up in 16-18 s instead of 24-29 s.</summary>
+    /// for) and drops the rest of the boot log: 63 lines instead of 400, and L2 is up in 16-18 s instead
+    /// of 24-29 s. Every byte L2 writes to its 8250 UART is a port I/O exit out of L2 into its QEMU in
+    /// L1, and 100 kB written to L2's ttyS0 panicked L1 within seconds, the way nested boots die here;
+    /// the quiet boot makes fewer such exits, though boots still die now and then (README "Nested runs").</summary>
     public const string KernelArgs = $"console=ttyS0 loglevel=5 panic=-1 mitigations=off kmb.ip={Ip}/24";
 
     /// <param name="kernelRelease">L2 boots the lab kernel too (the image carries L1's vmlinuz).</param>
