@@ -14,7 +14,7 @@ public sealed record FailedAttempt(int Attempt, string Error, IReadOnlyList<Step
 /// <param name="Evidence">Which counter <paramref name="QueuesUsed"/> and <paramref name="Jain"/> rest on.</param>
 /// <param name="QueuesUsed">Queues that carried at least <see cref="QueueShare.UsedInLab"/> of the packets.</param>
 /// <param name="Migrations">Flows the dynamic balancer moved during netperf; null for modules without it.</param>
-/// <param name="Attempts">Boots it took: a trial whose lab failed is booted again, up to three boots in all.</param>
+/// <param name="Attempts">Boots it took: a trial whose lab failed is booted again, up to <see cref="Lab.NestedTrial.Boots"/> boots in all.</param>
 /// <param name="Error">Why the trial has no measurement; null when it has one.</param>
 public sealed record TrialResult(
     string Policy,
