@@ -89,18 +89,20 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
         var failed = new List<FailedAttempt>();
         for (var attempt = 1; ; attempt++)
         {
-            var (result, consoles) = await RunOneBootAsync(slot, policy, accel, kernel, sw, attempt, ct);
+            var (result, consoles, retryable) = await RunOneBootAsync(slot, policy, accel, kernel, sw, attempt, ct);
             if (result.Measured) return result with { FailedAttempts = failed };
             // Kept for every failed boot, also one a retry made good: a flaky lab is worth a look too.
             foreach (var (name, text) in consoles)
                 _failedConsoles[$"{slot.Policy}-{slot.Trial}-boot{attempt}-{name}.log"] = text;
-            if (attempt == NestedTrial.Boots) return result with { FailedAttempts = failed };
+            if (attempt == NestedTrial.Boots || !retryable) return result with { FailedAttempts = failed };
             failed.Add(new FailedAttempt(attempt, result.Error!, result.RetriedBoots));
             progress.Report($"trial {slot.Slot} failed ({result.Error}); retrying on a fresh boot ({attempt} of {NestedTrial.Boots} boots used)");
         }
     }
 
-    private async Task<(TrialResult, IReadOnlyDictionary<string, string>)> RunOneBootAsync(ScheduledTrial slot, PreparedPolicy policy,
+    /// <returns>Retryable is false when the code under test failed a property (<see cref="PropertyFailedException"/>):
+    /// that trial is never booted again into a pass.</returns>
+    private async Task<(TrialResult, IReadOnlyDictionary<string, string>, bool Retryable)> RunOneBootAsync(ScheduledTrial slot, PreparedPolicy policy,
         Accel accel, InstalledKernel kernel, Stopwatch sw, int attempt, CancellationToken ct)
     {
         var clock = new StepClock(progress);
@@ -111,13 +113,13 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
             var measured = await trial.RunAsync(policy, accel, kernel, options.StateDir, options.TrialSettings, cleanup, ct);
             _env["accel"] = measured.Accel;
             return (TrialResult.From(slot, measured, NestedTrial.ConsoleFailures(trial.Consoles), options.Queues, sw.Elapsed.TotalSeconds, attempt)
-                with { RetriedBoots = clock.Timings.Where(t => t.Retried).ToList() }, trial.Consoles);
+                with { RetriedBoots = clock.Timings.Where(t => t.Retried).ToList() }, trial.Consoles, true);
         }
         catch (LabStepException e)
         {
             await trial.CollectConsolesBestEffortAsync();
             return (TrialResult.Failed(slot, string.Join("; ", [e.Message, .. NestedTrial.ConsoleFailures(trial.Consoles)]), sw.Elapsed.TotalSeconds, attempt)
-                with { RetriedBoots = clock.Timings.Where(t => t.Retried).ToList() }, trial.Consoles);
+                with { RetriedBoots = clock.Timings.Where(t => t.Retried).ToList() }, trial.Consoles, e is not PropertyFailedException);
         }
         finally
         {

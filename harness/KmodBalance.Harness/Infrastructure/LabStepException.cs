@@ -13,3 +13,7 @@ public class LabStepException(string step, string message, Exception? inner = nu
 /// under test: L1 failed before tun.ko was loaded, or nested L2's QEMU died or went silent. Only
 /// this failure may be attempted again (<c>StepClock.StepWithRetry</c>), and never silently.</summary>
 public sealed class BootFailedException(string step, string message) : LabStepException(step, message);
+
+/// <summary>The code under test showed a wrong property during a lab step (the module did not balance
+/// the tap, kmbsteer's statistics vanished): never booted again into a pass.</summary>
+public sealed class PropertyFailedException(string step, string message) : LabStepException(step, message);

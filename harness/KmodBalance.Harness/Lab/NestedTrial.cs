@@ -116,7 +116,7 @@ public sealed class NestedTrial(StepClock clock, IProgress<string> progress)
         Environment["balancing"] = balancing;
         progress.Report("balancing: " + balancing);
         if (policy.Policy != "stock" && !balancing.StartsWith("on ", StringComparison.Ordinal))
-            throw new LabStepException("balance-state", $"{policy.Policy} ({policy.Backend.Name()} back end) does not balance {LabHostSteps.Tap}: {balancing}");
+            throw new PropertyFailedException("balance-state", $"{policy.Policy} ({policy.Backend.Name()} back end) does not balance {LabHostSteps.Tap}: {balancing}");
     }
 
     /// <summary>--backend module: the tap's balance attribute and its block of /sys/kernel/debug/tun_balance.</summary>
@@ -153,7 +153,7 @@ public sealed class NestedTrial(StepClock clock, IProgress<string> progress)
         var snapshot = await MeasureSteps.SnapshotAsync(step, l1, l2, ct);
         if (!policy.Steers) return snapshot;
         var (raw, stats) = await LabHostSteps.ReadSteerStatsAsync(step, l1, LabHostSteps.Tap, ct);
-        if (stats is null) throw new LabStepException(step, $"kmbsteer's statistics of {LabHostSteps.Tap} are gone: did kmbsteer end?");
+        if (stats is null) throw new PropertyFailedException(step, $"kmbsteer's statistics of {LabHostSteps.Tap} are gone: did kmbsteer end?");
         return snapshot with { Balance = stats, Raw = snapshot.Raw with { L1BalanceStats = raw } };
     }
 
