@@ -100,8 +100,7 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
         }
     }
 
-    /// <returns>Retryable is false when the code under test failed a property (<see cref="PropertyFailedException"/>):
-    /// that trial is never booted again into a pass.</returns>
+    /// <returns>Retryable: <see cref="NestedTrial.MayBootAgain"/> of the boot's error.</returns>
     private async Task<(TrialResult, IReadOnlyDictionary<string, string>, bool Retryable)> RunOneBootAsync(ScheduledTrial slot, PreparedPolicy policy,
         Accel accel, InstalledKernel kernel, Stopwatch sw, int attempt, CancellationToken ct)
     {
@@ -119,7 +118,7 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
         {
             await trial.CollectConsolesBestEffortAsync();
             return (TrialResult.Failed(slot, string.Join("; ", [e.Message, .. NestedTrial.ConsoleFailures(trial.Consoles)]), sw.Elapsed.TotalSeconds, attempt)
-                with { RetriedBoots = clock.Timings.Where(t => t.Retried).ToList() }, trial.Consoles, e is not PropertyFailedException);
+                with { RetriedBoots = clock.Timings.Where(t => t.Retried).ToList() }, trial.Consoles, NestedTrial.MayBootAgain(e));
         }
         finally
         {

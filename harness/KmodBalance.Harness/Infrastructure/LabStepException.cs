@@ -11,7 +11,8 @@ public class LabStepException(string step, string message, Exception? inner = nu
 
 /// <summary>A VM did not come up, for a reason that lies in the emulator rather than in the code
 /// under test: L1 failed before tun.ko was loaded, or nested L2's QEMU died or went silent. Only
-/// this failure may be attempted again (<c>StepClock.StepWithRetry</c>), and never silently.</summary>
+/// this failure is attempted again within a trial (<c>StepClock.StepWithRetry</c>), never silently;
+/// a whole trial gets a fresh boot after any error but a <see cref="PropertyFailedException"/>.</summary>
 public sealed class BootFailedException(string step, string message) : LabStepException(step, message);
 
 /// <summary>The code under test showed a wrong property during a lab step (the module did not balance

@@ -60,7 +60,7 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
     /// <summary>One fresh boot of the nested lab, cleaned up before it returns. A lab error is most often
     /// the emulator's (<see cref="NestedTrial.Boots"/>): before the last boot it is recorded as a retried
     /// step, its consoles kept as bootN-*.log, and null says boot again; the last boot's error is the
-    /// run's. A verdict, and a <see cref="PropertyFailedException"/>, are never retried.</summary>
+    /// run's. A verdict, and an error <see cref="NestedTrial.MayBootAgain"/> refuses, are never retried.</summary>
     private async Task<TrialMeasurement?> BootAndMeasureAsync(PreparedPolicy prepared, Accel runnerAccel, InstalledKernel kernel,
         TrialSettings settings, int boot, CancellationToken ct)
     {
@@ -72,7 +72,7 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
         {
             return await trial.RunAsync(prepared, runnerAccel, kernel, options.StateDir, settings, cleanup, ct);
         }
-        catch (LabStepException e) when (e is not PropertyFailedException && boot < NestedTrial.Boots && !ct.IsCancellationRequested)
+        catch (LabStepException e) when (NestedTrial.MayBootAgain(e) && boot < NestedTrial.Boots && !ct.IsCancellationRequested)
         {
             await trial.CollectConsolesBestEffortAsync();
             foreach (var (name, text) in trial.Consoles) _consoles[$"boot{boot}-{name}"] = text;

@@ -45,6 +45,10 @@ public sealed class NestedTrial(StepClock clock, IProgress<string> progress)
     /// one trial die in a row, and two in a row on the next run.</summary>
     public const int Boots = 4;
 
+    /// <summary>Whether a trial that failed with <paramref name="error"/> may get another fresh boot: a lab
+    /// error may, a property the code under test failed (<see cref="PropertyFailedException"/>) never.</summary>
+    public static bool MayBootAgain(LabStepException error) => error is not PropertyFailedException;
+
     private readonly L1Session.Started _l1 = new();
 
     /// <summary>Console logs and raw counter text by name ("l1", "l2", "netperf", ...).</summary>

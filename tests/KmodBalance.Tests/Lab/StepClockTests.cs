@@ -75,6 +75,14 @@ public sealed class StepClockTests
         StepTiming.RetriesMarkdown(clock.Timings).Should().Contain("**nested boot 1 of 3 (failed, retried)**: [boot-l2] L2 QEMU exited");
     }
 
+    [Fact]
+    public void A_trial_gets_another_boot_after_a_lab_error_and_never_after_a_failed_property()
+    {
+        NestedTrial.MayBootAgain(new BootFailedException("boot-l2", "L2 QEMU exited")).Should().BeTrue();
+        NestedTrial.MayBootAgain(new LabStepException("ssh-l2", "Session operation has timed out")).Should().BeTrue();
+        NestedTrial.MayBootAgain(new PropertyFailedException("balance-state", "dynamic does not balance ltap0")).Should().BeFalse();
+    }
+
     private sealed class Collector(List<string> lines) : IProgress<string>
     {
         public void Report(string value) => lines.Add(value);
