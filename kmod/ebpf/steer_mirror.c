@@ -25,6 +25,15 @@ static void tun_balance_wake(struct tun_balance *bal)
 	(void)bal;
 }
 
+/* The core's select asks where it may place a flow; the program places, and
+ * kmbsteer passes the queue count it polls, so that is all there is.
+ */
+static u32 tun_balance_steerable(struct tun_balance *bal, u32 numqueues)
+{
+	(void)bal;
+	return numqueues;
+}
+
 /* A flow of the core plus what the map's counter held at the last sync.
  * The core frees the flow with kfree_rcu(f), so it must come first.
  */

@@ -10,7 +10,8 @@
  *                                  some failing their allocation, some counted as
  *                                  XDP), one remapper, one thread attaching and
  *                                  detaching queues as tun does, for MS milliseconds;
- *                                  exit 1 on a queue out of range, a broken table
+ *                                  exit 1 on a queue out of range (of the numqueues
+ *                                  passed, or of real_num_tx_queues), a broken table
  *                                  invariant or a wrapped counter
  *   balance_driver bench FLOWS PACKETS REMAPS QUEUES THRESHOLD
  *                                  loops to count under callgrind (client requests)
@@ -433,17 +434,25 @@ static const char *tun_balance_check(struct tun_balance *bal, u32 *wrapped)
 #define bench_policy __attribute__((noipa))
 
 static u32 bench_numqueues = 8;
-/* dev->real_num_tx_queues: hash and dynamic steer within the smaller of the
- * two (tun_steerable_queues() in steerable_queues.c.sbn), stock does not.
- * The bench sets it to its queue count; trace and stress mode steer within
- * the numqueues they pass. */
-static u32 bench_real_num_tx_queues = MAX_TAP_QUEUES;
+/* dev->real_num_tx_queues: hash steers and the flow-table policies place
+ * within the smaller of it and numqueues (tun_steerable_queues() in
+ * steerable_queues.c.sbn), stock does not. The bench sets it to its queue
+ * count and stress mode moves it as tun_attach() and __tun_detach() do;
+ * trace mode leaves it alone, so the numqueues a command passes decides. */
+static u32 real_num_tx_queues = MAX_TAP_QUEUES;
 
-static inline u32 bench_steerable_queues(u32 numqueues)
+static inline u32 steerable_queues(u32 numqueues)
 {
-	u32 real = READ_ONCE(bench_real_num_tx_queues);
+	u32 real = READ_ONCE(real_num_tx_queues);
 
 	return numqueues < real ? numqueues : real;
+}
+
+/* The glue's: where the core may place a flow, of numqueues attached. */
+static u32 tun_balance_steerable(struct tun_balance *bal, u32 numqueues)
+{
+	(void)bal;
+	return steerable_queues(numqueues);
 }
 
 /* What the glue reads of the skb beyond its hash: skb_shinfo(skb)->gso_segs
@@ -477,8 +486,9 @@ static inline u32 bench_segs(const struct bench_skb *skb)
 
 /* The balancer hangs off tun_struct by an RCU pointer (tun->balance) that
  * select_queue loads and tests before it calls tun_balance_select_queue() of
- * balancer_glue.c.sbn, which reads the segments and the steerable queues:
- * all of it is counted. Without a balancer the device would be stock.
+ * balancer_glue.c.sbn, which reads the segments and tun->numqueues (the
+ * bench's loop reads it once for every policy): all of it is counted. Without
+ * a balancer the device would be stock.
  */
 struct bench_tun {
 	struct tun_balance *balance;
@@ -496,11 +506,10 @@ static bench_policy u16 glue_select_queue(struct bench_tun *tun,
 #ifdef KMB_ADAPTIVE
 	/* the skb is only remembered as a moving flow's mark, never written:
 	 * the kernel's is not const, this one is shared by every loop */
-	return tun_balance_select(bal, rxhash, bench_segs(skb),
-				  bench_steerable_queues(numqueues), (void *)skb);
+	return tun_balance_select(bal, rxhash, bench_segs(skb), numqueues,
+				  (void *)skb);
 #else
-	return tun_balance_select(bal, rxhash, bench_segs(skb),
-				  bench_steerable_queues(numqueues));
+	return tun_balance_select(bal, rxhash, bench_segs(skb), numqueues);
 #endif
 }
 
@@ -766,6 +775,7 @@ struct stress {
 	u32 numqueues;		/* what tun->numqueues would be */
 	u32 max_numqueues;	/* the largest value numqueues ever had */
 	int stop;
+	int remap_slot;		/* the remapper's RCU slot, after the steerers' */
 	u32 flows, threshold;
 	unsigned int remap_us, resize_us;
 	unsigned long seed;
@@ -808,15 +818,18 @@ static void *steer_thread(void *arg)
 		/* spread flow ids over the hash space, many sharing buckets */
 		u32 rxhash = (u32)((r % s->flows) * 2654435761u);
 		u32 segs = 1 + (u32)((r >> 40) % 64);
-		u32 n = READ_ONCE(s->numqueues);
-		u32 max = __atomic_load_n(&s->max_numqueues, __ATOMIC_ACQUIRE);
 		u32 kind = (u32)(r >> 56);
+		u32 n, max;
 #ifdef KMB_ADAPTIVE
 		bool dropped;
 #endif
 		u16 queue;
 
+		/* tun_select_queue() reads numqueues inside the read section
+		 * that __tun_detach()'s synchronize_net() waits for */
 		rcu_read_lock();
+		n = READ_ONCE(s->numqueues);
+		max = __atomic_load_n(&s->max_numqueues, __ATOMIC_ACQUIRE);
 		if (kind < 8 && n) {
 			/* an XDP frame steered by tun itself */
 			tun_balance_count(s->bal, (u16)(rxhash % n), segs);
@@ -835,6 +848,11 @@ static void *steer_thread(void *arg)
 		t->nomem += kind >= 12 && kind < 16;
 		shim_irqs_off = false;
 		shim_kmalloc_failures = 0;
+		/* netdev_cap_txqueue(), in the same read section: a queue the
+		 * core does not have is warned about and replaced by 0 */
+		if (queue >= READ_ONCE(real_num_tx_queues))
+			stress_fail(s, "queue >= real_num_tx_queues", queue,
+				    READ_ONCE(real_num_tx_queues));
 		rcu_read_unlock();
 		if (n == 0 ? queue != 0 : queue >= n)
 			stress_fail(s, "queue out of range for the numqueues passed", queue, n);
@@ -849,6 +867,7 @@ static void *remap_thread(void *arg)
 {
 	struct stress *s = arg;
 
+	rcu_register_thread(s->remap_slot);
 	while (!__atomic_load_n(&s->stop, __ATOMIC_RELAXED)) {
 		const char *broken;
 		u32 wrapped;
@@ -864,7 +883,12 @@ static void *remap_thread(void *arg)
 				ring_consume((u16)q, UINT32_MAX);
 		}
 #endif
-		more = tun_balance_remap(s->bal, READ_ONCE(s->numqueues), s->threshold);
+		/* the timer reads the steerable queues in softirq context,
+		 * which synchronize_net() waits for */
+		rcu_read_lock();
+		more = tun_balance_remap(s->bal, steerable_queues(READ_ONCE(s->numqueues)),
+					 s->threshold);
+		rcu_read_unlock();
 		spin_lock_bh(&s->bal->lock);
 		broken = tun_balance_check(s->bal, &wrapped);
 		/* flows may be admitted since, but only the remapper drops them */
@@ -883,9 +907,33 @@ static void *remap_thread(void *arg)
 	return NULL;
 }
 
-/* Queues attach and detach as tun's do: an attach raises numqueues; a detach
- * lowers it first, then tells the balancer which queue moved where (the
- * last one into the gap); now and then every queue goes at once. */
+/* __tun_detach() of the last queue @n - 1 or of one below it: the last moves
+ * into the gap, numqueues drops, synchronize_net() waits for the packet paths
+ * and the remapper, the balancer hears of it, and only then does the core's
+ * queue count follow (never below 1, as netif_set_real_num_tx_queues()). */
+static void stress_detach(struct stress *s, u32 n, u16 index)
+{
+	WRITE_ONCE(s->numqueues, n - 1);
+	synchronize_rcu();
+	tun_balance_detach(s->bal, index, (u16)(n - 1));
+	if (n > 1)
+		WRITE_ONCE(real_num_tx_queues, n - 1);
+	s->detaches++;
+}
+
+/* tun_attach(): numqueues first, the core's queue count after it. */
+static void stress_attach(struct stress *s, u32 n)
+{
+	if (n + 1 > __atomic_load_n(&s->max_numqueues, __ATOMIC_RELAXED))
+		__atomic_store_n(&s->max_numqueues, n + 1, __ATOMIC_RELEASE);
+	WRITE_ONCE(s->numqueues, n + 1);
+	sched_yield();	/* packets steer in between */
+	WRITE_ONCE(real_num_tx_queues, n + 1);
+	s->resizes++;
+}
+
+/* Queues attach and detach one at a time, as tun's do (a guest changing its
+ * queue count, QEMU closing the device); now and then every queue goes. */
 static void *resize_thread(void *arg)
 {
 	struct stress *s = arg;
@@ -897,21 +945,13 @@ static void *resize_thread(void *arg)
 
 		usleep(s->resize_us);
 		if (r % 64 == 0) {
-			n = 0;
-		} else if (n > 0 && r % 2) {
-			u16 index = (u16)((r >> 8) % n);
-
-			WRITE_ONCE(s->numqueues, n - 1);
-			tun_balance_detach(s->bal, index, (u16)(n - 1));
-			s->detaches++;
-			continue;
+			for (; n > 0; n--)
+				stress_detach(s, n, (u16)((r >> 8) % n));
+		} else if (n > 0 && (r % 2 || n == 16)) {
+			stress_detach(s, n, (u16)((r >> 8) % n));
 		} else {
-			n = n < 16 ? n + 1 : 1 + (u32)((r >> 8) % 16);
+			stress_attach(s, n);
 		}
-		if (n > __atomic_load_n(&s->max_numqueues, __ATOMIC_RELAXED))
-			__atomic_store_n(&s->max_numqueues, n, __ATOMIC_RELEASE);
-		WRITE_ONCE(s->numqueues, n);
-		s->resizes++;
 	}
 	return NULL;
 }
@@ -933,9 +973,11 @@ static int stress_mode(int argc, char **argv)
 	s.flows = (u32)strtoul(argv[6], NULL, 10);
 	s.threshold = (u32)strtoul(argv[7], NULL, 10);
 	s.seed = strtoul(argv[8], NULL, 10);
-	if (threads < 1 || threads >= SHIM_RCU_MAX_THREADS || millis < 1 || !s.flows)
+	if (threads < 1 || threads >= SHIM_RCU_MAX_THREADS - 1 || millis < 1 || !s.flows)
 		die("stress: bad arguments");
+	s.remap_slot = threads;
 	s.numqueues = s.max_numqueues = 4;
+	real_num_tx_queues = 4;
 	s.bal = balancer_alloc();
 #ifdef KMB_ADAPTIVE
 	ring_init();
@@ -991,7 +1033,7 @@ static bench_policy u16 bench_policy_hash(const struct bench_skb *skb, u32 rxhas
 					  u32 numqueues)
 {
 	(void)skb;
-	return tun_balance_hash_queue(rxhash, bench_steerable_queues(numqueues));
+	return tun_balance_hash_queue(rxhash, steerable_queues(numqueues));
 }
 
 /* The loop, the call and the return alone: subtracted from the others. */
@@ -1074,7 +1116,7 @@ static int bench_mode(int argc, char **argv)
 	packets = strtoul(argv[3], NULL, 10);
 	remaps = (unsigned int)strtoul(argv[4], NULL, 10);
 	bench_numqueues = (u32)strtoul(argv[5], NULL, 10);
-	bench_real_num_tx_queues = bench_numqueues;
+	real_num_tx_queues = bench_numqueues;
 	threshold = (u32)strtoul(argv[6], NULL, 10);
 	if (!flows || !packets || !bench_numqueues || bench_numqueues > MAX_TAP_QUEUES)
 		die("bench: bad arguments");
