@@ -9,7 +9,7 @@ namespace KmodBalance.Generator.UserSpace;
 /// <param name="TrackedFlows">Flows the dynamic balancer holds (at most 4096; the rest are steered by hash, untracked).</param>
 /// <param name="Stock">Stock tun's automq selection, loop overhead subtracted.</param>
 /// <param name="Hash">Multiply-shift of the flow hash, loop overhead subtracted.</param>
-/// <param name="Dynamic">tun_balance_select behind the glue (load and test of tun->balance, the segments read from the skb, the steerable-queue minimum), loop overhead subtracted.</param>
+/// <param name="Dynamic">tun_balance_select behind the glue (load and test of tun->balance, the segments read from the skb), loop overhead subtracted.</param>
 /// <param name="Adaptive">adaptive's tun_balance_select behind the same glue (the driver built with its core), loop overhead subtracted.</param>
 /// <param name="LoopOverhead">The benchmark loop and one out-of-line call, per packet.</param>
 /// <param name="Remap">tun_balance_remap, per run, averaged over the runs.</param>
@@ -40,7 +40,7 @@ public sealed record BenchReport(IReadOnlyList<BenchRow> Rows, uint Queues, uint
                 $"| {r.Flows:N0} | {r.TrackedFlows:N0} | {r.Stock:F1} | {r.Hash:F1} | {r.Dynamic:F1} | {r.DynamicOverStock:F2}x | {r.Adaptive:F1} | {r.AdaptiveOverStock:F2}x | {r.Remap:N0} | {r.Remap / Math.Max(1, r.TrackedFlows):N0} |");
         sb.AppendLine();
         var loop = Rows.Select(r => r.LoopOverhead).DefaultIfEmpty().Average();
-        sb.AppendLine(ci, $"Per-packet figures exclude the benchmark loop and one out-of-line call and return per packet, as through ndo_select_queue ({loop:F1} instructions per packet), and the flow hash itself, which every policy computes alike. Dynamic includes the glue: the load and test of tun->balance, the segments (gso_segs, else 1 for a skb that is not GSO) and min(numqueues, real_num_tx_queues); hash includes the minimum too.");
+        sb.AppendLine(ci, $"Per-packet figures exclude the benchmark loop and one out-of-line call and return per packet, as through ndo_select_queue ({loop:F1} instructions per packet), and the flow hash itself, which every policy computes alike. Dynamic includes the glue: the load and test of tun->balance and the segments (gso_segs, else 1 for a skb that is not GSO); a known flow's queue is tested against numqueues, and min(numqueues, real_num_tx_queues) is taken only where a flow is placed or steered by hash. Hash takes the minimum for every packet.");
         foreach (var r in Rows.Where(r => r.TrackedFlows < r.Flows))
             sb.AppendLine(string.Create(ci, $"At {r.Flows:N0} flows the tables are full (MAX_TAP_FLOWS = {r.TrackedFlows:N0}): ") +
                           string.Create(ci, $"{100.0 * (r.Flows - r.TrackedFlows) / r.Flows:F0}% of packets belong to untracked flows; both walk a bucket, miss ") +
@@ -55,7 +55,7 @@ public sealed record BenchReport(IReadOnlyList<BenchRow> Rows, uint Queues, uint
         {
             var (a, b) = (byTracked[0], byTracked[^1]);
             var perFlow = (b.Remap - a.Remap) / Math.Max(1, b.TrackedFlows - a.TrackedFlows);
-            sb.AppendLine(ci, $"Remap cost: {a.Remap:N0} instructions at {a.TrackedFlows:N0} tracked flows, {b.Remap:N0} at {b.TrackedFlows:N0} ({b.Remap / a.Remap:F1}x for {(double)b.TrackedFlows / a.TrackedFlows:F0}x the flows; {perFlow:F0} per added flow): two fixed walks of the 1024 buckets (zero the coming period's slot; read the finished one and link each flow to its queue), then a merge sort of the lists of heavy queues that give flows away.");
+            sb.AppendLine(ci, $"Remap cost: {a.Remap:N0} instructions at {a.TrackedFlows:N0} tracked flows, {b.Remap:N0} at {b.TrackedFlows:N0} ({b.Remap / a.Remap:F1}x for {(double)b.TrackedFlows / a.TrackedFlows:F0}x the flows; {perFlow:F0} per added flow): one walk of the 1024 buckets (take each flow's count with atomic_xchg and link the flow to its queue), then a merge sort of the lists of heavy queues that give flows away.");
         }
         return sb.ToString();
     }
