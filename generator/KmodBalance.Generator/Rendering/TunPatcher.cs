@@ -152,7 +152,8 @@ public static partial class TunPatcher
         var at = CSource.LineEnd(tunC, tunC.IndexOf(';', choice));
         if (tunC[at..].TrimStart('\t').StartsWith("if (unlikely(!tfile))", StringComparison.Ordinal))
             at = CSource.LineEnd(tunC, CSource.LineEnd(tunC, at));
-        return new Edit(at, at, "\ttun_balance_count_xdp(tun, smp_processor_id() % numqueues, n);\n");
+        // the file's own index: the choice above divides, once is enough
+        return new Edit(at, at, "\ttun_balance_count_xdp(tun, READ_ONCE(tfile->queue_index), n);\n");
     }
 
     /// <summary>tun_net_xmit() queues through tun_balance_produce(), which drops a paused flow's packets.</summary>
