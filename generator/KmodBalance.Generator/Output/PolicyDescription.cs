@@ -49,7 +49,9 @@ public static class PolicyDescription
             the balancer's spinlock, never with IRQs disabled (netpoll steers
             such packets by hash). Detaching a queue re-places the flows of both
             indexes that __tun_detach() swaps, once the packet paths have seen
-            the new queue count.
+            the new queue count. Flows are placed within real_num_tx_queues as
+            well as numqueues, so a known flow's queue is tested against
+            numqueues alone.
 
             /sys/kernel/debug/tun_balance shows, per balancing device, the
             flows, migrations and periods and, per queue, the last period's
@@ -103,9 +105,9 @@ public static class PolicyDescription
         with /sys/class/net/DEV/balance, or for new devices with the module
         parameter balance_default. Turning it off frees the state and restores
         automq. Only devices created with IFF_MULTI_QUEUE can balance; writing
-        1 for a single-queue device fails with EOPNOTSUPP. While a device
-        balances with hash or dynamic, automq's flow learning is skipped unless
-        RFS is in use; the flow's hash is still saved for RFS. An eBPF steering
-        program, when set, still takes precedence.
+        1 for a single-queue device fails with EOPNOTSUPP (0 succeeds). While
+        a device balances with hash or dynamic, automq's flow learning is
+        skipped unless RFS is in use; the flow's hash is still saved for RFS.
+        An eBPF steering program, when set, still takes precedence.
         """;
 }
