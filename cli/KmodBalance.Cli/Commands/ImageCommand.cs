@@ -31,8 +31,8 @@ internal static class ImageCommand
                     tunKo = Path.Combine(dir, "tun.ko");
                     if (!File.Exists(tunKo)) { Console.Error.WriteLine($"kmb image build: {tunKo} not found"); return 2; }
                 }
-                var o = new LabOptions { StateDir = r.GetValue(stateDir)! };
-                var images = await PrepareImagesStep.RunAsync(o.ResolveVmImagesDir(), o.StateDir, k, tunKo, progress, ct);
+                var lab = new LabEnvironment { StateDir = r.GetValue(stateDir)! };
+                var images = await PrepareImagesStep.RunAsync(lab.ResolveVmImagesDir(), lab.StateDir, k, tunKo, progress, ct);
                 if (images.LabHost is null) progress.Report("L1 lab-host image not built: it needs --module DIR with tun.ko");
                 return 0;
             }

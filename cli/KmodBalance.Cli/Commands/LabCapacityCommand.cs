@@ -26,19 +26,16 @@ internal static class LabCapacityCommand
         var payload = new Option<int>("--payload") { Description = "UDP payload bytes per datagram", DefaultValueFactory = _ => defaults.PayloadBytes };
         var seed = new Option<int>("--seed") { Description = "Seed of the trials' source ports", DefaultValueFactory = _ => defaults.Seed };
         var report = new Option<string>("--report") { Description = "Report directory (report.json, junit.xml, summary.md, figures, raw/, consoles/)", DefaultValueFactory = _ => defaults.ReportDir };
-        var stateDir = LabSharedOptions.StateDir();
-        var kernel = LabSharedOptions.KernelRelease();
-        var generation = LabSharedOptions.Kernel();
-        var threshold = TunableOptions.Threshold();
-        var period = TunableOptions.PeriodMs();
+        var lab = new LabEnvironmentOptions();
 
         // No --backend: every trial swaps the policies' patched tun.ko within one L1 boot; the eBPF back end
         // has one unmodified tun.ko for every policy, and capacity does not attach kmbsteer.
         var capacity = new Command("capacity", "Throughput of policies when every queue is served at a fixed rate (one emulated vCPU per queue), in L1. " +
             "The patched module only (no --backend): each trial loads its policy's tun.ko in the one L1 boot")
         {
-            policies, trials, duration, flows, queues, flowPps, servicePps, payload, seed, report, stateDir, kernel, generation, threshold, period,
+            policies, trials, duration, flows, queues, flowPps, servicePps, payload, seed, report,
         };
+        lab.AddTo(capacity);
         capacity.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var options = new CapacityOptions
@@ -53,11 +50,7 @@ internal static class LabCapacityCommand
                 PayloadBytes = r.GetValue(payload),
                 Seed = r.GetValue(seed),
                 ReportDir = r.GetValue(report)!,
-                StateDir = r.GetValue(stateDir)!,
-                KernelRelease = r.GetValue(kernel),
-                // Before --kernel, which may fetch or build a kernel: a bad tunable is refused at once.
-                Tunables = TunableOptions.Read(r, threshold, period),
-                Kernel = await KernelCommand.LabKernelAsync(r.GetValue(generation), r.GetValue(kernel), ct),
+                Lab = await lab.ReadAsync(r, ct),
             };
             if (options.Validate() is { Count: > 0 } invalid)
             {

@@ -35,17 +35,14 @@ internal static class LabCheckCommand
             DefaultValueFactory = _ => "full",
         };
         stress.AcceptOnlyFromAmong("full", "short");
-        var stateDir = LabSharedOptions.StateDir();
-        var kernel = LabSharedOptions.KernelRelease();
-        var generation = LabSharedOptions.Kernel();
+        var lab = new LabEnvironmentOptions();
         var backend = LabSharedOptions.Backend();
-        var threshold = TunableOptions.Threshold();
-        var period = TunableOptions.PeriodMs();
 
         var check = new Command("check", "Deterministic check of a policy's queue selection in the lab host, without a guest")
         {
-            policy, module, report, scenario, stress, stateDir, kernel, generation, backend, threshold, period,
+            policy, module, report, scenario, stress, backend,
         };
+        lab.AddTo(check);
         check.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var options = new CheckOptions
@@ -55,17 +52,13 @@ internal static class LabCheckCommand
                 ReportDir = r.GetValue(report)!,
                 Scenarios = r.GetValue(scenario) ?? [],
                 Stress = r.GetValue(stress) == "short" ? StressPlan.Short : new StressPlan(),
-                StateDir = r.GetValue(stateDir)!,
-                KernelRelease = r.GetValue(kernel),
-                // Before --kernel, which may fetch or build a kernel: a bad tunable is refused at once.
-                Tunables = TunableOptions.Read(r, threshold, period),
-                Kernel = await KernelCommand.LabKernelAsync(r.GetValue(generation), r.GetValue(kernel), ct),
                 Backend = LabBackends.Parse(r.GetValue(backend)!),
+                Lab = await lab.ReadAsync(r, ct),
             };
             if (LabCommand.Refuse("kmb lab check", options.Validate())) return CommandRunner.BadInput;
             // Before any VM work: a module directory of another policy, unbuilt, or with a broken manifest.
             if (options.ModuleDir is { } moduleDir)
-                BuiltModule.Verify(moduleDir, options.Policy, options.Tunables);
+                BuiltModule.Verify(moduleDir, options.Policy, options.Lab.Tunables);
             await OutputDirectory.CheckAsync(options.ReportDir, CheckReportWriter.OwnNames, ct);
             var progress = new ConsoleProgress();
             var outcome = await new CheckRun(options, progress).RunAsync(ct);

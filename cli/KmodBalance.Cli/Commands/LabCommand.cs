@@ -27,17 +27,14 @@ internal static class LabCommand
         var topology = new Option<string>("--topology") { Description = "nested (L1 lab-host VM runs the module) or host (refused unless --allow-host-module)", DefaultValueFactory = _ => "nested" };
         topology.AcceptOnlyFromAmong("nested", "host");
         var allowHost = new Option<bool>("--allow-host-module") { Description = "Allow --topology host to load the module into this machine's kernel" };
-        var stateDir = LabSharedOptions.StateDir();
-        var kernel = LabSharedOptions.KernelRelease();
-        var generation = LabSharedOptions.Kernel();
+        var lab = new LabEnvironmentOptions();
         var backend = LabSharedOptions.Backend();
-        var threshold = TunableOptions.Threshold();
-        var period = TunableOptions.PeriodMs();
 
         var run = new Command("run", "Boot the lab, load the module, run netperf, judge the per-queue spread")
         {
-            module, policy, flows, duration, report, test, queues, minShare, topology, allowHost, stateDir, kernel, generation, backend, threshold, period,
+            module, policy, flows, duration, report, test, queues, minShare, topology, allowHost, backend,
         };
+        lab.AddTo(run);
         run.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var options = new LabOptions
@@ -52,17 +49,13 @@ internal static class LabCommand
                 MinShare = r.GetValue(minShare),
                 Topology = r.GetValue(topology) == "host" ? Topology.Host : Topology.Nested,
                 AllowHostModule = r.GetValue(allowHost),
-                StateDir = r.GetValue(stateDir)!,
-                KernelRelease = r.GetValue(kernel),
-                // Before --kernel, which may fetch or build a kernel: a bad tunable is refused at once.
-                Tunables = TunableOptions.Read(r, threshold, period),
-                Kernel = await KernelCommand.LabKernelAsync(r.GetValue(generation), r.GetValue(kernel), ct),
                 Backend = LabBackends.Parse(r.GetValue(backend)!),
+                Lab = await lab.ReadAsync(r, ct),
             };
             if (Refuse("kmb lab run", options.Validate())) return CommandRunner.BadInput;
             // Before any VM work: a module directory of another policy, unbuilt, or with a broken manifest.
             if (options.ModuleDir is { } moduleDir)
-                BuiltModule.Verify(moduleDir, options.Policy, options.Tunables);
+                BuiltModule.Verify(moduleDir, options.Policy, options.Lab.Tunables);
             await OutputDirectory.CheckAsync(options.ReportDir, ReportWriter.OwnNames, ct);
             var progress = new ConsoleProgress();
             var outcome = await new LabRun(options, progress).RunAsync(ct);

@@ -19,17 +19,14 @@ internal static class LabCompareCommand
         test.AcceptOnlyFromAmong([.. NetperfTests.OptionNames]);
         var queues = new Option<int>("--queues") { Description = "Tap queues = L2 vCPUs", DefaultValueFactory = _ => 4 };
         var report = new Option<string>("--report") { Description = "Report directory (summary.md, report.json, junit.xml, figures)", DefaultValueFactory = _ => "out/compare" };
-        var stateDir = LabSharedOptions.StateDir();
-        var kernel = LabSharedOptions.KernelRelease();
-        var generation = LabSharedOptions.Kernel();
+        var lab = new LabEnvironmentOptions();
         var backend = LabSharedOptions.Backend();
-        var threshold = TunableOptions.Threshold();
-        var period = TunableOptions.PeriodMs();
 
         var compare = new Command("compare", "Run trials of several policies, interleaved, each a fresh boot; report throughput and spread statistics")
         {
-            policies, trials, duration, flows, test, queues, report, stateDir, kernel, generation, backend, threshold, period,
+            policies, trials, duration, flows, test, queues, report, backend,
         };
+        lab.AddTo(compare);
         compare.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
             var options = new LabCompareOptions
@@ -41,12 +38,8 @@ internal static class LabCompareCommand
                 Test = NetperfTests.FromOption(r.GetValue(test)!),
                 Queues = r.GetValue(queues),
                 ReportDir = r.GetValue(report)!,
-                StateDir = r.GetValue(stateDir)!,
-                KernelRelease = r.GetValue(kernel),
-                // Before --kernel, which may fetch or build a kernel: a bad tunable is refused at once.
-                Tunables = TunableOptions.Read(r, threshold, period),
-                Kernel = await KernelCommand.LabKernelAsync(r.GetValue(generation), r.GetValue(kernel), ct),
                 Backend = LabBackends.Parse(r.GetValue(backend)!),
+                Lab = await lab.ReadAsync(r, ct),
             };
             if (LabCommand.Refuse("kmb lab compare", options.Validate())) return CommandRunner.BadInput;
             // Before any VM work: a report directory that cannot be written, or holds what kmb did not write.

@@ -38,3 +38,35 @@ internal static class LabSharedOptions
         return backend;
     }
 }
+
+/// <summary>
+/// The options every lab verb reads into its <see cref="LabEnvironment"/> (state dir, kernel, tunables):
+/// added to a command together and read together, so that no verb binds them its own way.
+/// </summary>
+internal sealed class LabEnvironmentOptions
+{
+    private readonly Option<string> _stateDir = LabSharedOptions.StateDir();
+    private readonly Option<string?> _release = LabSharedOptions.KernelRelease();
+    private readonly Option<string?> _generation = LabSharedOptions.Kernel();
+    private readonly Option<long> _threshold = TunableOptions.Threshold();
+    private readonly Option<long> _period = TunableOptions.PeriodMs();
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { _stateDir, _release, _generation, _threshold, _period })
+            command.Options.Add(option);
+    }
+
+    /// <summary>The tunables first: a bad one is refused (exit 2) before `--kernel` fetches or builds a kernel.</summary>
+    public async Task<LabEnvironment> ReadAsync(ParseResult result, CancellationToken ct)
+    {
+        var tunables = TunableOptions.Read(result, _threshold, _period);
+        return new LabEnvironment
+        {
+            StateDir = result.GetValue(_stateDir)!,
+            KernelRelease = result.GetValue(_release),
+            Tunables = tunables,
+            Kernel = await KernelCommand.LabKernelAsync(result.GetValue(_generation), result.GetValue(_release), ct),
+        };
+    }
+}

@@ -1,5 +1,4 @@
-using KmodBalance.Generator.Build;
-using KmodBalance.Generator.Output;
+using KmodBalance.Harness.Lab;
 
 namespace KmodBalance.Harness.Capacity;
 
@@ -25,13 +24,8 @@ public sealed record CapacityOptions
     /// <summary>Seeds the source ports of every trial (fresh ones per trial, reproducible per seed).</summary>
     public int Seed { get; init; } = 1;
     public string ReportDir { get; init; } = "out/capacity";
-    public string StateDir { get; init; } = StateDirectory.DefaultPath;
-    public string? KernelRelease { get; init; }
-    /// <summary>A fetched kernel (`--kernel GEN`) to build for and boot as L1 instead of the installed one.</summary>
-    public InstalledKernel? Kernel { get; init; }
-    /// <summary>`--threshold`, `--period-ms`: what every policy's module is generated with.</summary>
-    public Tunables Tunables { get; init; } = new();
-    public string? VmImagesDir { get; init; }
+    /// <summary>The state dir, the kernel L1 boots, vm-images/ and the tunables every policy's module is generated with.</summary>
+    public LabEnvironment Lab { get; init; } = new();
 
     /// <summary>After the flows' last scheduled send, how long the readers still deliver (one reader's
     /// slot at the service rate with room to spare): a datagram still queued then counts as dropped.</summary>

@@ -69,11 +69,11 @@ public sealed class CapacityRun(CapacityOptions options, IProgress<string> progr
 
     private async Task RunTrialsAsync(CleanupRegistry cleanup, CancellationToken ct)
     {
-        var kernel = await LabPreparation.CheckToolsAsync(options.KernelRelease, _clock, ct, options.Kernel);
+        var kernel = await LabPreparation.CheckToolsAsync(options.Lab.KernelRelease, _clock, ct, options.Lab.Kernel);
         _env["kernel"] = kernel.Release;
-        var vmImages = LabOptions.LocateVmImages(options.VmImagesDir);
+        var vmImages = options.Lab.ResolveVmImagesDir();
         var prepared = new Dictionary<string, PreparedPolicy>();
-        var modules = new LabModules(kernel, options.StateDir, LabBackend.Module, options.Tunables);
+        var modules = new LabModules(kernel, options.Lab.StateDir, LabBackend.Module, options.Lab.Tunables);
         foreach (var policy in options.Policies)
             prepared[policy] = await LabPreparation.PreparePolicyAsync(policy, null, modules, vmImages, _clock, progress, ct);
         var accel = await LabPreparation.ProbeRunnerAccelAsync(kernel, _clock, progress, ct);
@@ -82,7 +82,7 @@ public sealed class CapacityRun(CapacityOptions options, IProgress<string> progr
         // L1 boots with the first policy's image (its tun.ko is loaded); the others' modules are copied in.
         var first = prepared[options.Policies[0]];
         _env["l1_image"] = first.Images.LabHost!.CacheKey[..16];
-        var session = await L1Session.StartAsync(first, accel.Accel, kernel, options.StateDir, _clock, cleanup, _l1, progress, ct,
+        var session = await L1Session.StartAsync(first, accel.Accel, kernel, options.Lab.StateDir, _clock, cleanup, _l1, progress, ct,
             balanceDefault: true);
         var loaded = first.Policy;
         _env[$"tun_{loaded}"] = session.TunStatus;
@@ -178,6 +178,6 @@ public sealed class CapacityRun(CapacityOptions options, IProgress<string> progr
         var verdict = LabVerdicts.OfTrials(error is not null, _trials.Select(t => t.Measured).ToList());
         return new CapacityReport(verdict, options.Policies, options.Trials, options.DurationSeconds, options.Flows, options.Queues,
             options.FlowPps, options.ServicePps, options.PayloadBytes, Math.Round(options.OfferedMbps, 3), options.Seed,
-            summaries, ratios, _trials, _clock.Timings, Math.Round(_clock.WallSeconds, 1), error, _env) { Tunables = options.Tunables };
+            summaries, ratios, _trials, _clock.Timings, Math.Round(_clock.WallSeconds, 1), error, _env) { Tunables = options.Lab.Tunables };
     }
 }

@@ -1,4 +1,3 @@
-using KmodBalance.Generator.Output;
 using System.Diagnostics;
 using System.Globalization;
 using KmodBalance.Generator.Build;
@@ -18,20 +17,16 @@ public sealed record CheckOptions
     public string Policy { get; init; } = "dynamic";
     public string? ModuleDir { get; init; }
     public string ReportDir { get; init; } = "out/check";
-    public string StateDir { get; init; } = StateDirectory.DefaultPath;
-    public string? KernelRelease { get; init; }
-    /// <summary>A fetched kernel (`--kernel GEN`) to build for and boot as L1 instead of the installed one.</summary>
-    public InstalledKernel? Kernel { get; init; }
-    public string? VmImagesDir { get; init; }
     /// <summary>Run only these scenarios (all of the policy's when empty); "stress" runs <see cref="Stress"/>.</summary>
     public IReadOnlyList<string> Scenarios { get; init; } = [];
     /// <summary>How hard `--scenario stress` pushes (the full set by default).</summary>
     public StressPlan Stress { get; init; } = new();
     /// <summary>`--backend`: the policy's patched module, or kmbsteer on the kernel's own tun.ko (dynamic only).</summary>
     public LabBackend Backend { get; init; } = LabBackend.Module;
-    /// <summary>`--threshold`, `--period-ms`: what the policy's module is generated with (or kmbsteer attached with);
-    /// a scenario that needs its own values sets them at run time and says so (<see cref="ScenarioTunables"/>).</summary>
-    public Tunables Tunables { get; init; } = new();
+    /// <summary>The state dir, the kernel L1 boots, vm-images/ and the tunables the policy's module is generated with
+    /// (or kmbsteer attached with); a scenario that needs its own tunables sets them at run time and says so
+    /// (<see cref="ScenarioTunables"/>).</summary>
+    public LabEnvironment Lab { get; init; } = new();
 
     public IReadOnlyList<string> Validate()
     {
@@ -99,7 +94,7 @@ public sealed partial class CheckRun(CheckOptions options, IProgress<string> pro
         var report = new CheckReport(CheckReport.Combine(_properties, error), options.Policy, _accel, _properties, _scenarios,
             _clock.Timings, Math.Round(_clock.WallSeconds, 2), error, _env)
         {
-            Tunables = options.Tunables,
+            Tunables = options.Lab.Tunables,
             Balancing = options.Backend == LabBackend.Ebpf
                 ? $"on per tap: the kernel's own tun.ko is loaded (no balancer) and every scenario attaches kmbsteer to {Tap} once mqtap holds its queues " +
                   "(optin starts without it, attaches and ends it under traffic; single-queue asks and is refused)"
@@ -121,11 +116,11 @@ public sealed partial class CheckRun(CheckOptions options, IProgress<string> pro
 
     private async Task RunScenariosAsync(CleanupRegistry cleanup, CancellationToken ct)
     {
-        var kernel = await LabPreparation.CheckToolsAsync(options.KernelRelease, _clock, ct, options.Kernel);
+        var kernel = await LabPreparation.CheckToolsAsync(options.Lab.KernelRelease, _clock, ct, options.Lab.Kernel);
         _env["kernel"] = kernel.Release;
-        var vmImages = LabOptions.LocateVmImages(options.VmImagesDir);
+        var vmImages = options.Lab.ResolveVmImagesDir();
         var prepared = await LabPreparation.PreparePolicyAsync(options.Policy, options.ModuleDir,
-            new LabModules(kernel, options.StateDir, options.Backend, options.Tunables), vmImages, _clock, progress, ct);
+            new LabModules(kernel, options.Lab.StateDir, options.Backend, options.Lab.Tunables), vmImages, _clock, progress, ct);
         _env["l1_image"] = prepared.Images.LabHost!.CacheKey[..16];
         _env["module"] = prepared.ModuleDir;
         _env["vermagic"] = await KbuildRunner.ModinfoAsync(Path.Combine(prepared.ModuleDir, "tun.ko"), "vermagic", ct);
@@ -133,7 +128,7 @@ public sealed partial class CheckRun(CheckOptions options, IProgress<string> pro
         _accel = "l1=" + accel.Accel.ToString().ToLowerInvariant();
         if (accel.Accel == Accel.Tcg) _env["tcg"] = TcgProfile.ForKernel(kernel.Release).Why;
 
-        var session = await L1Session.StartAsync(prepared, accel.Accel, kernel, options.StateDir, _clock, cleanup, _l1, progress, ct);
+        var session = await L1Session.StartAsync(prepared, accel.Accel, kernel, options.Lab.StateDir, _clock, cleanup, _l1, progress, ct);
         _env["tun"] = session.TunStatus;
         _env["debug"] = DebugOptionsOf(kernel.HeadersDir);
         foreach (var scenario in CheckScenarios.For(options.Policy).Where(s => options.Scenarios.Count == 0 || options.Scenarios.Contains(s.Name)))
@@ -144,8 +139,8 @@ public sealed partial class CheckRun(CheckOptions options, IProgress<string> pro
 
     private async Task RunScenarioAsync(LabSshClient l1, CheckScenario s, CancellationToken ct)
     {
-        var tunables = ScenarioTunables.Describe(s, options.Tunables);
-        if (ScenarioTunables.Overrides(s, options.Tunables)) progress.Report($"  {s.Name}: tunables {tunables}");
+        var tunables = ScenarioTunables.Describe(s, options.Lab.Tunables);
+        if (ScenarioTunables.Overrides(s, options.Lab.Tunables)) progress.Report($"  {s.Name}: tunables {tunables}");
         var sw = Stopwatch.StartNew();
         var raw = await _clock.Step($"scenario {s.Name}", async () =>
         {

@@ -57,11 +57,11 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
     private async Task RunScheduleAsync(CancellationToken ct)
     {
         _env["backend"] = LabBackends.Describe(options.Backend);
-        var kernel = await LabPreparation.CheckToolsAsync(options.KernelRelease, _clock, ct, options.Kernel);
+        var kernel = await LabPreparation.CheckToolsAsync(options.Lab.KernelRelease, _clock, ct, options.Lab.Kernel);
         _env["kernel"] = kernel.Release;
-        var vmImages = options.ResolveVmImagesDir();
+        var vmImages = options.Lab.ResolveVmImagesDir();
         var prepared = new Dictionary<string, PreparedPolicy>();
-        var modules = new LabModules(kernel, options.StateDir, options.Backend, options.Tunables);
+        var modules = new LabModules(kernel, options.Lab.StateDir, options.Backend, options.Lab.Tunables);
         foreach (var policy in options.Policies)
         {
             prepared[policy] = await LabPreparation.PreparePolicyAsync(policy, null, modules, vmImages, _clock, progress, ct);
@@ -109,7 +109,7 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
         var cleanup = new CleanupRegistry(progress.Report);
         try
         {
-            var measured = await trial.RunAsync(policy, accel, kernel, options.StateDir, options.TrialSettings, cleanup, ct);
+            var measured = await trial.RunAsync(policy, accel, kernel, options.Lab.StateDir, options.TrialSettings, cleanup, ct);
             _env["accel"] = measured.Accel;
             return (TrialResult.From(slot, measured, NestedTrial.ConsoleFailures(trial.Consoles), options.Queues, sw.Elapsed.TotalSeconds, attempt)
                 with { RetriedBoots = clock.Timings.Where(t => t.Retried).ToList() }, trial.Consoles, true);
@@ -142,6 +142,6 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
         var verdict = LabVerdicts.OfTrials(error is not null, _trials.Select(t => t.Measured).ToList());
         return new CompareReport(verdict, options.Policies, options.Test.NetperfName(), options.Flows, options.DurationSeconds, options.Queues,
             options.Trials, summaries, CompareStatistics.DynamicRatios(summaries), _trials, _clock.Timings,
-            Math.Round(_clock.WallSeconds, 1), error, _env) { Tunables = options.Tunables };
+            Math.Round(_clock.WallSeconds, 1), error, _env) { Tunables = options.Lab.Tunables };
     }
 }

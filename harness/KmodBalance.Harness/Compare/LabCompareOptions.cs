@@ -1,5 +1,3 @@
-using KmodBalance.Generator.Build;
-using KmodBalance.Generator.Output;
 using KmodBalance.Harness.Lab;
 
 namespace KmodBalance.Harness.Compare;
@@ -16,15 +14,11 @@ public sealed record LabCompareOptions
     public NetperfTest Test { get; init; } = NetperfTest.TcpStream;
     public int Queues { get; init; } = 4;
     public string ReportDir { get; init; } = "out/compare";
-    public string StateDir { get; init; } = StateDirectory.DefaultPath;
-    public string? KernelRelease { get; init; }
-    /// <summary>A fetched kernel (`--kernel GEN`) to build for and boot as L1 and L2 instead of the installed one.</summary>
-    public InstalledKernel? Kernel { get; init; }
-    public string? VmImagesDir { get; init; }
     /// <summary>`--backend`: every policy's patched module, or the kernel's own tun.ko with kmbsteer for dynamic.</summary>
     public LabBackend Backend { get; init; } = LabBackend.Module;
-    /// <summary>`--threshold`, `--period-ms`: what every policy's module is generated with (or kmbsteer attached with).</summary>
-    public Tunables Tunables { get; init; } = new();
+    /// <summary>The state dir, the kernel (L1 and L2), vm-images/ and the tunables every policy's module is generated
+    /// with (or kmbsteer attached with).</summary>
+    public LabEnvironment Lab { get; init; } = new();
 
     public IReadOnlyList<string> Validate()
     {
@@ -39,6 +33,4 @@ public sealed record LabCompareOptions
     }
 
     public TrialSettings TrialSettings => new(Flows, DurationSeconds, Test, Queues);
-
-    public string ResolveVmImagesDir() => LabOptions.LocateVmImages(VmImagesDir);
 }

@@ -1,6 +1,3 @@
-using KmodBalance.Generator.Build;
-using KmodBalance.Generator.Output;
-using KmodBalance.Harness.Infrastructure;
 
 namespace KmodBalance.Harness.Lab;
 
@@ -19,15 +16,10 @@ public sealed record LabOptions
     public double MinShare { get; init; } = QueueShare.SpreadMinimum;
     public Topology Topology { get; init; } = Topology.Nested;
     public bool AllowHostModule { get; init; }
-    public string StateDir { get; init; } = StateDirectory.DefaultPath;
-    public string? KernelRelease { get; init; }
-    /// <summary>A fetched kernel (`--kernel GEN`) to build for and boot as L1 and L2 instead of the installed one.</summary>
-    public InstalledKernel? Kernel { get; init; }
-    public string? VmImagesDir { get; init; }
     /// <summary>`--backend`: the patched module, or kmbsteer on the kernel's own tun.ko.</summary>
     public LabBackend Backend { get; init; } = LabBackend.Module;
-    /// <summary>`--threshold`, `--period-ms`: what the policy's module is generated with (or kmbsteer attached with).</summary>
-    public Tunables Tunables { get; init; } = new();
+    /// <summary>The state dir, the kernel, vm-images/ and the tunables the module is generated with (or kmbsteer attached with).</summary>
+    public LabEnvironment Lab { get; init; } = new();
 
     public IReadOnlyList<string> Validate()
     {
@@ -45,19 +37,5 @@ public sealed record LabOptions
         if (Backend == LabBackend.Ebpf && Topology == Topology.Host)
             e.Add("--topology host cannot be combined with --backend ebpf (host topology is not built for either back end): use --topology nested");
         return e;
-    }
-
-    /// <summary>vm-images/ of this checkout (see <see cref="LocateVmImages"/>).</summary>
-    public string ResolveVmImagesDir() => LocateVmImages(VmImagesDir);
-
-    /// <summary>vm-images/: <paramref name="explicitDir"/> (--vm-images), $KMB_ROOT (set by ./kmb), or found above the binary.</summary>
-    public static string LocateVmImages(string? explicitDir)
-    {
-        if (explicitDir is not null) return explicitDir;
-        if (Environment.GetEnvironmentVariable("KMB_ROOT") is { Length: > 0 } root && Directory.Exists(Path.Combine(root, "vm-images")))
-            return Path.Combine(root, "vm-images");
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (Directory.Exists(Path.Combine(d.FullName, "vm-images"))) return Path.Combine(d.FullName, "vm-images");
-        throw new LabStepException("prepare-images", "cannot find vm-images/ (run through ./kmb, or set KMB_ROOT)");
     }
 }

@@ -40,10 +40,10 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
     private async Task<(SpreadVerdict, TrialMeasurement)> RunNestedAsync(CancellationToken ct)
     {
         var o = options;
-        var kernel = await LabPreparation.CheckToolsAsync(o.KernelRelease, _clock, ct, o.Kernel);
+        var kernel = await LabPreparation.CheckToolsAsync(o.Lab.KernelRelease, _clock, ct, o.Lab.Kernel);
         _env["kernel"] = kernel.Release;
-        var prepared = await LabPreparation.PreparePolicyAsync(o.Policy, o.ModuleDir, new LabModules(kernel, o.StateDir, o.Backend, o.Tunables),
-            o.ResolveVmImagesDir(), _clock, progress, ct);
+        var prepared = await LabPreparation.PreparePolicyAsync(o.Policy, o.ModuleDir, new LabModules(kernel, o.Lab.StateDir, o.Backend, o.Lab.Tunables),
+            o.Lab.ResolveVmImagesDir(), _clock, progress, ct);
         _env["guest_image"] = prepared.Images.Guest.CacheKey[..16];
         _env["l1_image"] = prepared.Images.LabHost!.CacheKey[..16];
         var runnerAccel = await LabPreparation.ProbeRunnerAccelAsync(kernel, _clock, progress, ct);
@@ -70,7 +70,7 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
         var retried = false;
         try
         {
-            return await trial.RunAsync(prepared, runnerAccel, kernel, options.StateDir, settings, cleanup, ct);
+            return await trial.RunAsync(prepared, runnerAccel, kernel, options.Lab.StateDir, settings, cleanup, ct);
         }
         catch (LabStepException e) when (NestedTrial.MayBootAgain(e) && boot < NestedTrial.Boots && !ct.IsCancellationRequested)
         {
@@ -102,7 +102,7 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
         if (!options.AllowHostModule)
             throw new LabStepException("topology", "--topology host loads the patched tun.ko into THIS machine's kernel; " +
                 "it needs a disposable bare-metal runner with KVM running exactly the module's kernel. Pass --allow-host-module to confirm, or use --topology nested");
-        var kernel = InstalledKernel.Find(options.KernelRelease);
+        var kernel = InstalledKernel.Find(options.Lab.KernelRelease);
         var decision = AccelProbe.Decide(await AccelProbe.ProbeHostAsync(kernel.VmlinuzPath, ct), "runner");
         if (decision.Accel != Accel.Kvm)
             throw new LabStepException("topology", $"--topology host needs working KVM: {decision.Message}");
@@ -136,7 +136,7 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
             result?.Measurement.Migrations, result?.Measurement.After.Balance,
             result?.Measurement.Balancing ?? (_env.TryGetValue("balancing", out var b) ? b : null), result?.Measurement.Tcp)
         {
-            Tunables = options.Tunables,
+            Tunables = options.Lab.Tunables,
         };
         // ReportWriter copies console logs from files: stage the captured texts in a temp dir.
         var staged = Directory.CreateTempSubdirectory("kmb-consoles-");

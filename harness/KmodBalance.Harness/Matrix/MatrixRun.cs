@@ -141,8 +141,7 @@ public sealed class MatrixRun(MatrixOptions options, IProgress<string> progress)
         var sw = Stopwatch.StartNew();
         var check = new CheckOptions
         {
-            Policy = plan.Policy.Name(), ModuleDir = moduleDir, ReportDir = Path.Combine(dir, "check"), StateDir = options.StateDir,
-            Kernel = record.AsKernel(), VmImagesDir = options.VmImagesDir,
+            Policy = plan.Policy.Name(), ModuleDir = moduleDir, ReportDir = Path.Combine(dir, "check"), Lab = CellLab(record),
         };
         if (check.Validate() is { Count: > 0 } invalid)
         {
@@ -161,14 +160,17 @@ public sealed class MatrixRun(MatrixOptions options, IProgress<string> progress)
         cell.Times = cell.Times with { Check = Seconds(sw) };
     }
 
+    /// <summary>The cell's kernel, booted from the matrix's state dir.</summary>
+    private LabEnvironment CellLab(KernelRecord record) =>
+        new() { StateDir = options.StateDir, Kernel = record.AsKernel(), VmImagesDir = options.VmImagesDir };
+
     private async Task RunLabAsync(MatrixCellPlan plan, KernelRecord record, string moduleDir, string dir, CellState cell,
         IProgress<string> cellProgress, CancellationToken ct)
     {
         var sw = Stopwatch.StartNew();
         var outcome = await new LabRun(new LabOptions
         {
-            Policy = plan.Policy.Name(), ModuleDir = moduleDir, ReportDir = Path.Combine(dir, "run"), StateDir = options.StateDir,
-            Kernel = record.AsKernel(), VmImagesDir = options.VmImagesDir,
+            Policy = plan.Policy.Name(), ModuleDir = moduleDir, ReportDir = Path.Combine(dir, "run"), Lab = CellLab(record),
         }, cellProgress).RunAsync(ct);
         cell.RunVerdict = outcome.Verdict;
         if (outcome.Error is not null) cell.Error ??= "run: " + outcome.Error;

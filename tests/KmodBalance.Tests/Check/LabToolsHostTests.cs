@@ -22,7 +22,7 @@ public sealed class LabToolsHostTests(ITestOutputHelper output) : IAsyncLifetime
     private readonly TempDir _state = new();
     private readonly string _netns = $"kmb-chk-{Environment.ProcessId}-{Interlocked.Increment(ref _next)}";
     private IReadOnlyDictionary<string, string> _tools = new Dictionary<string, string>();
-    private static string VmImages => new LabOptions().ResolveVmImagesDir();
+    private static string VmImages => new LabEnvironment().ResolveVmImagesDir();
 
     public async Task InitializeAsync()
     {

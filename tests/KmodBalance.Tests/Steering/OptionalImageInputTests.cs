@@ -51,7 +51,7 @@ public sealed class OptionalImageInputTests : IDisposable
     [Fact]
     public void The_l1_recipe_carries_kmbsteer_and_its_script()
     {
-        var recipe = ImageRecipe.Load(Path.Combine(KmodBalance.Harness.Lab.LabOptions.LocateVmImages(null), "l1", "image.recipe"));
+        var recipe = ImageRecipe.Load(Path.Combine(KmodBalance.Harness.Lab.LabEnvironment.LocateVmImages(null), "l1", "image.recipe"));
         recipe.Directives.OfType<RecipeDirective.Input>().Should().ContainSingle(i => i.InputName == "kmbsteer" && i.Optional);
         recipe.Directives.OfType<RecipeDirective.File>().Should().Contain(f => f.Dest == "/opt/kmb/steer.sh");
     }
