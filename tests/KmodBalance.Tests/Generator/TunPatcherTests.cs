@@ -166,6 +166,123 @@ public class TunPatcherTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(GenerationsAndPolicies))]
+    public void Flow_learning_is_skipped_while_a_device_balances(string generation, Policy policy)
+    {
+        var patched = Patch(generation, policy);
+
+        var update = Body(patched, "static void tun_flow_update(struct tun_struct *tun, u32 rxhash,\n\t\t\t    struct tun_file *tfile)");
+        update.Should().Contain("u16 queue_index = tfile->queue_index;\n\n\tif (tun_balance_skips_learning(tun))\n\t\treturn;\n\n",
+            "the test follows the declarations");
+        patched.IndexOf("static bool tun_balance_skips_learning(", StringComparison.Ordinal)
+            .Should().BeLessThan(patched.IndexOf("static void tun_flow_update(", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Rfs_keeps_getting_the_flow_hash_where_tun_saves_it()
+    {
+        var text = Fixtures.ReadTunC("linux-5.10") +
+            "\nstatic void other(struct tun_flow_entry *e)\n{\n\tif (static_branch_unlikely(&rps_needed))\n\t\ttun_flow_save_rps_rxhash(e, tun_flow_find(0, 0));\n}\n";
+
+        var patched = TunPatcher.Apply(text, ApiDetector.Detect(text), Policy.Dynamic, new Tunables());
+
+        Body(patched, "static u16 tun_balance_select_queue(struct tun_struct *tun,\n\t\t\t\t    struct tun_balance *bal,\n\t\t\t\t    struct sk_buff *skb)")
+            .Should().Contain("tun_balance_save_rps_rxhash(tun, rxhash);");
+        Body(patched, "static bool tun_balance_skips_learning(struct tun_struct *tun)")
+            .Should().Contain("if (static_branch_unlikely(&rps_needed))\n\t\treturn false;");
+        Patch("linux-5.10", Policy.Dynamic).Should().NotContain("rps_needed", "the fixture saves no hash for RFS");
+    }
+
+    [Theory]
+    [MemberData(nameof(Generations))]
+    public void Dynamic_hears_of_every_detach_once_the_packet_paths_have_seen_it(string generation)
+    {
+        var detach = Body(Patch(generation, Policy.Dynamic), "static void __tun_detach(struct tun_file *tfile, bool clean)");
+
+        detach.Should().Contain("--tun->numqueues;\n\tsynchronize_net();\n\ttun_balance_queue_moved(tun, index, tun->numqueues);\n\ttun_flow_delete_by_queue(");
+        Patch(generation, Policy.Hash).Should().NotContain("tun_balance_queue_moved", "hash keeps no per-flow state");
+    }
+
+    [Theory]
+    [InlineData("linux-5.10", true)]
+    [InlineData("linux-4.19", false)]
+    public void Xdp_frames_count_toward_their_queues_load(string generation, bool xdp)
+    {
+        var patched = Patch(generation, Policy.Dynamic);
+
+        patched.Contains("\tif (unlikely(!tfile))\n\t\treturn -ENXIO;\n\ttun_balance_count_xdp(tun, READ_ONCE(tfile->queue_index), n);\n")
+            .Should().Be(xdp, "counted on the chosen file's own index, the modulo computed once");
+        patched.Contains("static void tun_balance_count_xdp(").Should().Be(xdp, "an unused static function would warn");
+    }
+
+    [Theory]
+    [MemberData(nameof(GenerationsAndPolicies))]
+    public void The_statistics_file_comes_after_a_successful_init_and_goes_first(string generation, Policy policy)
+    {
+        var patched = Patch(generation, policy);
+
+        Body(patched, "static int __init tun_init(void)").Should().Contain("\ttun_balance_debugfs_init();\n\treturn 0;");
+        Body(patched, "static void tun_cleanup(void)").Should().StartWith("\n\ttun_balance_debugfs_exit();\n");
+    }
+
+    [Fact]
+    public void A_tun_c_without_tun_init_is_refused_naming_it()
+    {
+        var text = Fixtures.ReadTunC("linux-5.10").Replace("static int __init tun_init(void)", "static int __init other_init(void)");
+
+        var act = () => TunPatcher.Apply(text, ApiDetector.Detect(text), Policy.Hash, new Tunables());
+
+        act.Should().Throw<UnsupportedTunSourceException>().WithMessage("*tun_init()*");
+    }
+
+    [Fact]
+    public void Tunables_become_the_module_parameters_defaults()
+    {
+        var patched = Patch("linux-5.10", Policy.Dynamic, new Tunables(Threshold: 17, PeriodMs: 350));
+
+        patched.Should().Contain("static unsigned int balance_threshold = 17;");
+        patched.Should().Contain("static unsigned int balance_period_ms = 350;");
+        patched.Should().Contain("module_param_cb(balance_period_ms, &tun_balance_period_ops,");
+        patched.Should().Contain("module_param_cb(balance_threshold, &tun_balance_threshold_ops,");
+    }
+
+    [Fact]
+    public void The_generated_code_is_indented_with_tabs_and_fits_100_columns()
+    {
+        var added = Patch("linux-5.10", Policy.Dynamic).Split('\n');
+
+        added.Should().NotContain(l => l.StartsWith("    ", StringComparison.Ordinal));
+        added.Where(l => !l.TrimStart().StartsWith('"') && !l.Contains("seq_printf(") && !l.Contains("MODULE_PARM_DESC"))
+            .Should().OnlyContain(l => l.Replace("\t", "        ").Length <= 100);
+    }
+
+    [Fact]
+    public void Every_policy_adds_a_writable_balance_switch_where_tun_has_sysfs_attributes()
+    {
+        var text = Fixtures.ReadTunC("linux-5.10") +
+            "\nstatic struct attribute *tun_dev_attrs[] = {\n\t&dev_attr_tun_flags.attr,\n\tNULL\n};\n";
+
+        foreach (var policy in new[] { Policy.Hash, Policy.Dynamic, Policy.Adaptive })
+        {
+            var patched = TunPatcher.Apply(text, ApiDetector.Detect(text), policy, new Tunables());
+
+            patched.Should().Contain("static DEVICE_ATTR_RW(balance);\n\nstatic struct attribute *tun_dev_attrs[] = {");
+            patched.Should().Contain("\t&dev_attr_tun_flags.attr,\n\t&dev_attr_balance.attr,\n\tNULL\n};");
+            patched.Should().Contain("return scnprintf(buf, PAGE_SIZE, \"%d\\n\", !!rcu_access_pointer(tun->balance));", "the fixture has no sysfs_emit");
+            Body(patched, "static ssize_t balance_store(struct device *dev, struct device_attribute *attr,\n\t\t\t     const char *buf, size_t count)")
+                .Should().Contain("if (tun->dev->num_tx_queues < 2)\n\t\treturn on ? -EOPNOTSUPP : count;",
+                    "a single-queue device never balances, and is already off");
+            patched.Should().Contain("if (!rtnl_trylock())\n\t\treturn restart_syscall();");
+        }
+    }
+
+    [Fact]
+    public void Without_sysfs_attributes_there_is_no_per_device_switch()
+    {
+        Patch("linux-5.10", Policy.Dynamic).Should().NotContain("dev_attr_balance");
+    }
+
     private static string Body(string text, string signature)
     {
         var start = text.IndexOf(signature + "\n{", StringComparison.Ordinal);
