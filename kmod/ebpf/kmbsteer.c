@@ -15,7 +15,9 @@
  *       HISTORY_FILE gets one line per event, times in CLOCK_MONOTONIC ns
  *       (begin and end of the step): "start t_ns" (before anything is set
  *       on the device), "attach t_ns end_ns queues period_ms
- *       threshold", "remap t_ns end_ns | STATS" (STATS: the stats file's
+ *       threshold helper_frames" (frames tun queued on kmbsteer's helper
+ *       queue before the program was set, lost to the device's reader),
+ *       "remap t_ns end_ns | STATS" (STATS: the stats file's
  *       lines joined by " | "), "resize t_ns end_ns from to", "tunables
  *       t_ns period_ms threshold", "detach t_ns end_ns errno" (0: the
  *       program was cleared), "end reason".
@@ -642,12 +644,34 @@ static bool steer_held_by_others(const char *dev)
 	return held;
 }
 
+/* Reads every frame queued on @fd, an attached queue file, without
+ * waiting; returns how many there were.
+ */
+static unsigned int steer_drain(int fd)
+{
+	static char frame[65536 + 64];
+	unsigned int frames = 0;
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK))
+		return 0;
+	while (read(fd, frame, sizeof(frame)) >= 0)
+		frames++;
+	fcntl(fd, F_SETFL, fl);
+	return frames;
+}
+
 /* Opens a queue file of @dev holding no queue, with @prog_fd (-1: none)
  * as the device's steering program. A queue is attached for the moment of
  * the ioctl (tun takes ioctls only from an attached or detached queue
- * file), then detached: the file holds the device, not a queue.
+ * file), then detached: the file holds the device, not a queue. Until the
+ * program is set, tun's own selection counts that queue and may put frames
+ * on it, which the detach would purge without a trace; they are read and
+ * counted into *@helper_frames (if not NULL) instead. The program never
+ * answers the helper's index: it steers within the queues kmbsteer polled.
  */
-static int steer_set_program(const char *dev, int prog_fd)
+static int steer_set_program(const char *dev, int prog_fd,
+			     unsigned int *helper_frames)
 {
 	unsigned int flags = steer_tun_flags(dev);
 	struct ifreq ifr = {};
@@ -677,6 +701,8 @@ static int steer_set_program(const char *dev, int prog_fd)
 		close(fd);
 		die(1, "TUNSETSTEERINGEBPF on %s: %s", dev, strerror(err));
 	}
+	if (helper_frames)
+		*helper_frames = steer_drain(fd);
 	ifr.ifr_flags = IFF_DETACH_QUEUE;
 	if (ioctl(fd, TUNSETQUEUE, &ifr)) {
 		err = errno;
@@ -830,7 +856,7 @@ static int steer_attach(const char *dev, const char *period_text,
 	struct sigaction sa = { .sa_handler = steer_on_signal };
 	struct timespec tunables_seen = {};
 	struct steer s = {};
-	unsigned int flags;
+	unsigned int flags, helper_frames = 0;
 	__u64 next, polls = 0, t0;
 	const char *reason = "signal";
 	FILE *hist = NULL;
@@ -876,12 +902,13 @@ static int steer_attach(const char *dev, const char *period_text,
 	s.numqueues = steer_queue_count(dev);
 	steer_publish(&s, false);
 	t0 = steer_now_ns();
-	tun = steer_set_program(dev, bpf_program__fd(s.skel->progs.kmb_steer));
+	tun = steer_set_program(dev, bpf_program__fd(s.skel->progs.kmb_steer),
+				&helper_frames);
 	if (detach_after_ms)
 		stop_ms = steer_now_ms() + detach_after_ms;
-	steer_history(hist, "attach t_ns=%llu end_ns=%llu queues=%u period_ms=%u threshold=%u\n",
+	steer_history(hist, "attach t_ns=%llu end_ns=%llu queues=%u period_ms=%u threshold=%u helper_frames=%u\n",
 		      (unsigned long long)t0, (unsigned long long)steer_now_ns(),
-		      s.numqueues, period, threshold);
+		      s.numqueues, period, threshold, helper_frames);
 	printf("kmbsteer: steering %s (%u queues), period %u ms, threshold %u\n",
 	       dev, s.numqueues, period, threshold);
 	fflush(stdout);
@@ -957,7 +984,7 @@ static int steer_attach(const char *dev, const char *period_text,
 static int steer_detach(const char *dev)
 {
 	steer_check_caps();
-	close(steer_set_program(dev, -1));
+	close(steer_set_program(dev, -1, NULL));
 	printf("kmbsteer: %s has no steering program\n", dev);
 	return 0;
 }

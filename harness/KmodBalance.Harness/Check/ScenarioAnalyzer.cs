@@ -101,6 +101,7 @@ public static partial class ScenarioAnalyzer
         if (o.Seen.UnknownFlows > 0) problems.Add($"{o.Seen.UnknownFlows} datagrams of flows beyond mqtap's table");
         if (!s.Events.Any(e => e.Op != QueueOp.Balance))
         {
+            var unread = new List<(int Port, long Got, long Planned)>();
             foreach (var t in tracks)
             {
                 var got = t.Segments.Sum(x => x.Frames) + (t.BeforeAdmission?.Frames ?? 0);
@@ -108,8 +109,13 @@ public static partial class ScenarioAnalyzer
                 long dropped = Math.Max(0, o.Seen.TxDroppedAfter - o.Seen.TxDroppedBefore);
                 // under a flood the reader may fall behind: tun drops what its ring cannot hold (tx_dropped)
                 if (got != planned && (s.Flood is null || planned - got > dropped))
-                    problems.Add($"flow {t.Port}: {got} of {planned} datagrams read (tx_dropped {o.Seen.TxDroppedBefore} -> {o.Seen.TxDroppedAfter}: the reader fell behind)");
+                    unread.Add((t.Port, got, planned));
             }
+            // --backend ebpf: kmbsteer's helper queue took these while it attached, and counted them
+            var helper = o.SteerHistory?.HelperFrames ?? 0;
+            if (!(helper > 0 && unread.All(u => u.Got < u.Planned) && unread.Sum(u => u.Planned - u.Got) <= helper))
+                problems.AddRange(unread.Select(u => $"flow {u.Port}: {u.Got} of {u.Planned} datagrams read (tx_dropped {o.Seen.TxDroppedBefore} -> " +
+                                                     $"{o.Seen.TxDroppedAfter}" + (helper > 0 ? $", kmbsteer's helper queue {helper}" : "") + ": the reader fell behind)"));
         }
         return problems.Count == 0 ? null : string.Join("; ", problems);
     }

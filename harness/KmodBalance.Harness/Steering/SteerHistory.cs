@@ -30,6 +30,10 @@ public sealed record SteerHistory(
     /// <summary>TUNSETSTEERINGEBPF(-1)'s errno at the detach (0: the program was cleared; null: no detach).</summary>
     public int? DetachErrno { get; init; }
 
+    /// <summary>Frames tun queued on kmbsteer's helper queue while it attached (before its program was set,
+    /// tun's own selection counts that queue): read and counted by kmbsteer, so lost to the device's reader.</summary>
+    public long HelperFrames { get; init; }
+
     public bool Attached => AttachEndNs is not null;
 
     /// <exception cref="FormatException">A line kmbsteer does not write.</exception>
@@ -55,7 +59,9 @@ public sealed record SteerHistory(
                 case "attach":
                     if (h.AttachEndNs is not null) throw new FormatException($"kmbsteer history: a second attach '{raw}'");
                     h = h with { AttachBeginNs = Num("t_ns"), AttachEndNs = Num("end_ns"), AttachQueues = (int)Num("queues"),
-                        PeriodMs = Num("period_ms"), Threshold = Num("threshold") };
+                        PeriodMs = Num("period_ms"), Threshold = Num("threshold"),
+                        // kmbsteer before it counted them wrote no helper_frames
+                        HelperFrames = f.ContainsKey("helper_frames") ? Num("helper_frames") : 0 };
                     break;
                 case "remap":
                     if (bar < 0) throw new FormatException($"kmbsteer history: a remap without statistics '{raw}'");

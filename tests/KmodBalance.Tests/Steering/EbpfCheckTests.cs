@@ -78,6 +78,30 @@ public sealed class EbpfCheckTests
     }
 
     [Fact]
+    public void Datagrams_kmbsteers_helper_queue_took_while_it_attached_are_not_the_readers_loss()
+    {
+        // the last segment of flow 40001 one or two datagrams short, as if tun had queued them on the helper
+        static string Lose(string t, int n) => t.Replace("seg flow=40001 slot=1 first_seq=304 last_seq=479 frames=176",
+            $"seg flow=40001 slot=1 first_seq=304 last_seq=479 frames={176 - n}", StringComparison.Ordinal);
+        static string Helper(string t, int n) =>
+            System.Text.RegularExpressions.Regex.Replace(t, "^(attach .*threshold=20)$", $"$1 helper_frames={n}", System.Text.RegularExpressions.RegexOptions.Multiline);
+
+        static IReadOnlyList<PropertyVerdict> Verdicts(Func<string, string> change)
+        {
+            var (o, problem) = Observe("optin", change);
+            problem.Should().BeNull();
+            return ScenarioAnalyzer.Judge(o);
+        }
+
+        Verdicts(t => Lose(t, 1)).Should().OnlyContain(v => v.Verdict == LabVerdicts.Error && v.Message.Contains("flow 40001: 479 of 480 datagrams read"));
+        Verdicts(t => Helper(Lose(t, 1), 1)).Should().OnlyContain(v => v.Verdict == LabVerdicts.Pass,
+            "kmbsteer read and counted the datagram its helper queue took");
+        Verdicts(t => Helper(Lose(t, 2), 1)).Should().OnlyContain(v => v.Verdict == LabVerdicts.Error && v.Message.Contains("478 of 480") &&
+                                                                  v.Message.Contains("kmbsteer's helper queue 1"));
+        SteerHistory.Parse("attach t_ns=1 end_ns=2 queues=4 period_ms=200 threshold=20 helper_frames=3\n", "kq0").HelperFrames.Should().Be(3);
+    }
+
+    [Fact]
     public void Without_the_stock_tun_or_kmbsteer_the_run_is_not_judged()
     {
         Observe("spread4", t => t.Replace("balance_default=-", "balance_default=0", StringComparison.Ordinal))
