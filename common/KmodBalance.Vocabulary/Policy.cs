@@ -52,18 +52,30 @@ public static class PolicyNames
         return false;
     }
 
-    /// <summary>What is wrong with a <c>--policies</c> list (compare, capacity): empty, a name that is no
-    /// policy, or a policy named twice. Exact names, as the verbs pass them on.</summary>
-    public static IReadOnlyList<string> ListErrors(IReadOnlyList<string> names)
+    /// <summary>A comma-separated <c>--policies</c> value (compare, capacity): its policies in the order given,
+    /// and an error for each name that is no policy.</summary>
+    public static (IReadOnlyList<Policy> Policies, IReadOnlyList<string> Errors) ParseList(string text)
     {
-        ArgumentNullException.ThrowIfNull(names);
-        var known = NamesOf(All);
+        ArgumentNullException.ThrowIfNull(text);
+        var policies = new List<Policy>();
+        var errors = new List<string>();
+        foreach (var name in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (TryParse(name, out var p)) policies.Add(p);
+            else errors.Add($"--policies: unknown policy '{name}' (known: {Listed(All)})");
+        }
+        return (policies, errors);
+    }
+
+    /// <summary>What is wrong with the policies a verb was given to run side by side (compare, capacity):
+    /// none, or one named twice.</summary>
+    public static IReadOnlyList<string> ListErrors(IReadOnlyList<Policy> policies)
+    {
+        ArgumentNullException.ThrowIfNull(policies);
         var e = new List<string>();
-        if (names.Count == 0) e.Add($"--policies must name at least one of {Listed(All)}");
-        foreach (var p in names.Where(p => !known.Contains(p)))
-            e.Add($"--policies: unknown policy '{p}' (known: {Listed(All)})");
-        foreach (var p in names.GroupBy(p => p).Where(g => g.Count() > 1))
-            e.Add($"--policies names '{p.Key}' twice");
+        if (policies.Count == 0) e.Add($"--policies must name at least one of {Listed(All)}");
+        foreach (var p in policies.GroupBy(p => p).Where(g => g.Count() > 1))
+            e.Add($"--policies names '{p.Key.Name()}' twice");
         return e;
     }
 

@@ -13,7 +13,7 @@ public static class ModulePipeline
 
     /// <param name="sources">The command's kernel sources: tun.c is read once for all the policies it builds.</param>
     /// <returns>The directory holding the built tun.ko.</returns>
-    public static async Task<string> GenerateAndBuildAsync(string policy, Tunables tunables, InstalledKernel kernel, string outDir,
+    public static async Task<string> GenerateAndBuildAsync(Policy policy, Tunables tunables, InstalledKernel kernel, string outDir,
         TunSourceCache sources, IProgress<string> progress, CancellationToken ct)
     {
         if (!Directory.Exists(kernel.HeadersDir))
@@ -21,11 +21,11 @@ public static class ModulePipeline
         var tarball = kernel.SourceTree ?? TunSourceLocator.FindInstalledTarball();
         // One lock over generate and build: a concurrent lab run waits rather than building into a replaced directory.
         using var output = await OutputDirectory.OpenAsync(outDir, [tarball], progress, ct);
-        progress.Report($"generating the {policy} tun.c from {tarball}");
+        progress.Report($"generating the {policy.Name()} tun.c from {tarball}");
         var source = await sources.ReadAsync(tarball, ct);
         var author = await PatchAuthor.FromGitConfigAsync(ct);
         var files = await TunGenerator.RenderAsync(
-            new GenerateRequest(source, PolicyNames.Parse(policy), tunables, output.FullPath, author), ct);
+            new GenerateRequest(source, policy, tunables, output.FullPath, author), ct);
         if (File.Exists(Path.Combine(output.FullPath, KbuildArtefacts.Module)) && files.SameIn(output.FullPath, BuildInputs))
         {
             progress.Report($"{Path.Combine(output.FullPath, KbuildArtefacts.Module)} is up to date (same tun.c, Kbuild and Makefile)");

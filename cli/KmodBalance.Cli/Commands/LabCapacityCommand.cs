@@ -15,7 +15,7 @@ internal static class LabCapacityCommand
         var policies = new Option<string>("--policies")
         {
             Description = $"Comma-separated policies to compare ({PolicyNames.Listed(PolicyNames.All)})",
-            DefaultValueFactory = _ => string.Join(',', defaults.Policies),
+            DefaultValueFactory = _ => string.Join(',', PolicyNames.NamesOf(defaults.Policies)),
         };
         var trials = new Option<int>("--trials") { Description = "Trials per policy (interleaved, fresh source ports each)", DefaultValueFactory = _ => defaults.Trials };
         var duration = new Option<int>("--duration") { Description = "Seconds of traffic per trial", DefaultValueFactory = _ => defaults.DurationSeconds };
@@ -38,9 +38,10 @@ internal static class LabCapacityCommand
         lab.AddTo(capacity);
         capacity.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
+            var named = PolicyNames.ParseList(r.GetValue(policies)!);
             var options = new CapacityOptions
             {
-                Policies = r.GetValue(policies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Policies = named.Policies,
                 Trials = r.GetValue(trials),
                 DurationSeconds = r.GetValue(duration),
                 Flows = r.GetValue(flows),
@@ -52,11 +53,7 @@ internal static class LabCapacityCommand
                 ReportDir = r.GetValue(report)!,
                 Lab = await lab.ReadAsync(r, ct),
             };
-            if (options.Validate() is { Count: > 0 } invalid)
-            {
-                foreach (var e in invalid) Console.Error.WriteLine($"kmb lab capacity: {e}");
-                return CommandRunner.BadInput;
-            }
+            if (LabCommand.Refuse("kmb lab capacity", [.. named.Errors, .. options.Validate()])) return CommandRunner.BadInput;
             var progress = new ConsoleProgress();
             var outcome = await new CapacityRun(options, progress).RunAsync(ct);
             if (outcome.Report is { } rep)

@@ -47,7 +47,7 @@ internal static class LabCheckCommand
         {
             var options = new CheckOptions
             {
-                Policy = r.GetValue(policy)!,
+                Policy = PolicyNames.Parse(r.GetValue(policy)!),
                 ModuleDir = r.GetValue(module),
                 ReportDir = r.GetValue(report)!,
                 Scenarios = r.GetValue(scenario) ?? [],

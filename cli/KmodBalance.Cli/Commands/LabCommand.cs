@@ -40,7 +40,7 @@ internal static class LabCommand
             var options = new LabOptions
             {
                 ModuleDir = r.GetValue(module),
-                Policy = r.GetValue(policy)!,
+                Policy = PolicyNames.Parse(r.GetValue(policy)!),
                 Flows = r.GetValue(flows),
                 DurationSeconds = r.GetValue(duration),
                 ReportDir = r.GetValue(report)!,
@@ -68,7 +68,7 @@ internal static class LabCommand
                 foreach (var reason in rep.Reasons) Console.WriteLine($"  reason: {reason}");
             }
             if (outcome.Error is not null) Console.Error.WriteLine($"kmb lab run: {outcome.Error}");
-            Console.WriteLine($"VERDICT {outcome.Verdict.ToUpperInvariant()} policy={options.Policy} backend={options.Backend.Name()} flows={options.Flows} " +
+            Console.WriteLine($"VERDICT {outcome.Verdict.ToUpperInvariant()} policy={options.Policy.Name()} backend={options.Backend.Name()} flows={options.Flows} " +
                 $"queues={options.Queues} jain={outcome.Report?.Jain:0.000} wall={outcome.Report?.WallSeconds:0.0}s exit={outcome.ExitCode}");
             return CommandRunner.VerdictOrInterrupted(outcome.ExitCode, ct);
         });

@@ -29,9 +29,10 @@ internal static class LabCompareCommand
         lab.AddTo(compare);
         compare.SetAction(async (ParseResult r, CancellationToken ct) =>
         {
+            var named = PolicyNames.ParseList(r.GetValue(policies)!);
             var options = new LabCompareOptions
             {
-                Policies = r.GetValue(policies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Policies = named.Policies,
                 Trials = r.GetValue(trials),
                 DurationSeconds = r.GetValue(duration),
                 Flows = r.GetValue(flows),
@@ -41,7 +42,7 @@ internal static class LabCompareCommand
                 Backend = LabBackends.Parse(r.GetValue(backend)!),
                 Lab = await lab.ReadAsync(r, ct),
             };
-            if (LabCommand.Refuse("kmb lab compare", options.Validate())) return CommandRunner.BadInput;
+            if (LabCommand.Refuse("kmb lab compare", [.. named.Errors, .. options.Validate()])) return CommandRunner.BadInput;
             // Before any VM work: a report directory that cannot be written, or holds what kmb did not write.
             await OutputDirectory.CheckAsync(options.ReportDir, CompareReportWriter.OwnNames, ct);
             var progress = new ConsoleProgress();

@@ -21,9 +21,11 @@ internal static class SteerCommand
         };
         var policy = new Option<string>("--policy")
         {
-            Description = $"Balancing policy ({string.Join(", ", SteerOptions.Policies)})",
-            DefaultValueFactory = _ => "dynamic",
+            Description = $"Balancing policy ({PolicyNames.Listed(SteerOptions.Policies)})",
+            DefaultValueFactory = _ => Policy.Dynamic.Name(),
         };
+        // Every policy's name parses; one the eBPF back end does not implement is refused with the fix.
+        policy.AcceptOnlyFromAmong(PolicyNames.NamesOf(PolicyNames.All));
         var threshold = new Option<long>("--threshold")
         {
             Description = "Load gap between a heavy and a light queue, in segments per period, above which flows move",
@@ -71,7 +73,7 @@ internal static class SteerCommand
                 return await SteerSession.BenchAsync(tool, repeat, new StdoutLines(), ct);
             }
             var options = SteerOptions.Create(r.GetValue(device) ?? throw new KmbException("name the device to steer: kmb steer DEV"),
-                r.GetValue(policy)!, new Tunables(r.GetValue(threshold), r.GetValue(period)), r.GetValue(stats), r.GetValue(duration));
+                PolicyNames.Parse(r.GetValue(policy)!), new Tunables(r.GetValue(threshold), r.GetValue(period)), r.GetValue(stats), r.GetValue(duration));
             var state = StateDirectory.Secure(r.GetValue(stateDir)!);
             var files = new SteerRunFiles(state, options.Device);
             if (r.GetValue(set))

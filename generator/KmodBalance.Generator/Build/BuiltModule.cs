@@ -9,14 +9,14 @@ public static class BuiltModule
     /// with them (its parameters' defaults), as it must with the policy, so the report never states other values than ran.</param>
     /// <returns>The full path of its tun.ko.</returns>
     /// <exception cref="KmbException">Exit 2: not a kmb output, generated for another policy or other tunables, or not built.</exception>
-    public static string Verify(string moduleDir, string policy, Tunables tunables)
+    public static string Verify(string moduleDir, Policy policy, Tunables tunables)
     {
         if (!Directory.Exists(moduleDir))
             throw new KmbException($"--module {moduleDir}: no such directory; give a directory written by `kmb generate` and `kmb build`");
         var manifest = Manifest.Read(moduleDir);
-        if (!string.Equals(manifest.Policy, policy, StringComparison.OrdinalIgnoreCase))
+        if (!string.Equals(manifest.Policy, policy.Name(), StringComparison.OrdinalIgnoreCase))
             throw new KmbException($"--module {moduleDir} holds the {manifest.Policy} policy (its {Manifest.FileName}), " +
-                $"not --policy {policy}: give the matching --policy, or generate and build {policy} into another directory");
+                $"not --policy {policy.Name()}: give the matching --policy, or generate and build {policy.Name()} into another directory");
         if (manifest.Tunables is { } t && (t.ThresholdPackets, t.PeriodMs) != (tunables.Threshold, tunables.PeriodMs))
             throw new KmbException($"--module {moduleDir} was generated with --threshold {t.ThresholdPackets} --period-ms {t.PeriodMs} " +
                 $"(its {Manifest.FileName}), not --threshold {tunables.Threshold} --period-ms {tunables.PeriodMs}: give its values, " +

@@ -10,7 +10,7 @@ namespace KmodBalance.Harness.Capacity;
 /// emulator, decides what is delivered.</remarks>
 public sealed record CapacityOptions
 {
-    public IReadOnlyList<string> Policies { get; init; } = ["hash", "dynamic"];
+    public IReadOnlyList<Policy> Policies { get; init; } = [Policy.Hash, Policy.Dynamic];
     public int Trials { get; init; } = 10;
     public int DurationSeconds { get; init; } = 2;
     public int Flows { get; init; } = 4;
@@ -36,7 +36,6 @@ public sealed record CapacityOptions
 
     public IReadOnlyList<string> Validate()
     {
-        // Every policy: one added to the vocabulary is accepted here without a change.
         var e = new List<string>(PolicyNames.ListErrors(Policies));
         if (Trials is < 1 or > 200) e.Add("--trials must be between 1 and 200");
         if (DurationSeconds is < 1 or > 60) e.Add("--duration must be between 1 and 60 seconds");

@@ -68,14 +68,13 @@ public sealed record CapacityReport(
                 Mean(t => t.DeliveredFraction), measured.Count(t => t.Dipped),
                 measured.Sum(t => t.Reordered), Mean(t => t.Reordered), Mean(t => t.Migrations), Mean(t => t.Jain));
         }).ToList();
-        var dynamic = summaries.FirstOrDefault(s => s.Policy == "dynamic");
-        IReadOnlyList<PolicyRatio> ratios = dynamic is null ? [] : summaries.Where(s => s.Policy != "dynamic")
-            .OrderBy(s => s.Policy == "hash" ? 0 : 1)
-            .Select(s =>
+        IReadOnlyList<PolicyRatio> ratios = CompareStatistics.DynamicAndOthers(summaries, s => s.Policy) is var (dynamic, others)
+            ? [.. others.Select(s =>
             {
                 var (ratio, ci) = CompareStatistics.RatioOfMeans(dynamic.ThroughputMbps, s.ThroughputMbps);
-                return new PolicyRatio("dynamic", s.Policy, ratio, ci);
-            }).ToList();
+                return new PolicyRatio(dynamic.Policy, s.Policy, ratio, ci);
+            })]
+            : [];
         return (summaries, ratios);
     }
 }

@@ -72,7 +72,7 @@ public sealed class CapacityRun(CapacityOptions options, IProgress<string> progr
         var kernel = await LabPreparation.CheckToolsAsync(options.Lab.KernelRelease, _clock, ct, options.Lab.Kernel);
         _env["kernel"] = kernel.Release;
         var vmImages = options.Lab.ResolveVmImagesDir();
-        var prepared = new Dictionary<string, PreparedPolicy>();
+        var prepared = new Dictionary<Policy, PreparedPolicy>();
         var modules = new LabModules(kernel, options.Lab.StateDir, LabBackend.Module, options.Lab.Tunables);
         foreach (var policy in options.Policies)
             prepared[policy] = await LabPreparation.PreparePolicyAsync(policy, null, modules, vmImages, _clock, progress, ct);
@@ -85,12 +85,12 @@ public sealed class CapacityRun(CapacityOptions options, IProgress<string> progr
         var session = await L1Session.StartAsync(first, accel.Accel, kernel, options.Lab.StateDir, _clock, cleanup, _l1, progress, ct,
             balanceDefault: true);
         var loaded = first.Policy;
-        _env[$"tun_{loaded}"] = session.TunStatus;
+        _env[$"tun_{loaded.Name()}"] = session.TunStatus;
         await _clock.Step("copy-modules", async () =>
         {
             await session.Ssh.RunAsync("copy-modules", $"mkdir -p {ModulesDir}", TimeSpan.FromSeconds(20), ct);
             foreach (var p in prepared.Values)
-                await session.Ssh.UploadAsync("copy-modules", Path.Combine(p.ModuleDir, "tun.ko"), $"{ModulesDir}/{p.Policy}.ko", TimeSpan.FromSeconds(120), ct);
+                await session.Ssh.UploadAsync("copy-modules", Path.Combine(p.ModuleDir, "tun.ko"), $"{ModulesDir}/{p.Policy.Name()}.ko", TimeSpan.FromSeconds(120), ct);
         }, ct);
 
         var schedule = TrialSchedule.Build(options.Policies, options.Trials);
@@ -99,8 +99,8 @@ public sealed class CapacityRun(CapacityOptions options, IProgress<string> progr
             ct.ThrowIfCancellationRequested();
             if (loaded != slot.Policy)
             {
-                var status = await _clock.Step($"load-module {slot.Policy}", () => SwapModuleAsync(session.Ssh, slot.Policy, ct), ct);
-                _env[$"tun_{slot.Policy}"] = status;
+                var status = await _clock.Step($"load-module {slot.Policy.Name()}", () => SwapModuleAsync(session.Ssh, slot.Policy, ct), ct);
+                _env[$"tun_{slot.Policy.Name()}"] = status;
                 loaded = slot.Policy;
             }
             var result = await RunTrialAsync(session.Ssh, slot, ct);
@@ -111,9 +111,9 @@ public sealed class CapacityRun(CapacityOptions options, IProgress<string> progr
 
     /// <summary>Unloads tun (the previous trial's tap is gone with mqtap) and loads the policy's module with
     /// load-tun.sh, which turns balancing on (balance_default=1) where the module has a balancer.</summary>
-    private static async Task<string> SwapModuleAsync(LabSshClient l1, string policy, CancellationToken ct)
+    private static async Task<string> SwapModuleAsync(LabSshClient l1, Policy policy, CancellationToken ct)
     {
-        await l1.RunAsync("load-module", $"rmmod tun && cp {ModulesDir}/{policy}.ko /opt/kmb/tun.ko", TimeSpan.FromSeconds(60), ct);
+        await l1.RunAsync("load-module", $"rmmod tun && cp {ModulesDir}/{policy.Name()}.ko /opt/kmb/tun.ko", TimeSpan.FromSeconds(60), ct);
         var (status, balance) = await LabHostSteps.LoadModuleAsync(l1, balanceDefault: true, ct);
         return status + (balance is { } b ? $" balance_default={b}" : " (no balancer)");
     }
@@ -122,9 +122,9 @@ public sealed class CapacityRun(CapacityOptions options, IProgress<string> progr
     {
         var sw = Stopwatch.StartNew();
         var ports = Ports(options.Seed, slot.Slot, options.Flows);
-        var r = await _clock.Step($"trial {slot.Slot} {slot.Policy} #{slot.Trial}",
+        var r = await _clock.Step($"trial {slot.Slot} {slot.Policy.Name()} #{slot.Trial}",
             () => l1.RunAsync($"trial {slot.Slot}", Command(options, ports), TimeSpan.FromSeconds(options.DurationSeconds + 60), ct, check: false), ct);
-        _files[$"{CapacityReportWriter.RawDir}/{slot.Slot:D3}-{slot.Policy}-{slot.Trial}.txt"] = r.StdOut + (r.StdErr.Length > 0 ? "### stderr\n" + r.StdErr : "");
+        _files[$"{CapacityReportWriter.RawDir}/{slot.Slot:D3}-{slot.Policy.Name()}-{slot.Trial}.txt"] = r.StdOut + (r.StdErr.Length > 0 ? "### stderr\n" + r.StdErr : "");
         if (r.ExitCode != 0)
             return CapacityTrial.Failed(slot, ports, $"check-flows.sh exited {r.ExitCode}: {r.StdErr.Trim()}", sw.Elapsed.TotalSeconds);
         try
@@ -174,9 +174,9 @@ public sealed class CapacityRun(CapacityOptions options, IProgress<string> progr
 
     private CapacityReport BuildReport(string? error)
     {
-        var (summaries, ratios) = CapacityReport.Summarise(options.Policies, _trials);
+        var (summaries, ratios) = CapacityReport.Summarise(PolicyNames.NamesOf(options.Policies), _trials);
         var verdict = LabVerdicts.OfTrials(error is not null, _trials.Select(t => t.Measured).ToList());
-        return new CapacityReport(verdict, options.Policies, options.Trials, options.DurationSeconds, options.Flows, options.Queues,
+        return new CapacityReport(verdict, PolicyNames.NamesOf(options.Policies), options.Trials, options.DurationSeconds, options.Flows, options.Queues,
             options.FlowPps, options.ServicePps, options.PayloadBytes, Math.Round(options.OfferedMbps, 3), options.Seed,
             summaries, ratios, _trials, _clock.Timings, Math.Round(_clock.WallSeconds, 1), error, _env) { Tunables = options.Lab.Tunables };
     }

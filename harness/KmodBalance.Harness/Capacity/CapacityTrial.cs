@@ -69,7 +69,7 @@ public sealed record CapacityTrial(
             .Select(q => (double)(seen.Slots.FirstOrDefault(s => s.Slot == q)?.Frames ?? 0)).ToArray();
         var total = perQueue.Sum();
         if (delivered == 0) problems.Add("no datagram was delivered");
-        return new CapacityTrial(slot.Policy, slot.Trial, slot.Slot, ports, sentCount, delivered,
+        return new CapacityTrial(slot.Policy.Name(), slot.Trial, slot.Slot, ports, sentCount, delivered,
             Math.Round(delivered * options.PayloadBytes * 8.0 / options.DurationSeconds / 1e6, 3),
             sentCount > 0 ? Math.Round(delivered / (double)sentCount, 4) : 0,
             sentCount - delivered,
@@ -88,7 +88,7 @@ public sealed record CapacityTrial(
     }
 
     public static CapacityTrial Failed(ScheduledTrial slot, IReadOnlyList<int> ports, string error, double wallSeconds) =>
-        new(slot.Policy, slot.Trial, slot.Slot, ports, 0, 0, 0, 0, 0, 0, 0, 0, 0, [], 0, "unknown", Math.Round(wallSeconds, 1), error);
+        new(slot.Policy.Name(), slot.Trial, slot.Slot, ports, 0, 0, 0, 0, 0, 0, 0, 0, 0, [], 0, "unknown", Math.Round(wallSeconds, 1), error);
 
     /// <summary>Pure: the sum of the "reordered=" counts of mqtap's flow lines.</summary>
     /// <exception cref="FormatException">A flow line without the count (an mqtap older than the capacity lab).</exception>

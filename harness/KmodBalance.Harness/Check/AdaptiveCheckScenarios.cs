@@ -49,7 +49,7 @@ public static class AdaptiveCheckScenarios
         [AdaptiveProperties.GuestQueueKept],
         PeriodMs: CheckScenarios.PeriodMs, Threshold: CheckScenarios.Threshold)
     {
-        Policy = "adaptive",
+        Policy = Policy.Adaptive,
         Replies = [new(40001, 1)],
     };
 
@@ -83,11 +83,11 @@ public static class AdaptiveCheckScenarios
         [AdaptiveProperties.EqualFlowsSplit, AdaptiveProperties.MoveKeepsSequence, AdaptiveProperties.NoMoveBackWithinHold],
         Queues: 2, PeriodMs: CheckScenarios.PeriodMs, Threshold: CheckScenarios.Threshold)
     {
-        Policy = "adaptive",
+        Policy = Policy.Adaptive,
         PairedStart = true,
     };
 
     public static IReadOnlyList<CheckScenario> All { get; } =
         [GuestQueue, Split, .. new[] { CheckScenarios.Requeue(dynamic: true), CheckScenarios.SingleQueue(dynamic: true), CheckScenarios.Netpoll(dynamic: true) }
-            .Select(s => s with { Policy = "adaptive" })];
+            .Select(s => s with { Policy = Policy.Adaptive })];
 }

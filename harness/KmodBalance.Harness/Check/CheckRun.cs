@@ -14,7 +14,7 @@ namespace KmodBalance.Harness.Check;
 /// <summary>What `kmb lab check` was asked to do.</summary>
 public sealed record CheckOptions
 {
-    public string Policy { get; init; } = "dynamic";
+    public Policy Policy { get; init; } = Policy.Dynamic;
     public string? ModuleDir { get; init; }
     public string ReportDir { get; init; } = "out/check";
     /// <summary>Run only these scenarios (all of the policy's when empty); "stress" runs <see cref="Stress"/>.</summary>
@@ -31,9 +31,9 @@ public sealed record CheckOptions
     public IReadOnlyList<string> Validate()
     {
         var e = new List<string>();
-        if (!PolicyNames.NamesOf(PolicyNames.Patched).Contains(Policy)) e.Add($"--policy must be {PolicyNames.Listed(PolicyNames.Patched)}");
+        if (!PolicyNames.Patched.Contains(Policy)) e.Add($"--policy must be {PolicyNames.Listed(PolicyNames.Patched)}");
         else if (Scenarios.Except(CheckScenarios.For(Policy).Select(s => s.Name).Append(StressPlan.ScenarioName)).ToList() is { Count: > 0 } unknown)
-            e.Add($"--scenario {string.Join(", ", unknown)}: the {Policy} check has {string.Join(", ", CheckScenarios.For(Policy).Select(s => s.Name))} and {StressPlan.ScenarioName}");
+            e.Add($"--scenario {string.Join(", ", unknown)}: the {Policy.Name()} check has {string.Join(", ", CheckScenarios.For(Policy).Select(s => s.Name))} and {StressPlan.ScenarioName}");
         if (string.IsNullOrWhiteSpace(ReportDir)) e.Add("--report must name a directory");
         if (ModuleDir is not null && string.IsNullOrWhiteSpace(ModuleDir)) e.Add("--module must name a directory");
         e.AddRange(LabBackends.Validate(Backend, [Policy], ModuleDir));
@@ -91,7 +91,7 @@ public sealed partial class CheckRun(CheckOptions options, IProgress<string> pro
                 failure?.Split('\n') ?? []));
         }
         _env["backend"] = LabBackends.Describe(options.Backend);
-        var report = new CheckReport(CheckReport.Combine(_properties, error), options.Policy, _accel, _properties, _scenarios,
+        var report = new CheckReport(CheckReport.Combine(_properties, error), options.Policy.Name(), _accel, _properties, _scenarios,
             _clock.Timings, Math.Round(_clock.WallSeconds, 2), error, _env)
         {
             Tunables = options.Lab.Tunables,
@@ -258,7 +258,7 @@ public sealed partial class CheckRun(CheckOptions options, IProgress<string> pro
         : s.SingleQueue
             ? $"requested on a single-queue tap: balance_default={s.BalanceDefault} while it was created, then mqtap wrote 1 to /sys/class/net/{Tap}/balance (refused: nothing to balance)"
             : s.Balance
-            ? $"on ({s.Policy}): mqtap wrote 1 to /sys/class/net/{Tap}/balance when it created the {(s.SingleQueue ? "single-queue" : $"{s.Queues}-queue")} tap"
+            ? $"on ({s.Policy.Name()}): mqtap wrote 1 to /sys/class/net/{Tap}/balance when it created the {(s.SingleQueue ? "single-queue" : $"{s.Queues}-queue")} tap"
             : $"off (stock automq) at first; " + string.Join(", ", s.Events.Where(e => e.Op == QueueOp.Balance)
                 .Select(e => $"{(e.Slot == 1 ? "on" : "off")} at {e.AtMs} ms")) + $" (mqtap writes /sys/class/net/{Tap}/balance)";
 

@@ -103,7 +103,7 @@ public sealed record CheckScenario(
     int MaxSenderLateMs = 150)
 {
     /// <summary>The policy whose module runs the scenario (hash or dynamic): what a balancing device does.</summary>
-    public string Policy { get; init; } = "dynamic";
+    public Policy Policy { get; init; } = Policy.Dynamic;
 
     /// <summary>mqtap turns balancing on (-B 1) as soon as the tap exists; false: it stays off (stock
     /// automq) until a <see cref="QueueOp.Balance"/> event.</summary>
@@ -146,7 +146,7 @@ public sealed record CheckScenario(
 
     /// <summary>The first datagram of a flow starting on a fresh dynamic or adaptive balancer is steered by hash
     /// before the flow is admitted: the analyzers set it apart.</summary>
-    public bool FirstDatagramBeforeAdmission => Policy is "dynamic" or "adaptive" && Balance && PairedStart;
+    public bool FirstDatagramBeforeAdmission => Policy.Remaps() && Balance && PairedStart;
 
     public IEnumerable<FlowPlan> TestFlows => Flows.Where(f => f.Role == FlowRole.Test);
 

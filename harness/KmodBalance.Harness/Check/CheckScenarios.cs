@@ -18,14 +18,14 @@ public static class CheckScenarios
     /// <summary>The scenarios judged for a policy: hash = sticky, requeue, optin, single-queue, netpoll;
     /// dynamic = spread4, converge, requeue, optin, flood, single-queue, netpoll. Each runs on a fresh
     /// tap; all but optin turn balancing on for it as soon as it exists (mqtap -B 1).</summary>
-    public static IReadOnlyList<CheckScenario> For(string policy) => policy switch
+    public static IReadOnlyList<CheckScenario> For(Policy policy) => policy switch
     {
-        "hash" => [.. new[] { Sticky, Requeue(dynamic: false), OptIn(dynamic: false), SingleQueue(dynamic: false), Netpoll(dynamic: false) }
-            .Select(s => s with { Policy = "hash" })],
-        "dynamic" => [.. new[] { Spread4, Converge, Requeue(dynamic: true), OptIn(dynamic: true), Flood, SingleQueue(dynamic: true), Netpoll(dynamic: true) }
-            .Select(s => s with { Policy = "dynamic" })],
-        "adaptive" => AdaptiveCheckScenarios.All,
-        _ => throw new ArgumentException($"`lab check` knows the policies hash, dynamic and adaptive, not '{policy}'", nameof(policy)),
+        Policy.Hash => [.. new[] { Sticky, Requeue(dynamic: false), OptIn(dynamic: false), SingleQueue(dynamic: false), Netpoll(dynamic: false) }
+            .Select(s => s with { Policy = Policy.Hash })],
+        Policy.Dynamic => [.. new[] { Spread4, Converge, Requeue(dynamic: true), OptIn(dynamic: true), Flood, SingleQueue(dynamic: true), Netpoll(dynamic: true) }
+            .Select(s => s with { Policy = Policy.Dynamic })],
+        Policy.Adaptive => AdaptiveCheckScenarios.All,
+        _ => throw new ArgumentException($"`lab check` checks {PolicyNames.Listed(PolicyNames.Patched)}, not {policy.Name()}", nameof(policy)),
     };
 
     /// <summary>Decoys W0..W3 (200 pps) start together on the fresh tap, so the mapper puts them on

@@ -146,8 +146,8 @@ public static partial class ScenarioAnalyzer
         var during = o.Seen.Stats.Where(x => x.TimeUs > from && x.TimeUs < to).ToList();
         foreach (var x in during.Take(3).Concat(during.TakeLast(1)).Distinct())
             evidence.Add($"statistics {Ms(x.TimeUs)}: {Describe(x.Stats)}");
-        if (!during.Any(x => !x.Stats.Off && x.Stats.Policy == s.Policy && x.Stats.Requested == 1))
-            return Verdict(s, name, LabVerdicts.Fail, $"between {Ms(from)} and {Ms(to)} the statistics never showed the tap balancing with policy {s.Policy}", evidence);
+        if (!during.Any(x => !x.Stats.Off && x.Stats.Policy == s.Policy.Name() && x.Stats.Requested == 1))
+            return Verdict(s, name, LabVerdicts.Fail, $"between {Ms(from)} and {Ms(to)} the statistics never showed the tap balancing with policy {s.Policy.Name()}", evidence);
 
         var inWindow = tracks.ToDictionary(t => t.Port, t => All(t).Where(x => x.LastUs > from && x.FirstUs < to).OrderBy(x => x.FirstSeq).ToList());
         if (inWindow.Values.Any(v => v.Count == 0))
@@ -158,7 +158,7 @@ public static partial class ScenarioAnalyzer
             evidence.Add("(runs crossing a switch are judged by the queue they had)");
         }
 
-        if (s.Policy == "hash")
+        if (s.Policy == Policy.Hash)
         {
             var wrong = tracks.Where(t => inWindow[t.Port].Any(x => x.Queue != HashQueue(t)))
                 .Select(t => $"{t.Port}: {string.Join(", ", inWindow[t.Port].Select(x => $"q{x.Queue} #{x.FirstSeq}-{x.LastSeq}"))}, hash queue q{HashQueue(t)}").ToList();
@@ -487,7 +487,7 @@ public static partial class ScenarioAnalyzer
         long frames = perSlot.Sum();
         evidence.Add($"netconsole datagrams per queue: {string.Join(' ', perSlot)}" +
             (o.Seen.Netcons is { } seen ? $", read {Ms(seen.FirstUs)}-{Ms(seen.LastUs)}" : ""));
-        var balancing = o.Seen.Stats.Where(x => !x.Stats.Off && x.Stats.Policy == s.Policy).ToList();
+        var balancing = o.Seen.Stats.Where(x => !x.Stats.Off && x.Stats.Policy == s.Policy.Name()).ToList();
         if (balancing.Count > 0) evidence.Add($"last statistics: {Describe(balancing[^1].Stats)}");
         var problems = new List<string>();
         if (nc.LinesWritten < s.KmsgLines) problems.Add($"only {nc.LinesWritten} of {s.KmsgLines} lines written (the logger stalled)");
@@ -495,11 +495,11 @@ public static partial class ScenarioAnalyzer
         if (perSlot.Count(n => n > 0) > 1) problems.Add($"netconsole's datagrams went to several queues ({string.Join(' ', perSlot)}): not hash-steered");
         if (balancing.Count == 0) problems.Add("the tap never showed balancer state");
         long maxFlows = balancing.Select(x => x.Stats.Flows).DefaultIfEmpty(0).Max();
-        if (s.Policy == "dynamic" && maxFlows > tracks.Count && s.Backend == LabBackend.Module)
+        if (s.Policy == Policy.Dynamic && maxFlows > tracks.Count && s.Backend == LabBackend.Module)
             problems.Add($"the flow table held {maxFlows} flows, more than the {tracks.Count} paced ones: a netpoll packet was admitted");
         // the eBPF program cannot see that IRQs are off and needs not: it takes no lock, so netconsole's flow is
         // admitted like any other; its lines must still stay on one queue (below) and the table hold no more than it
-        if (s.Policy == "dynamic" && maxFlows > tracks.Count + 1 && s.Backend == LabBackend.Ebpf)
+        if (s.Policy == Policy.Dynamic && maxFlows > tracks.Count + 1 && s.Backend == LabBackend.Ebpf)
             problems.Add($"the flow table held {maxFlows} flows, more than the {tracks.Count} paced ones and netconsole's");
         return problems.Count == 0
             ? Verdict(s, name, LabVerdicts.Pass,

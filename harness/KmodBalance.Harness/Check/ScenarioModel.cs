@@ -128,7 +128,7 @@ public static class ScenarioModel
         public BalanceStats Stats(int queues) => new BalanceStats(false, b.FlowCount, b.Migrations,
             Enumerable.Range(0, queues).Select(q => new QueueBalance(q, b.LastLoad(q), b.FlowsOnQueue(q))).ToList())
         {
-            Balancers = 1, Device = "model", Policy = "dynamic", Periods = b.Periods, Requested = 1,
+            Balancers = 1, Device = "model", Policy = Policy.Dynamic.Name(), Periods = b.Periods, Requested = 1,
         };
     }
 }

@@ -60,12 +60,12 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
         var kernel = await LabPreparation.CheckToolsAsync(options.Lab.KernelRelease, _clock, ct, options.Lab.Kernel);
         _env["kernel"] = kernel.Release;
         var vmImages = options.Lab.ResolveVmImagesDir();
-        var prepared = new Dictionary<string, PreparedPolicy>();
+        var prepared = new Dictionary<Policy, PreparedPolicy>();
         var modules = new LabModules(kernel, options.Lab.StateDir, options.Backend, options.Lab.Tunables);
         foreach (var policy in options.Policies)
         {
             prepared[policy] = await LabPreparation.PreparePolicyAsync(policy, null, modules, vmImages, _clock, progress, ct);
-            _env[$"l1_image_{policy}"] = prepared[policy].Images.LabHost!.CacheKey[..16];
+            _env[$"l1_image_{policy.Name()}"] = prepared[policy].Images.LabHost!.CacheKey[..16];
         }
         var runnerAccel = await LabPreparation.ProbeRunnerAccelAsync(kernel, _clock, progress, ct);
 
@@ -74,10 +74,10 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
         foreach (var slot in schedule)
         {
             ct.ThrowIfCancellationRequested();
-            progress.Report($"=== trial {slot.Slot}/{schedule.Count}: {slot.Policy} #{slot.Trial}");
+            progress.Report($"=== trial {slot.Slot}/{schedule.Count}: {slot.Policy.Name()} #{slot.Trial}");
             var result = await RunTrialAsync(slot, prepared[slot.Policy], runnerAccel.Accel, kernel, ct);
             _trials.Add(result);
-            _clock.Record($"trial {slot.Slot} {slot.Policy} #{slot.Trial}", result.WallSeconds);
+            _clock.Record($"trial {slot.Slot} {slot.Policy.Name()} #{slot.Trial}", result.WallSeconds);
             var left = started.Elapsed / slot.Slot * (schedule.Count - slot.Slot);
             progress.Report($"=== trial {slot.Slot}/{schedule.Count}: {Describe(result)}; about {left.TotalMinutes:0.0} min to go");
         }
@@ -93,7 +93,7 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
             if (result.Measured) return result with { FailedAttempts = failed };
             // Kept for every failed boot, also one a retry made good: a flaky lab is worth a look too.
             foreach (var (name, text) in consoles)
-                _failedConsoles[$"{slot.Policy}-{slot.Trial}-boot{attempt}-{name}.log"] = text;
+                _failedConsoles[$"{slot.Policy.Name()}-{slot.Trial}-boot{attempt}-{name}.log"] = text;
             if (attempt == NestedTrial.Boots || !retryable) return result with { FailedAttempts = failed };
             failed.Add(new FailedAttempt(attempt, result.Error!, result.RetriedBoots));
             progress.Report($"trial {slot.Slot} failed ({result.Error}); retrying on a fresh boot ({attempt} of {NestedTrial.Boots} boots used)");
@@ -138,9 +138,9 @@ public sealed class CompareRun(LabCompareOptions options, IProgress<string> prog
 
     private CompareReport BuildReport(string? error)
     {
-        var summaries = options.Policies.Select(p => CompareStatistics.Summarise(p, _trials, options.Queues)).ToList();
+        var summaries = options.Policies.Select(p => CompareStatistics.Summarise(p.Name(), _trials, options.Queues)).ToList();
         var verdict = LabVerdicts.OfTrials(error is not null, _trials.Select(t => t.Measured).ToList());
-        return new CompareReport(verdict, options.Policies, options.Test.NetperfName(), options.Flows, options.DurationSeconds, options.Queues,
+        return new CompareReport(verdict, PolicyNames.NamesOf(options.Policies), options.Test.NetperfName(), options.Flows, options.DurationSeconds, options.Queues,
             options.Trials, summaries, CompareStatistics.DynamicRatios(summaries), _trials, _clock.Timings,
             Math.Round(_clock.WallSeconds, 1), error, _env) { Tunables = options.Lab.Tunables };
     }

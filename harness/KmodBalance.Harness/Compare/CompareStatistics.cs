@@ -99,9 +99,16 @@ public static class CompareStatistics
     /// <summary>The ratios a reader of the thesis looks for: dynamic over each other policy present.</summary>
     public static IReadOnlyList<PolicyRatio> DynamicRatios(IReadOnlyList<PolicySummary> summaries)
     {
-        var dynamic = summaries.FirstOrDefault(s => s.Policy == "dynamic");
-        if (dynamic is null) return [];
-        return summaries.Where(s => s.Policy != "dynamic").OrderBy(s => s.Policy == "hash" ? 0 : 1)
-            .Select(s => Ratio(dynamic, s)).ToList();
+        return DynamicAndOthers(summaries, s => s.Policy) is var (dynamic, others) ? [.. others.Select(s => Ratio(dynamic, s))] : [];
+    }
+
+    /// <summary>Dynamic's summary and the others it is divided by, hash first (the thesis's comparison), or
+    /// null when dynamic did not run: compare's and capacity's ratios alike.</summary>
+    public static (T Dynamic, IReadOnlyList<T> Others)? DynamicAndOthers<T>(IReadOnlyList<T> summaries, Func<T, string> policyOf)
+        where T : class
+    {
+        var dynamic = summaries.FirstOrDefault(s => policyOf(s) == Policy.Dynamic.Name());
+        if (dynamic is null) return null;
+        return (dynamic, [.. summaries.Where(s => s != dynamic).OrderBy(s => policyOf(s) == Policy.Hash.Name() ? 0 : 1)]);
     }
 }

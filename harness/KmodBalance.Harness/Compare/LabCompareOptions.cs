@@ -5,9 +5,7 @@ namespace KmodBalance.Harness.Compare;
 /// <summary>Everything `kmb lab compare` was asked to do. <see cref="Validate"/> is pure.</summary>
 public sealed record LabCompareOptions
 {
-    private static readonly string[] KnownPolicies = PolicyNames.NamesOf(PolicyNames.All);
-
-    public IReadOnlyList<string> Policies { get; init; } = KnownPolicies;
+    public IReadOnlyList<Policy> Policies { get; init; } = PolicyNames.All;
     public int Trials { get; init; } = 20;
     public int DurationSeconds { get; init; } = 10;
     public int Flows { get; init; } = 4;
@@ -28,7 +26,7 @@ public sealed record LabCompareOptions
         if (Flows is < 1 or > 64) e.Add("--flows must be between 1 and 64");
         if (Queues is < 1 or > 8) e.Add("--queues must be between 1 and 8 (the L2 guest gets one vCPU per queue)");
         if (string.IsNullOrWhiteSpace(ReportDir)) e.Add("--report must name a directory");
-        e.AddRange(LabBackends.Validate(Backend, Policies.Where(KnownPolicies.Contains), null, "--policies"));
+        e.AddRange(LabBackends.Validate(Backend, Policies, null, "--policies"));
         return e;
     }
 

@@ -57,7 +57,7 @@ public sealed record TrialResult(
         var judged = SpreadJudge.Judge(m.Samples, m.Netperf.Flows.Count, new SpreadCriteria(QueueShare.UsedInLab));
         var problems = m.Netperf.Problems.Concat(consoleFailures).ToList();
         if (judged.Evidence == SpreadEvidence.None) problems.Add("no traffic was counted on any queue");
-        return new TrialResult(slot.Policy, slot.Trial, slot.Slot,
+        return new TrialResult(slot.Policy.Name(), slot.Trial, slot.Slot,
             Math.Round(m.Netperf.Flows.Sum(f => f.Mbps), 2), m.Netperf.Flows,
             Shares(m.Samples.Select(s => s.RxPackets)), Shares(m.Samples.Select(s => s.HostPackets)),
             judged.Evidence, judged.Shares.Count(s => s >= QueueShare.UsedInLab - 1e-12), Math.Round(judged.Jain, 4),
@@ -66,7 +66,7 @@ public sealed record TrialResult(
     }
 
     public static TrialResult Failed(ScheduledTrial slot, string error, double wallSeconds, int attempts) =>
-        new(slot.Policy, slot.Trial, slot.Slot, 0, [], [], [], SpreadEvidence.None, 0, 0, null, null, "unknown",
+        new(slot.Policy.Name(), slot.Trial, slot.Slot, 0, [], [], [], SpreadEvidence.None, 0, 0, null, null, "unknown",
             Math.Round(wallSeconds, 1), attempts, error);
 
     private static IReadOnlyList<double> Shares(IEnumerable<long> counts)

@@ -3,7 +3,7 @@ namespace KmodBalance.Harness.Compare;
 /// <summary>One trial of one policy, and its place in the run.</summary>
 /// <param name="Trial">1-based trial number within its policy.</param>
 /// <param name="Slot">1-based position in the whole run.</param>
-public sealed record ScheduledTrial(string Policy, int Trial, int Slot);
+public sealed record ScheduledTrial(Policy Policy, int Trial, int Slot);
 
 /// <summary>
 /// Interleaves the policies: round r runs every policy once, starting one policy later than round r-1.
@@ -12,7 +12,7 @@ public sealed record ScheduledTrial(string Policy, int Trial, int Slot);
 /// </summary>
 public static class TrialSchedule
 {
-    public static IReadOnlyList<ScheduledTrial> Build(IReadOnlyList<string> policies, int trials)
+    public static IReadOnlyList<ScheduledTrial> Build(IReadOnlyList<Policy> policies, int trials)
     {
         ArgumentNullException.ThrowIfNull(policies);
         ArgumentOutOfRangeException.ThrowIfLessThan(trials, 1);

@@ -13,7 +13,7 @@ public static class LabBackends
     /// <summary>What the eBPF back end runs: stock (the kernel's own tun.ko, no steering program) and
     /// dynamic (kmbsteer, the module's balancer core as user-space remapper). hash and adaptive exist only
     /// in the module (adaptive needs tun's rings and automq's table, which a socket filter cannot see).</summary>
-    public static readonly IReadOnlyList<string> EbpfPolicies = ["stock", "dynamic"];
+    public static readonly IReadOnlyList<Policy> EbpfPolicies = [Policy.Stock, Policy.Dynamic];
 
     public static LabBackend Parse(string name) => name switch
     {
@@ -26,13 +26,13 @@ public static class LabBackends
 
     /// <summary>The problems of a back end with these policies and a --module directory, each naming the fix.</summary>
     /// <param name="policyOption">How the verb names its policy option ("--policy" or "--policies").</param>
-    public static IReadOnlyList<string> Validate(LabBackend backend, IEnumerable<string> policies, string? moduleDir, string policyOption = "--policy")
+    public static IReadOnlyList<string> Validate(LabBackend backend, IEnumerable<Policy> policies, string? moduleDir, string policyOption = "--policy")
     {
         var e = new List<string>();
         if (backend != LabBackend.Ebpf) return e;
         foreach (var p in policies.Where(p => !EbpfPolicies.Contains(p)).Distinct())
-            e.Add($"{policyOption} {p} cannot run with --backend ebpf: the eBPF back end runs {string.Join(" and ", EbpfPolicies)} on the kernel's own tun.ko; " +
-                  $"{p} needs the patched module (use --backend module for it)");
+            e.Add($"{policyOption} {p.Name()} cannot run with --backend ebpf: the eBPF back end runs {string.Join(" and ", PolicyNames.NamesOf(EbpfPolicies))} on the kernel's own tun.ko; " +
+                  $"{p.Name()} needs the patched module (use --backend module for it)");
         if (moduleDir is not null)
             e.Add("--module cannot be combined with --backend ebpf: the eBPF back end loads the kernel's own unmodified tun.ko; " +
                   "drop --module, or use --backend module to test a built module");

@@ -19,11 +19,11 @@ public sealed record LabModules(InstalledKernel Kernel, string StateDir, LabBack
     /// another kernel or other tunables build another module instead of replacing the one a later run would
     /// reuse (and the image cache keyed by tun.ko's bytes keeps hitting).</summary>
     /// <remarks>Pure. The tunables are in the name only for the policies that have them (dynamic, adaptive).</remarks>
-    public static string CacheName(string policy, InstalledKernel kernel, Tunables tunables)
+    public static string CacheName(Policy policy, InstalledKernel kernel, Tunables tunables)
     {
         // A fetched kernel's module lives apart: kbuild's up-to-date check looks at tun.c, not at the headers.
-        var name = kernel.SourceTree is null ? policy : $"{policy}-{kernel.Release}";
-        return PolicyNames.Parse(policy).Remaps()
+        var name = kernel.SourceTree is null ? policy.Name() : $"{policy.Name()}-{kernel.Release}";
+        return policy.Remaps()
             ? string.Create(CultureInfo.InvariantCulture, $"{name}-threshold{tunables.Threshold}-period{tunables.PeriodMs}ms")
             : name;
     }

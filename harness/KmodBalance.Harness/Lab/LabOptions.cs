@@ -7,7 +7,7 @@ public enum Topology { Nested, Host }
 public sealed record LabOptions
 {
     public string? ModuleDir { get; init; }
-    public string Policy { get; init; } = "dynamic";
+    public Policy Policy { get; init; } = Policy.Dynamic;
     public int Flows { get; init; } = 4;
     public int DurationSeconds { get; init; } = 10;
     public string ReportDir { get; init; } = "lab-report";
@@ -29,7 +29,6 @@ public sealed record LabOptions
         if (Queues is < 1 or > 8) e.Add("--queues must be between 1 and 8 (the L2 guest gets one vCPU per queue)");
         if (MinShare is < 0 or > 1 || double.IsNaN(MinShare)) e.Add("--min-share must be between 0 and 1");
         else if (Queues > 0 && MinShare * Queues > 1) e.Add($"--min-share {MinShare} cannot be met by all {Queues} queues at once");
-        if (string.IsNullOrWhiteSpace(Policy)) e.Add("--policy must not be empty");
         if (string.IsNullOrWhiteSpace(ReportDir)) e.Add("--report must name a directory");
         if (ModuleDir is not null && string.IsNullOrWhiteSpace(ModuleDir)) e.Add("--module must name a directory");
         if (AllowHostModule && Topology != Topology.Host) e.Add("--allow-host-module only applies to --topology host");

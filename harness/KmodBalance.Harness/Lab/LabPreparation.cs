@@ -11,7 +11,7 @@ using KmodBalance.Harness.Vm;
 namespace KmodBalance.Harness.Lab;
 
 /// <summary>What every boot of one policy shares: the module under test and the images holding it.</summary>
-public sealed record PreparedPolicy(string Policy, string ModuleDir, LabImages Images)
+public sealed record PreparedPolicy(Policy Policy, string ModuleDir, LabImages Images)
 {
     /// <summary>What balances: the module, or kmbsteer on the kernel's own tun.ko (<see cref="ModuleDir"/> is then
     /// the kernel's drivers/net).</summary>
@@ -21,7 +21,7 @@ public sealed record PreparedPolicy(string Policy, string ModuleDir, LabImages I
     public Tunables SteerTunables { get; init; } = new();
 
     /// <summary>Whether L1 attaches kmbsteer to the tap: the eBPF back end's dynamic.</summary>
-    public bool Steers => Backend == LabBackend.Ebpf && Policy != "stock";
+    public bool Steers => Backend == LabBackend.Ebpf && Policy != Policy.Stock;
 }
 
 /// <summary>The steps before any VM boots. `lab run` does them once; `lab compare` builds each
@@ -52,14 +52,14 @@ public static class LabPreparation
     /// <summary>Uses <paramref name="moduleDir"/> when given (it must hold the policy, built with the command's
     /// tunables); otherwise generates the policy from the kernel's tun.c and builds it under
     /// STATE/modules/<see cref="LabModules.CacheName"/>.</summary>
-    public static async Task<PreparedPolicy> PreparePolicyAsync(string policy, string? moduleDir, LabModules modules,
+    public static async Task<PreparedPolicy> PreparePolicyAsync(Policy policy, string? moduleDir, LabModules modules,
         string vmImagesDir, StepClock clock, IProgress<string> progress, CancellationToken ct)
     {
         var stateDir = SecureStateDir(modules.StateDir);
         var kernel = modules.Kernel;
         if (modules.Backend == LabBackend.Ebpf)
             return await PrepareEbpfAsync(policy, modules, stateDir, vmImagesDir, clock, progress, ct);
-        var dir = moduleDir ?? await clock.Step($"build-module {policy}", async () =>
+        var dir = moduleDir ?? await clock.Step($"build-module {policy.Name()}", async () =>
         {
             try
             {
@@ -81,7 +81,7 @@ public static class LabPreparation
         {
             throw new LabStepException("build-module", e.Message);
         }
-        var images = await clock.Step($"prepare-images {policy}",
+        var images = await clock.Step($"prepare-images {policy.Name()}",
             () => PrepareImagesStep.RunAsync(vmImagesDir, stateDir, kernel, tunKo, progress, ct), ct);
         return new PreparedPolicy(policy, dir, images);
     }
@@ -89,7 +89,7 @@ public static class LabPreparation
     /// <summary>--backend ebpf: the kernel's own tun.ko, unmodified, and kmbsteer (built once, cached by its
     /// sources), both in the L1 image; every policy of this back end gets the same image, so stock differs
     /// from dynamic only by whether kmbsteer is attached.</summary>
-    private static async Task<PreparedPolicy> PrepareEbpfAsync(string policy, LabModules modules, string stateDir,
+    private static async Task<PreparedPolicy> PrepareEbpfAsync(Policy policy, LabModules modules, string stateDir,
         string vmImagesDir, StepClock clock, IProgress<string> progress, CancellationToken ct)
     {
         var kernel = modules.Kernel;
@@ -110,7 +110,7 @@ public static class LabPreparation
                 throw new LabStepException("build-kmbsteer", e.Message);
             }
         }, ct);
-        var images = await clock.Step($"prepare-images {policy} (ebpf)",
+        var images = await clock.Step($"prepare-images {policy.Name()} (ebpf)",
             () => PrepareImagesStep.RunAsync(vmImagesDir, stateDir, kernel, tunKo, progress, ct,
                 new Dictionary<string, string> { ["kmbsteer"] = kmbsteer }), ct);
         return new PreparedPolicy(policy, Path.GetDirectoryName(tunKo)!, images) { Backend = LabBackend.Ebpf, SteerTunables = modules.Tunables };

@@ -129,7 +129,7 @@ public sealed class LabRun(LabOptions options, IProgress<string> progress)
             ? q.Measurement.Samples.Select((s, i) => new QueueReport(s.Queue, s.Interrupts, s.RxPackets, s.HostPackets, q.Verdict.Shares.ElementAtOrDefault(i))).ToList()
             : [];
         _env["host_kernel"] = Environment.OSVersion.VersionString;
-        var report = new LabReport(verdict, options.Policy, options.Topology.ToString().ToLowerInvariant(),
+        var report = new LabReport(verdict, options.Policy.Name(), options.Topology.ToString().ToLowerInvariant(),
             result?.Measurement.Accel ?? "unknown", options.Test.NetperfName(), options.Flows, options.DurationSeconds, queues,
             result?.Measurement.Netperf.Flows ?? [], result?.Verdict.Jain ?? 0, reasons,
             _clock.Timings, Math.Round(_clock.WallSeconds, 2), error, _env, result?.Verdict.Evidence, options.MinShare,

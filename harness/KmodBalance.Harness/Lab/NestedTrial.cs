@@ -63,7 +63,7 @@ public sealed class NestedTrial(StepClock clock, IProgress<string> progress)
         // hash, dynamic and adaptive balance the tap created later (stock has no balance_default); the eBPF
         // back end loads the kernel's own tun.ko, which has no balancer, and attaches kmbsteer to the tap instead
         var session = await L1Session.StartAsync(policy, runnerAccel, kernel, stateDir, clock, cleanup, _l1, progress, ct,
-            balanceDefault: policy.Backend == LabBackend.Module && policy.Policy != "stock");
+            balanceDefault: policy.Backend == LabBackend.Module && policy.Policy != Policy.Stock);
         Environment["backend"] = LabBackends.Describe(policy.Backend);
         if (policy.Backend == LabBackend.Ebpf) Environment["tun_ko"] = Path.Combine(policy.ModuleDir, "tun.ko") + " (the kernel's own, unmodified)";
         Environment["tun"] = session.TunStatus;
@@ -119,8 +119,8 @@ public sealed class NestedTrial(StepClock clock, IProgress<string> progress)
     {
         Environment["balancing"] = balancing;
         progress.Report("balancing: " + balancing);
-        if (policy.Policy != "stock" && !balancing.StartsWith("on ", StringComparison.Ordinal))
-            throw new PropertyFailedException("balance-state", $"{policy.Policy} ({policy.Backend.Name()} back end) does not balance {LabHostSteps.Tap}: {balancing}");
+        if (policy.Policy != Policy.Stock && !balancing.StartsWith("on ", StringComparison.Ordinal))
+            throw new PropertyFailedException("balance-state", $"{policy.Policy.Name()} ({policy.Backend.Name()} back end) does not balance {LabHostSteps.Tap}: {balancing}");
     }
 
     /// <summary>--backend module: the tap's balance attribute and its block of /sys/kernel/debug/tun_balance.</summary>

@@ -141,7 +141,7 @@ public sealed class MatrixRun(MatrixOptions options, IProgress<string> progress)
         var sw = Stopwatch.StartNew();
         var check = new CheckOptions
         {
-            Policy = plan.Policy.Name(), ModuleDir = moduleDir, ReportDir = Path.Combine(dir, "check"), Lab = CellLab(record),
+            Policy = plan.Policy, ModuleDir = moduleDir, ReportDir = Path.Combine(dir, "check"), Lab = CellLab(record),
         };
         if (check.Validate() is { Count: > 0 } invalid)
         {
@@ -170,7 +170,7 @@ public sealed class MatrixRun(MatrixOptions options, IProgress<string> progress)
         var sw = Stopwatch.StartNew();
         var outcome = await new LabRun(new LabOptions
         {
-            Policy = plan.Policy.Name(), ModuleDir = moduleDir, ReportDir = Path.Combine(dir, "run"), Lab = CellLab(record),
+            Policy = plan.Policy, ModuleDir = moduleDir, ReportDir = Path.Combine(dir, "run"), Lab = CellLab(record),
         }, cellProgress).RunAsync(ct);
         cell.RunVerdict = outcome.Verdict;
         if (outcome.Error is not null) cell.Error ??= "run: " + outcome.Error;

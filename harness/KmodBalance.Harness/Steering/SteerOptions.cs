@@ -11,15 +11,15 @@ namespace KmodBalance.Harness.Steering;
 public sealed partial record SteerOptions(string Device, Tunables Tunables, string? StatsFile, TimeSpan? Duration)
 {
     /// <summary>The policies the program implements (the module's adaptive needs tun's rings, which a socket filter cannot see).</summary>
-    public static readonly IReadOnlyList<string> Policies = ["dynamic"];
+    public static readonly IReadOnlyList<Policy> Policies = [Policy.Dynamic];
 
     /// <summary>Refuses what the kernel or kmbsteer would refuse later, with the fix.</summary>
-    public static SteerOptions Create(string device, string policy, Tunables tunables, string? statsFile, double? durationSeconds)
+    public static SteerOptions Create(string device, Policy policy, Tunables tunables, string? statsFile, double? durationSeconds)
     {
         if (!DeviceName().IsMatch(device))
             throw new KmbException($"device '{device}' is not an interface name (1 to 15 of letters, digits, '.', '-', '_'): name a running multi-queue tap");
         if (!Policies.Contains(policy))
-            throw new KmbException($"--policy {policy}: the eBPF back end implements {string.Join(", ", Policies)}; " +
+            throw new KmbException($"--policy {policy.Name()}: the eBPF back end implements {PolicyNames.Listed(Policies)}; " +
                 "for hash or adaptive use the module (kmb generate/build)");
         if (durationSeconds is { } d && (d <= 0 || d > TimeSpan.MaxValue.TotalSeconds / 2))
             throw new KmbException($"--duration {d}: give a positive number of seconds");

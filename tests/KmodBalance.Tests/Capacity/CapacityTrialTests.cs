@@ -9,7 +9,7 @@ namespace KmodBalance.Tests.Capacity;
 public class CapacityTrialTests
 {
     private static readonly CapacityOptions Options = new() { Queues = 4, DurationSeconds = 2, FlowPps = 800, PayloadBytes = 1000 };
-    private static readonly ScheduledTrial Slot = new("dynamic", 3, 5);
+    private static readonly ScheduledTrial Slot = new(Policy.Dynamic, 3, 5);
     private static readonly int[] Ports = [41001, 41002, 41003, 41004];
 
     public static string Output(string endReason = "window", string reordered4 = " reordered=7", string stats = DynamicStats) => $"""
@@ -80,7 +80,7 @@ public class CapacityTrialTests
     [Fact]
     public void A_stock_module_has_no_balancer_and_no_migrations()
     {
-        var t = CapacityTrial.From(Slot with { Policy = "stock" }, Ports, Output(stats: ""), Options, 3);
+        var t = CapacityTrial.From(Slot with { Policy = Policy.Stock }, Ports, Output(stats: ""), Options, 3);
 
         t.Balancing.Should().StartWith("off (no balance attribute");
         t.Migrations.Should().Be(0);

@@ -30,8 +30,8 @@ public sealed class AdaptiveAnalyzerTests
     [Fact]
     public void Adaptive_check_runs_its_own_scenarios_before_the_integration_ones()
     {
-        CheckScenarios.For("adaptive").Select(s => s.Name).Should().Equal("guest-queue", "split", "requeue", "single-queue", "netpoll");
-        CheckScenarios.For("adaptive").Should().OnlyContain(s => s.Policy == "adaptive");
+        CheckScenarios.For(Policy.Adaptive).Select(s => s.Name).Should().Equal("guest-queue", "split", "requeue", "single-queue", "netpoll");
+        CheckScenarios.For(Policy.Adaptive).Should().OnlyContain(s => s.Policy == Policy.Adaptive);
     }
 
     [Theory]

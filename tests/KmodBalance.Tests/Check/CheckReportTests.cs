@@ -11,7 +11,7 @@ public sealed class CheckReportTests
 {
     private static CheckReport Sample(string? error = null)
     {
-        var spread4 = CheckScenarios.For("dynamic")[0];
+        var spread4 = CheckScenarios.For(Policy.Dynamic)[0];
         var o = ScenarioAnalyzerTests.Observe("l1_dynamic_spread4.txt", spread4);
         var properties = ScenarioAnalyzer.Judge(o).ToList();
         properties.Add(new PropertyVerdict("converge", CheckProperties.ConvergesWithinThreshold, LabVerdicts.Fail, "loads apart", ["x 1", "x 2"]));
@@ -106,7 +106,7 @@ public sealed class CheckReportTests
     [Fact]
     public void The_tunables_are_reported_with_what_each_scenario_set_at_run_time()
     {
-        var spread4 = CheckScenarios.For("dynamic")[0];
+        var spread4 = CheckScenarios.For(Policy.Dynamic)[0];
         var sample = Sample();
         var report = sample with
         {
@@ -126,24 +126,24 @@ public sealed class CheckScenarioTests
     [Fact]
     public void Hash_and_dynamic_are_checked_with_their_scenarios_and_the_opt_in_ones()
     {
-        CheckScenarios.For("hash").Select(s => s.Name).Should().Equal("sticky", "requeue", "optin", "single-queue", "netpoll");
-        CheckScenarios.For("dynamic").Select(s => s.Name).Should().Equal("spread4", "converge", "requeue", "optin", "flood", "single-queue", "netpoll");
-        CheckScenarios.For("hash").SelectMany(s => s.Properties).Should().Equal(CheckProperties.OneQueuePerFlow, CheckProperties.QueueChangeSafe,
+        CheckScenarios.For(Policy.Hash).Select(s => s.Name).Should().Equal("sticky", "requeue", "optin", "single-queue", "netpoll");
+        CheckScenarios.For(Policy.Dynamic).Select(s => s.Name).Should().Equal("spread4", "converge", "requeue", "optin", "flood", "single-queue", "netpoll");
+        CheckScenarios.For(Policy.Hash).SelectMany(s => s.Properties).Should().Equal(CheckProperties.OneQueuePerFlow, CheckProperties.QueueChangeSafe,
             CheckProperties.OffSteersAsStock, CheckProperties.OnUnderTrafficBalances, CheckProperties.OffAgainFreesState,
             CheckProperties.SingleQueueNoState, CheckProperties.NetpollSafe);
-        CheckScenarios.For("dynamic").SelectMany(s => s.Properties).Distinct().Should().BeEquivalentTo(
+        CheckScenarios.For(Policy.Dynamic).SelectMany(s => s.Properties).Distinct().Should().BeEquivalentTo(
             [CheckProperties.OnePerQueueWithinTwoPeriods, CheckProperties.LoneFlowNeverMoved, CheckProperties.ConvergesWithinThreshold, CheckProperties.QueueChangeSafe,
              CheckProperties.OffSteersAsStock, CheckProperties.OnUnderTrafficBalances, CheckProperties.OffAgainFreesState,
              CheckProperties.FloodFlowsEndOnePerQueue, CheckProperties.FloodEveryPacketCounted, CheckProperties.SingleQueueNoState, CheckProperties.NetpollSafe]);
-        CheckScenarios.For("dynamic").Concat(CheckScenarios.For("hash")).Where(s => s.Name != "optin").Should().OnlyContain(s => s.Balance, "the check turns balancing on itself");
-        CheckScenarios.For("hash").Should().OnlyContain(s => s.Policy == "hash");
-        FluentActions.Invoking(() => CheckScenarios.For("stock")).Should().Throw<ArgumentException>();
+        CheckScenarios.For(Policy.Dynamic).Concat(CheckScenarios.For(Policy.Hash)).Where(s => s.Name != "optin").Should().OnlyContain(s => s.Balance, "the check turns balancing on itself");
+        CheckScenarios.For(Policy.Hash).Should().OnlyContain(s => s.Policy == Policy.Hash);
+        FluentActions.Invoking(() => CheckScenarios.For(Policy.Stock)).Should().Throw<ArgumentException>();
     }
 
     [Fact]
     public void Every_scenario_has_distinct_ports_continuous_flows_and_fits_the_time_budget()
     {
-        foreach (var s in CheckScenarios.For("hash").Concat(CheckScenarios.For("dynamic")))
+        foreach (var s in CheckScenarios.For(Policy.Hash).Concat(CheckScenarios.For(Policy.Dynamic)))
         {
             s.Flows.Select(f => f.Port).Should().OnlyHaveUniqueItems(s.Name);
             s.Flows.Should().OnlyContain(f => f.Pps >= 100, "flows must be continuous at the period's scale (gaps <= 10 ms)");
@@ -166,11 +166,11 @@ public sealed class CheckScenarioTests
     [Fact]
     public void Options_refuse_other_policies_and_unknown_scenarios()
     {
-        new CheckOptions { Policy = "hash" }.Validate().Should().BeEmpty();
-        new CheckOptions { Policy = "stock" }.Validate().Should().ContainSingle().Which.Should().Contain("hash, dynamic or adaptive");
-        new CheckOptions { Policy = "hash", Scenarios = ["spread4"] }.Validate().Should().ContainSingle().Which.Should().Contain("sticky, requeue");
-        new CheckOptions { Policy = "dynamic", Scenarios = ["spread4"], ReportDir = " " }.Validate().Should().ContainSingle();
-        new CheckOptions { Policy = "hash", Scenarios = ["stress"] }.Validate().Should().BeEmpty("every policy has the stress");
+        new CheckOptions { Policy = Policy.Hash }.Validate().Should().BeEmpty();
+        new CheckOptions { Policy = Policy.Stock }.Validate().Should().ContainSingle().Which.Should().Contain("hash, dynamic or adaptive");
+        new CheckOptions { Policy = Policy.Hash, Scenarios = ["spread4"] }.Validate().Should().ContainSingle().Which.Should().Contain("sticky, requeue");
+        new CheckOptions { Policy = Policy.Dynamic, Scenarios = ["spread4"], ReportDir = " " }.Validate().Should().ContainSingle();
+        new CheckOptions { Policy = Policy.Hash, Scenarios = ["stress"] }.Validate().Should().BeEmpty("every policy has the stress");
     }
 
     [Fact]

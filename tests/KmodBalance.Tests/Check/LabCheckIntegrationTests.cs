@@ -43,10 +43,10 @@ public sealed class LabCheckIntegrationTests(ITestOutputHelper output) : IDispos
         report.Balancing.Should().StartWith("on per tap");
         report.Error.Should().BeNull();
         report.Scenarios.Select(s => s.Name).Should().Equal(scenarios);
-        var expected = CheckScenarios.For(policy).SelectMany(s => s.Properties.Select(p => (s.Name, p))).Append(("l1", CheckReport.ConsoleProperty));
+        var expected = CheckScenarios.For(PolicyNames.Parse(policy)).SelectMany(s => s.Properties.Select(p => (s.Name, p))).Append(("l1", CheckReport.ConsoleProperty));
         report.Properties.Select(p => (p.Scenario, p.Property)).Should().Equal(expected);
         report.Properties.Should().OnlyContain(p => p.Verdict == LabVerdicts.Pass);
-        var queues = CheckScenarios.For(policy).ToDictionary(s => s.Name, s => s.Queues);
+        var queues = CheckScenarios.For(PolicyNames.Parse(policy)).ToDictionary(s => s.Name, s => s.Queues);
         foreach (var s in report.Scenarios)
         {
             s.Mqtap.Should().NotBeNull();

@@ -12,7 +12,7 @@ public sealed class OptInAnalyzerTests
     internal static ScenarioObservation Observe(string policy, string scenario, string? fixture = null)
     {
         var o = CheckFlowsOutputParser.Parse(CheckFixture.Read(Path.Combine("debugfs", fixture ?? $"l1_{policy}_{scenario}.txt")));
-        return new ScenarioObservation(CheckScenarios.For(policy).Single(s => s.Name == scenario),
+        return new ScenarioObservation(CheckScenarios.For(PolicyNames.Parse(policy)).Single(s => s.Name == scenario),
             ToolOutputParser.ParseUdpflows(o.Udpflows), ToolOutputParser.ParseMqtap(o.Mqtap), o.Dmesg)
         {
             DebugfsBefore = o.DebugfsBefore, DebugfsAfter = o.DebugfsAfter, Netconsole = o.Netconsole, BalanceDefaultSet = o.BalanceDefaultSet,
@@ -40,7 +40,7 @@ public sealed class OptInAnalyzerTests
     public void Captured_runs_with_the_opt_in_module_pass_every_property(string policy, string scenario)
     {
         var verdicts = ScenarioAnalyzer.Judge(Observe(policy, scenario));
-        verdicts.Should().HaveCount(CheckScenarios.For(policy).Single(s => s.Name == scenario).Properties.Count);
+        verdicts.Should().HaveCount(CheckScenarios.For(PolicyNames.Parse(policy)).Single(s => s.Name == scenario).Properties.Count);
         verdicts.Should().OnlyContain(v => v.Verdict == LabVerdicts.Pass, string.Join("; ", verdicts.Select(v => v.Message)));
     }
 

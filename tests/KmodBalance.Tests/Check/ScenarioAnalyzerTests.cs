@@ -14,8 +14,8 @@ public sealed class ScenarioAnalyzerTests
         return new ScenarioObservation(scenario, ToolOutputParser.ParseUdpflows(o.Udpflows), ToolOutputParser.ParseMqtap(o.Mqtap), o.Dmesg);
     }
 
-    private static CheckScenario Dynamic(string name) => CheckScenarios.For("dynamic").Single(s => s.Name == name);
-    private static CheckScenario Hash(string name) => CheckScenarios.For("hash").Single(s => s.Name == name);
+    private static CheckScenario Dynamic(string name) => CheckScenarios.For(Policy.Dynamic).Single(s => s.Name == name);
+    private static CheckScenario Hash(string name) => CheckScenarios.For(Policy.Hash).Single(s => s.Name == name);
 
     private static PropertyVerdict Only(ScenarioObservation o, string property) =>
         ScenarioAnalyzer.Judge(o).Single(v => v.Property == property);

@@ -12,7 +12,7 @@ public sealed class ScenarioDesignTests
 {
     public static TheoryData<string> DynamicScenarios() => new() { "spread4", "converge" };
 
-    private static CheckScenario Named(string name) => CheckScenarios.For("dynamic").Single(s => s.Name == name);
+    private static CheckScenario Named(string name) => CheckScenarios.For(Policy.Dynamic).Single(s => s.Name == name);
 
     [Theory]
     [MemberData(nameof(DynamicScenarios))]
@@ -73,7 +73,7 @@ public sealed class ScenarioDesignTests
 /// catch each one (so a passing lab check means something).</summary>
 public sealed class BrokenBalancerTests
 {
-    private static CheckScenario Named(string name) => CheckScenarios.For("dynamic").Single(s => s.Name == name);
+    private static CheckScenario Named(string name) => CheckScenarios.For(Policy.Dynamic).Single(s => s.Name == name);
 
     private static IReadOnlyList<PropertyVerdict> Judge(string scenario, Func<uint, IQueueSelectorForReplay> balancer, double phase = 77) =>
         ScenarioAnalyzer.Judge(ScenarioModel.Replay(Named(scenario), new ReplayConditions(phase, 5, TimerLateMs: 4), balancer));

@@ -12,5 +12,5 @@ internal static class TrialFactory
             migrations, null, "l1=tcg,l2=kvm", 40, 1, null);
 
     public static TrialResult Failed(string policy, int trial) =>
-        TrialResult.Failed(new ScheduledTrial(policy, trial, trial), "[boot-l2] no KMB-READY", 300, 2);
+        TrialResult.Failed(new ScheduledTrial(PolicyNames.Parse(policy), trial, trial), "[boot-l2] no KMB-READY", 300, 2);
 }

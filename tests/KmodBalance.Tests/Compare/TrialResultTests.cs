@@ -9,7 +9,7 @@ namespace KmodBalance.Tests.Compare;
 
 public class TrialResultTests
 {
-    private static readonly ScheduledTrial Slot = new("dynamic", 2, 5);
+    private static readonly ScheduledTrial Slot = new(Policy.Dynamic, 2, 5);
 
     private static MeasureSteps.Snapshot Snapshot(BalanceStats? balance) =>
         new(new QueueSnapshot(new Dictionary<int, long>(), new Dictionary<int, long>(), new Dictionary<int, long>()), balance,

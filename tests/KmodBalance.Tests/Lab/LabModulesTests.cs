@@ -15,24 +15,24 @@ public class LabModulesTests
     [Fact]
     public void Other_tunables_build_another_module()
     {
-        LabModules.CacheName("dynamic", Installed, new Tunables(32, 200))
-            .Should().NotBe(LabModules.CacheName("dynamic", Installed, new Tunables()))
-            .And.NotBe(LabModules.CacheName("dynamic", Installed, new Tunables(32, 100)));
-        LabModules.CacheName("adaptive", Installed, new Tunables(32, 100)).Should().Be("adaptive-threshold32-period100ms");
+        LabModules.CacheName(Policy.Dynamic, Installed, new Tunables(32, 200))
+            .Should().NotBe(LabModules.CacheName(Policy.Dynamic, Installed, new Tunables()))
+            .And.NotBe(LabModules.CacheName(Policy.Dynamic, Installed, new Tunables(32, 100)));
+        LabModules.CacheName(Policy.Adaptive, Installed, new Tunables(32, 100)).Should().Be("adaptive-threshold32-period100ms");
     }
 
     [Theory]
     [InlineData("stock")]
     [InlineData("hash")]
     public void A_policy_without_tunables_keeps_one_module_whatever_they_are(string policy) =>
-        LabModules.CacheName(policy, Installed, new Tunables(32, 100)).Should().Be(policy);
+        LabModules.CacheName(PolicyNames.Parse(policy), Installed, new Tunables(32, 100)).Should().Be(policy);
 
     [Fact]
     public void A_fetched_kernel_builds_apart_from_the_installed_one()
     {
         var fetched = Installed with { Release = "6.12.9-cloud-amd64", SourceTree = "/state/kernels/6.12/src" };
 
-        LabModules.CacheName("dynamic", fetched, new Tunables()).Should().Be("dynamic-6.12.9-cloud-amd64-threshold64-period200ms");
+        LabModules.CacheName(Policy.Dynamic, fetched, new Tunables()).Should().Be("dynamic-6.12.9-cloud-amd64-threshold64-period200ms");
     }
 
     [Fact]

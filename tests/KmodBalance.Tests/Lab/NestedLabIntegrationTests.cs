@@ -25,7 +25,7 @@ public sealed class NestedLabIntegrationTests(ITestOutputHelper output) : IDispo
         var lines = new List<string>();
         var progress = new SyncProgress(line => { output.WriteLine(line); lines.Add(line); });
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(20));
-        var options = new LabOptions { Policy = "dynamic", ReportDir = report, DurationSeconds = 5 };
+        var options = new LabOptions { Policy = Policy.Dynamic, ReportDir = report, DurationSeconds = 5 };
 
         // A lab error (nested boots on TCG die now and then: README "Nested runs") is LabRun's to boot
         // again, up to NestedTrial.Boots fresh boots, each printed as a RETRIED line that CI counts.

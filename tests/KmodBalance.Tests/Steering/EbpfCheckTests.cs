@@ -13,7 +13,7 @@ namespace KmodBalance.Tests.Steering;
 public sealed class EbpfCheckTests
 {
     private static CheckScenario Scenario(string name) =>
-        CheckScenarios.For("dynamic").Single(s => s.Name == name) with { Backend = LabBackend.Ebpf };
+        CheckScenarios.For(Policy.Dynamic).Single(s => s.Name == name) with { Backend = LabBackend.Ebpf };
 
     private static string Fixture(string scenario) =>
         File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "check", "ebpf", $"l1_dynamic_{scenario}.txt"));
@@ -125,10 +125,10 @@ public sealed class EbpfCheckTests
 
         Scenario("single-queue").Environment.Should().NotContainKey("KMB_BALANCE_DEFAULT");
         // the module's scenarios are unchanged
-        var module = CheckScenarios.For("dynamic").Single(s => s.Name == "optin");
+        var module = CheckScenarios.For(Policy.Dynamic).Single(s => s.Name == "optin");
         module.MqtapOptions.Should().Contain("-e balance:1@800");
         module.Environment.Should().NotContainKey("KMB_STEER");
-        CheckRun.Command(CheckScenarios.For("dynamic").Single(s => s.Name == "spread4")).Should().Contain("check-flows.sh kmbq0 200 20 ");
+        CheckRun.Command(CheckScenarios.For(Policy.Dynamic).Single(s => s.Name == "spread4")).Should().Contain("check-flows.sh kmbq0 200 20 ");
     }
 
     [Fact]

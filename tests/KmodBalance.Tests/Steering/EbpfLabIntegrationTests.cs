@@ -36,7 +36,7 @@ public sealed class EbpfLabIntegrationTests(ITestOutputHelper output) : IDisposa
         run.StandardOutput.Should().Contain("CHECK PASS policy=dynamic").And.Contain("backend=ebpf");
         report.Environment["backend"].Should().StartWith("ebpf:");
         report.Balancing.Should().Contain("kmbsteer");
-        var expected = CheckScenarios.For("dynamic").Where(s => Scenarios.Contains(s.Name))
+        var expected = CheckScenarios.For(Policy.Dynamic).Where(s => Scenarios.Contains(s.Name))
             .SelectMany(s => s.Properties.Select(p => (s.Name, p))).Append(("l1", CheckReport.ConsoleProperty));
         report.Properties.Select(p => (p.Scenario, p.Property)).Should().Equal(expected);
         report.Properties.Should().OnlyContain(p => p.Verdict == LabVerdicts.Pass);

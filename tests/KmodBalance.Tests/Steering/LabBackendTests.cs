@@ -21,48 +21,48 @@ public sealed class LabBackendTests
 
     [Fact]
     public void The_module_takes_every_policy_and_a_module_dir() =>
-        LabBackends.Validate(LabBackend.Module, ["stock", "hash", "dynamic", "adaptive"], "/some/dir").Should().BeEmpty();
+        LabBackends.Validate(LabBackend.Module, [Policy.Stock, Policy.Hash, Policy.Dynamic, Policy.Adaptive], "/some/dir").Should().BeEmpty();
 
     [Fact]
     public void Ebpf_runs_stock_and_dynamic() =>
-        LabBackends.Validate(LabBackend.Ebpf, ["stock", "dynamic"], null).Should().BeEmpty();
+        LabBackends.Validate(LabBackend.Ebpf, [Policy.Stock, Policy.Dynamic], null).Should().BeEmpty();
 
     [Theory]
     [InlineData("hash")]
     [InlineData("adaptive")]
     public void Ebpf_refuses_a_module_only_policy_naming_the_fix(string policy) =>
-        LabBackends.Validate(LabBackend.Ebpf, ["dynamic", policy], null).Should().ContainSingle()
+        LabBackends.Validate(LabBackend.Ebpf, [Policy.Dynamic, PolicyNames.Parse(policy)], null).Should().ContainSingle()
             .Which.Should().Contain($"--policy {policy} cannot run with --backend ebpf").And.Contain("--backend module");
 
     [Fact]
     public void Ebpf_refuses_a_module_dir_naming_the_fix() =>
-        LabBackends.Validate(LabBackend.Ebpf, ["dynamic"], "out/dyn").Should().ContainSingle()
+        LabBackends.Validate(LabBackend.Ebpf, [Policy.Dynamic], "out/dyn").Should().ContainSingle()
             .Which.Should().Contain("--module cannot be combined with --backend ebpf").And.Contain("drop --module");
 
     [Fact]
     public void Lab_run_options_carry_the_backend_rules()
     {
-        new LabOptions { Backend = LabBackend.Ebpf, Policy = "dynamic" }.Validate().Should().BeEmpty();
-        new LabOptions { Backend = LabBackend.Ebpf, Policy = "stock" }.Validate().Should().BeEmpty();
-        new LabOptions { Backend = LabBackend.Ebpf, Policy = "hash" }.Validate().Should().ContainSingle().Which.Should().Contain("--policy hash");
+        new LabOptions { Backend = LabBackend.Ebpf, Policy = Policy.Dynamic }.Validate().Should().BeEmpty();
+        new LabOptions { Backend = LabBackend.Ebpf, Policy = Policy.Stock }.Validate().Should().BeEmpty();
+        new LabOptions { Backend = LabBackend.Ebpf, Policy = Policy.Hash }.Validate().Should().ContainSingle().Which.Should().Contain("--policy hash");
         new LabOptions { Backend = LabBackend.Ebpf, Topology = Topology.Host }.Validate().Should().Contain(e => e.Contains("--topology host"));
     }
 
     [Fact]
     public void Compare_options_name_every_module_only_policy_once()
     {
-        new LabCompareOptions { Backend = LabBackend.Ebpf, Policies = ["stock", "dynamic"] }.Validate().Should().BeEmpty();
-        var errors = new LabCompareOptions { Backend = LabBackend.Ebpf, Policies = ["stock", "hash", "dynamic", "adaptive"] }.Validate();
+        new LabCompareOptions { Backend = LabBackend.Ebpf, Policies = [Policy.Stock, Policy.Dynamic] }.Validate().Should().BeEmpty();
+        var errors = new LabCompareOptions { Backend = LabBackend.Ebpf, Policies = [Policy.Stock, Policy.Hash, Policy.Dynamic, Policy.Adaptive] }.Validate();
         errors.Should().HaveCount(2);
         errors.Should().OnlyContain(e => e.StartsWith("--policies ", StringComparison.Ordinal) && e.Contains("--backend module"));
         // the module default is unchanged
-        new LabCompareOptions { Policies = ["stock", "hash", "dynamic", "adaptive"] }.Validate().Should().BeEmpty();
+        new LabCompareOptions { Policies = [Policy.Stock, Policy.Hash, Policy.Dynamic, Policy.Adaptive] }.Validate().Should().BeEmpty();
     }
 
     [Fact]
     public async Task Lab_run_refuses_before_any_vm_work()
     {
-        var o = await new LabRun(new LabOptions { Backend = LabBackend.Ebpf, Policy = "adaptive" }, new Progress<string>()).RunAsync(default);
+        var o = await new LabRun(new LabOptions { Backend = LabBackend.Ebpf, Policy = Policy.Adaptive }, new Progress<string>()).RunAsync(default);
         o.ExitCode.Should().Be(2);
         o.Error.Should().StartWith("[options]").And.Contain("--policy adaptive cannot run with --backend ebpf");
     }

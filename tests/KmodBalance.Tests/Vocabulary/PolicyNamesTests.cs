@@ -39,12 +39,21 @@ public class PolicyNamesTests
         PolicyNames.Patched.Should().Equal(Policy.Hash, Policy.Dynamic, Policy.Adaptive);
 
     [Fact]
-    public void A_policies_list_is_refused_when_empty_unknown_or_repeated()
+    public void A_policies_list_is_refused_when_empty_or_repeated()
     {
-        PolicyNames.ListErrors(["stock", "dynamic", "adaptive"]).Should().BeEmpty();
+        PolicyNames.ListErrors([Policy.Stock, Policy.Dynamic, Policy.Adaptive]).Should().BeEmpty();
         PolicyNames.ListErrors([]).Should().ContainSingle().Which.Should().Contain("at least one of stock, hash, dynamic or adaptive");
-        PolicyNames.ListErrors(["dynamic", "fancy", "dynamic"]).Should().Equal(
-            "--policies: unknown policy 'fancy' (known: stock, hash, dynamic or adaptive)", "--policies names 'dynamic' twice");
+        PolicyNames.ListErrors([Policy.Dynamic, Policy.Hash, Policy.Dynamic]).Should().Equal("--policies names 'dynamic' twice");
+    }
+
+    [Fact]
+    public void A_policies_value_parses_in_its_order_and_names_each_unknown_name()
+    {
+        var (policies, errors) = PolicyNames.ParseList(" dynamic,fancy,,hash ,bogus");
+
+        policies.Should().Equal(Policy.Dynamic, Policy.Hash);
+        errors.Should().Equal("--policies: unknown policy 'fancy' (known: stock, hash, dynamic or adaptive)",
+            "--policies: unknown policy 'bogus' (known: stock, hash, dynamic or adaptive)");
     }
 
     [Fact]
