@@ -256,7 +256,8 @@ public sealed partial class CheckRun(CheckOptions options, IProgress<string> pro
                 : "off (stock automq) at first; kmbsteer attached at about " + string.Join(" and ended at about ", s.Events.Where(e => e.Op == QueueOp.Balance)
                     .Select(e => $"{e.AtMs} ms")) + " after udpflows started (the judge takes the times kmbsteer recorded)"
         : s.SingleQueue
-            ? $"requested on a single-queue tap: balance_default={s.BalanceDefault} while it was created, then mqtap wrote 1 to /sys/class/net/{Tap}/balance (refused: nothing to balance)"
+            ? $"requested on a single-queue tap: balance_default={s.BalanceDefault} while it was created, then mqtap wrote 1 to /sys/class/net/{Tap}/balance " +
+              "(refused: nothing to balance)" + string.Concat(s.Switches.Select(e => $", at {e.AtMs} ms {e.Slot}"))
             : s.Balance
             ? $"on ({s.Policy.Name()}): mqtap wrote 1 to /sys/class/net/{Tap}/balance when it created the {(s.SingleQueue ? "single-queue" : $"{s.Queues}-queue")} tap"
             : $"off (stock automq) at first; " + string.Join(", ", s.Events.Where(e => e.Op == QueueOp.Balance)

@@ -71,7 +71,8 @@ public static class CheckProperties
     public const string FloodFlowsEndOnePerQueue = "flood-paced-flows-end-one-per-queue";
     /// <summary>dynamic (flood): every steered packet shows up in the per-queue load.</summary>
     public const string FloodEveryPacketCounted = "flood-every-steered-packet-counted";
-    /// <summary>both (single-queue): a 1-queue tap with balancing requested gets no state (so no timer).</summary>
+    /// <summary>both (single-queue): a 1-queue tap with balancing requested gets no state (so no timer), and
+    /// turning it off there is taken (a script that turns every tap off must not fail on this one).</summary>
     public const string SingleQueueNoState = "single-queue-allocates-nothing";
     /// <summary>both (netpoll): netconsole over a balancing multi-queue tap: no splat, no hang, frames hash-steered.</summary>
     public const string NetpollSafe = "netconsole-over-balancing-tap-is-safe";
@@ -156,6 +157,12 @@ public sealed record CheckScenario(
     /// <summary>Upper bound of the traffic, for udpflows' -T.</summary>
     public int TrafficSeconds => TrafficBoundSeconds ?? (int)Math.Ceiling(Flows.Max(f => f.EndMs) / 1000.0) + 2;
 
+    /// <summary>The balance switches the run makes: mqtap writes the module's attribute; on the eBPF back end
+    /// kmbsteer's attach and detach stand for them on a tap that starts stock (optin), and a tap that balances
+    /// from the start has none (the kernel's own tun has no attribute to write).</summary>
+    public IEnumerable<QueueEvent> Switches =>
+        Events.Where(e => e.Op == QueueOp.Balance && (Backend == LabBackend.Module || !Balance));
+
     /// <summary>mqtap's options for this scenario.</summary>
     public string MqtapOptions => string.Join(' ',
         new[] { SingleQueue ? "-s" : $"-q {Queues}", $"-b {BucketMs}", $"-i {IdleMs}", "-S 5" }
@@ -186,7 +193,7 @@ public sealed record CheckScenario(
             {
                 env["KMB_STEER"] = string.Create(CultureInfo.InvariantCulture, $"{PeriodMs ?? 200} {Threshold ?? 64}");
                 if (!Balance)
-                    env["KMB_STEER_AT"] = string.Join(' ', Events.Where(e => e.Op == QueueOp.Balance).OrderBy(e => e.AtMs)
+                    env["KMB_STEER_AT"] = string.Join(' ', Switches.OrderBy(e => e.AtMs)
                         .Select(e => e.AtMs.ToString(CultureInfo.InvariantCulture)));
             }
             if (NetconsolePort is { } port)

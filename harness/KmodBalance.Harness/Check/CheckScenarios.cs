@@ -188,9 +188,10 @@ public static class CheckScenarios
     /// </summary>
     public static CheckScenario SingleQueue(bool dynamic) => new CheckScenario(
         "single-queue",
-        "a single-queue tap created with balance_default=1, then balance=1 written: 2 flows at 250 pps for 0.8 s; no balancer state may appear",
+        "a single-queue tap created with balance_default=1, then balance=1 written (refused) and at 400 ms balance=0 (taken): " +
+        "2 flows at 250 pps for 0.8 s; no balancer state may appear",
         [new(40001, 250, 0, 200), new(40002, 250, 0, 200)],
-        [],
+        [new(QueueOp.Balance, 0, 400)],
         [CheckProperties.SingleQueueNoState],
         Queues: 1, PeriodMs: dynamic ? PeriodMs : null, Threshold: dynamic ? Threshold : null, MaxSenderLateMs: TimingFree)
     {

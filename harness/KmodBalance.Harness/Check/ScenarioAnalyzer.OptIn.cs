@@ -401,6 +401,7 @@ public static partial class ScenarioAnalyzer
             return Verdict(s, name, LabVerdicts.Error, $"no balancer statistics before the tap: '{o.DebugfsBefore.Trim()}'", evidence);
         evidence.Add($"before the tap: balancers {b0}; balance_default {o.BalanceDefaultSet?.ToString() ?? "-"} while it was created; " +
             $"balance := {b.Requested}: errno {b.Errno}, reads {b.Read}, multi_queue {b.MultiQueue}");
+        evidence.AddRange(o.Seen.Toggles.Select(t => $"{Ms(t.BeginUs)}: balance := {t.Value}: rc {t.ReturnCode}, errno {t.Errno}, reads {t.Read}"));
         foreach (var x in o.Seen.Stats.Take(2).Concat(o.Seen.Stats.TakeLast(1)).Distinct())
             evidence.Add($"{Ms(x.TimeUs)}: {Describe(x.Stats)}");
         if (o.DebugfsAfter is { } a) evidence.Add($"after the tap: {a.Trim().Replace('\n', ' ')}");
@@ -409,6 +410,9 @@ public static partial class ScenarioAnalyzer
         var problems = new List<string>();
         if (b.Errno != eopnotsupp) problems.Add($"writing 1 to balance gave errno {b.Errno}, not EOPNOTSUPP ({eopnotsupp})");
         if (b.Read != 0) problems.Add($"/sys/class/net/TAP/balance reads {b.Read}, not 0");
+        if (o.Seen.Toggles is not [{ Value: 0, ReturnCode: 0, Read: 0 }])
+            problems.Add("writing 0 to balance was not taken: " + (o.Seen.Toggles is [var off]
+                ? $"rc {off.ReturnCode}, errno {off.Errno}, reads {off.Read}" : $"{o.Seen.Toggles.Count} writes of it ran, not 1"));
         var bad = o.Seen.Stats.Where(x => !x.Stats.Off || x.Stats.Balancers != b0 || x.Stats.Requested != 0).ToList();
         if (bad.Count > 0) problems.Add($"{Describe(bad[0].Stats)} at {Ms(bad[0].TimeUs)}: expected no device block, balancers {b0}, balance 0");
         if (o.DebugfsAfter is { } after && TryBalancers(after) != b0)
@@ -417,7 +421,7 @@ public static partial class ScenarioAnalyzer
             problems.Add("a datagram on a queue other than 0");
         return problems.Count == 0
             ? Verdict(s, name, LabVerdicts.Pass,
-                $"balance=1 refused (EOPNOTSUPP), balance_default=1 left it alone: in {o.Seen.Stats.Count} samples during {tracks.Sum(t => t.Plan.Count)} " +
+                $"balance=1 refused (EOPNOTSUPP), balance=0 taken, balance_default=1 left it alone: in {o.Seen.Stats.Count} samples during {tracks.Sum(t => t.Plan.Count)} " +
                 $"datagrams the tap had no state (balancers stayed {b0}, no device block, balance 0), so no remap timer", evidence)
             : Verdict(s, name, LabVerdicts.Fail, string.Join("; ", problems), evidence);
     }

@@ -192,6 +192,17 @@ public sealed class OptInAnalyzerTests
         v.Message.Should().Contain("not EOPNOTSUPP").And.Contain("reads 1");
     }
 
+    [Fact]
+    public void A_single_queue_tap_that_refuses_balancing_off_fails()
+    {
+        var o = Observe("dynamic", "single-queue");
+        var off = o.Seen.Toggles.Should().ContainSingle().Subject;
+        var refused = off with { ReturnCode = -1, Errno = 95, Read = 0 };
+        var v = Only(o with { Seen = o.Seen with { Toggles = [refused] } }, CheckProperties.SingleQueueNoState);
+        v.Verdict.Should().Be(LabVerdicts.Fail);
+        v.Message.Should().Contain("writing 0 to balance was not taken: rc -1, errno 95");
+    }
+
     // --- netpoll ---
 
     [Fact]

@@ -292,7 +292,7 @@ public sealed class OptInOutputParserTests
         CheckRun.Command(flood).Should().StartWith("KMB_MAX_S='40' KMB_NOQUEUE='1' KMB_UDPFLOWS_OPTS='-F 100000@0' /opt/kmb/check-flows.sh kmbq0 200 20 '-q 4 -b 50 -i 700 -S 5 -B 1' 40001:500:300:+1400 ");
         var optin = CheckScenarios.For(Policy.Hash).Single(s => s.Name == "optin");
         CheckRun.Command(optin).Should().Contain("KMB_UDPFLOWS_OPTS='-L 400'").And.Contain("'-q 4 -b 50 -i 400 -S 5 -e balance:1@800 -e balance:0@1600 -r 40001:+1 -r 40002:+2'");
-        CheckRun.Command(CheckScenarios.For(Policy.Dynamic).Single(s => s.Name == "single-queue")).Should().Contain("KMB_BALANCE_DEFAULT='1'").And.Contain("'-s -b 50 -i 400 -S 5 -B 1'");
+        CheckRun.Command(CheckScenarios.For(Policy.Dynamic).Single(s => s.Name == "single-queue")).Should().Contain("KMB_BALANCE_DEFAULT='1'").And.Contain("'-s -b 50 -i 400 -S 5 -B 1 -e balance:0@400'");
         CheckRun.Command(CheckScenarios.For(Policy.Dynamic).Single(s => s.Name == "netpoll")).Should().Contain("KMB_NETCONSOLE='6666'").And.Contain("-N 6666");
     }
 }
