@@ -27,8 +27,9 @@ public sealed record TrialMeasurement(
     public TcpCounters? Tcp { get; init; }
 
     /// <summary>Flows the dynamic or adaptive balancer moved during the measurement; null when the tap has no such balancer.</summary>
-    public long? Migrations => Before.Balance is { Off: false, Policy: "dynamic" or "adaptive" } b && After.Balance is { Off: false } a && a.Policy == b.Policy
-        ? a.Migrations - b.Migrations : null;
+    public long? Migrations => Before.Balance is { Off: false } b && PolicyNames.TryParse(b.Policy, out var policy) && policy.Remaps()
+        && After.Balance is { Off: false } a && a.Policy == b.Policy
+            ? a.Migrations - b.Migrations : null;
 }
 
 /// <summary>

@@ -15,11 +15,12 @@ public class TrialResultTests
         new(new QueueSnapshot(new Dictionary<int, long>(), new Dictionary<int, long>(), new Dictionary<int, long>()), balance,
             new RawSnapshot("", "", "", "", ""));
 
-    private static TrialMeasurement Measurement(long[] rx, IReadOnlyList<string>? problems = null, long? migrationsBefore = 2, long? migrationsAfter = 5)
+    private static TrialMeasurement Measurement(long[] rx, IReadOnlyList<string>? problems = null, long? migrationsBefore = 2, long? migrationsAfter = 5,
+        Policy policy = Policy.Dynamic)
     {
         var samples = rx.Select((r, q) => new QueueSample(q, 1, r, r * 2)).ToList();
         var flows = new[] { new FlowReport(1, 10.5), new FlowReport(2, 20.25) };
-        BalanceStats? Stats(long? m) => m is { } v ? new BalanceStats(false, 4, v, []) { Policy = "dynamic" } : null;
+        BalanceStats? Stats(long? m) => m is { } v ? new BalanceStats(false, 4, v, []) { Policy = policy.Name() } : null;
         return new TrialMeasurement(samples, new MeasureSteps.NetperfOutcome(flows, problems ?? [], ""),
             Snapshot(Stats(migrationsBefore)), Snapshot(Stats(migrationsAfter)), "l1=tcg,l2=kvm");
     }
@@ -41,8 +42,10 @@ public class TrialResultTests
     public void Migrations_are_those_during_netperf()
     {
         TrialResult.From(Slot, Measurement([1, 1, 1, 1]), [], 4, 1, 1).Migrations.Should().Be(3);
+        TrialResult.From(Slot, Measurement([1, 1, 1, 1], policy: Policy.Adaptive), [], 4, 1, 1).Migrations.Should().Be(3);
         TrialResult.From(Slot, Measurement([1, 1, 1, 1], migrationsBefore: null, migrationsAfter: null), [], 4, 1, 1)
             .Migrations.Should().BeNull();
+        TrialResult.From(Slot, Measurement([1, 1, 1, 1], policy: Policy.Hash), [], 4, 1, 1).Migrations.Should().BeNull("hash has no remapper");
     }
 
     [Fact]

@@ -125,7 +125,7 @@ public static class LabHostSteps
     public static string DescribeSteering(string? steer, Tunables tunables, Measurement.BalanceStats? stats) =>
         steer is null
             ? "off (stock: the kernel's own unmodified tun.ko, no steering program)"
-            : stats is { Off: false, Policy: "dynamic" } s
+            : stats is { Off: false } s && s.Policy == Policy.Dynamic.Name()
                 ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"on (eBPF: kmbsteer's steering program on the kernel's own unmodified tun.ko, period {tunables.PeriodMs} ms, threshold {tunables.Threshold}; " +
                     $"{Tap} is in its statistics with policy {s.Policy}, {s.Queues.Count} queue(s) so far; {steer["KMB-STEER ".Length..]})")
