@@ -1,14 +1,19 @@
 # Prints each failed test of a .trx with the first lines of its message, so that the
-# tail of CI's output names what failed.
+# tail of CI's output names what failed. A record is one <UnitTestResult> element and
+# what follows it up to the next (a passed test without output is a self-closing tag).
 function unescape(s) {
 	gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&quot;/, "\"", s)
 	gsub(/&apos;/, "'", s); gsub(/&#xD;/, "", s); gsub(/&#xA;/, "\n", s); gsub(/&amp;/, "\\&", s)
 	return s
 }
-BEGIN { RS = "</UnitTestResult>" }
-/<UnitTestResult [^>]*outcome="(Failed|Error|Timeout|Aborted)"/ {
-	name = $0
-	sub(/.*<UnitTestResult [^>]*testName="/, "", name)
+BEGIN { RS = "<UnitTestResult " }
+NR > 1 {
+	tag = $0
+	sub(/>.*/, "", tag)
+	if (tag !~ /outcome="(Failed|Error|Timeout|Aborted)"/)
+		next
+	name = tag
+	sub(/.*testName="/, "", name)
 	sub(/".*/, "", name)
 	print "FAILED " unescape(name)
 	msg = $0
