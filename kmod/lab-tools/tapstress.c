@@ -216,6 +216,7 @@ int main(int argc, char **argv)
 	while (!tap_gone && frames < wait_frames && now_ns() < deadline)
 		drain_for(1);
 	printf("churn_after_frames=%llu\n", frames);
+	fflush(stdout);
 
 	while (!tap_gone && now_ns() < deadline &&
 	       (detach_done < detach_cycles || ebpf_done < ebpf_cycles)) {

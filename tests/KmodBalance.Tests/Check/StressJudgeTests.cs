@@ -55,6 +55,28 @@ public sealed class StressJudgeTests
             .Verdict.Should().Be(LabVerdicts.Fail);
     }
 
+    /// <summary>The same stock defect in lockdep's other wording, as CI's L1 printed it when netconsole's first line
+    /// went through tun before any sender's datagram (the chain, not the heading, names it).</summary>
+    [Fact]
+    public void Stock_tuns_netpoll_report_is_known_in_its_irq_inversion_wording_too()
+    {
+        const string inversion = """
+            [  128.239289] ========================================================
+            [  128.241253] WARNING: possible irq lock inversion dependency detected
+            [  128.241253] 6.1.192-kmbdebug #1 Tainted: G           O
+            [  128.241253] --------------------------------------------------------
+            [  128.241253] udpflows/231 just changed the state of lock:
+            [  128.241253] ff110000021268a0 (&r->producer_lock){+...}-{2:2}, at: tun_net_xmit+0x538/0x14e0 [tun]
+            [  128.241253] but this lock was taken by another, HARDIRQ-safe lock in the past:
+            [  128.241253]  (console_owner){-...}-{0:0}
+            [  128.241253] Chain exists of:
+            [  128.241253]   console_owner --> target_list_lock --> &r->producer_lock
+            """;
+        StressJudge.FindSplats(inversion).Should().ContainSingle().Which.Known!.Name.Should().Be("stock-tun-netpoll-producer-lock");
+        StressJudge.FindSplats(inversion.Replace("target_list_lock", "tun_balance_lock", StringComparison.Ordinal))
+            .Should().ContainSingle().Which.Known.Should().BeNull("a chain through another lock is not stock's");
+    }
+
     [Fact]
     public void A_refused_detach_fails()
     {
